@@ -1,0 +1,13 @@
+"""borderflow: critical-supply networks under emergency policy.
+
+    >>> import borderflow
+    >>> result = borderflow.simulate("two-country")
+    >>> result.kpis  # per region and commodity: demand, served, unmet, stockout days
+"""
+
+from .model import Scenario, ScenarioError, load
+from .results import Result, simulate
+
+__version__ = "0.1.0"
+
+__all__ = ["Result", "Scenario", "ScenarioError", "load", "simulate"]

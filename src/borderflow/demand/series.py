@@ -1,0 +1,43 @@
+"""Evaluate a series into one value per day of the horizon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..model import Problem, Scenario, ScenarioError
+from ..model.csvdata import read_column
+from ..model.series import Csv, EpidemicCensus, PerPatientDay, Ramp
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+
+
+def evaluate(series: Any, scenario: Scenario) -> Array:
+    """Values for days 0..days-1. Before a list's first step the value is 0."""
+    days = scenario.days
+    if isinstance(series, int | float):
+        return np.full(days, float(series))
+    if isinstance(series, list):
+        out = np.zeros(days)
+        for step in series:
+            out[max(scenario.day(step.from_), 0):] = step.value
+        return out
+    if isinstance(series, Ramp):
+        r = series.ramp
+        start, end = scenario.day(r.start), scenario.day(r.end)
+        t = np.arange(days, dtype=float)
+        frac = np.clip((t - start) / (end - start), 0.0, 1.0) if end > start else \
+            (t >= start).astype(float)
+        return r.from_ + (r.to - r.from_) * frac
+    if isinstance(series, Csv):
+        base = scenario.base_dir or Path.cwd()
+        return np.asarray(read_column(base / series.csv, series.column)[:days], dtype=float)
+    if isinstance(series, PerPatientDay):
+        return series.per_patient_day * evaluate(series.patients, scenario)
+    if isinstance(series, EpidemicCensus):
+        raise ScenarioError([Problem(scenario.file, 1, ("epidemics", series.epidemic),
+                                     "epidemic-driven series are not supported by this version "
+                                     "yet; give the census as a series or a CSV")])
+    raise TypeError(f"not a series: {series!r}")

@@ -1,0 +1,155 @@
+"""Compile a scenario into the arrays the engine runs on (nodes x commodities, arcs, recipes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..demand import evaluate
+from ..model import Scenario
+from ..policy import Arcs, PolicyArrays, compile_policies
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+IntArray = np.ndarray[Any, np.dtype[np.intp]]
+BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+
+
+def _frozen(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A scenario as arrays. A pair is one (node, commodity), flat index node * C + commodity."""
+
+    name: str
+    days: int
+    nodes: tuple[str, ...]
+    kinds: tuple[str, ...]
+    node_region: IntArray  # [N]
+    regions: tuple[str, ...]
+    commodities: tuple[str, ...]
+    target: Array  # [N] days of use to order up to
+    stock0: Array  # [N, C]
+    demand: Array  # [T, N, C] (zero except at sites)
+    # arcs: one commodity on one lane
+    arc_lane: IntArray
+    arc_src: IntArray
+    arc_dst: IntArray
+    arc_com: IntArray
+    arc_lead: IntArray
+    arc_cap: Array  # units per day, inf = unlimited
+    arc_weight: Array
+    # recipes: one commodity made at one plant
+    rec_node: IntArray
+    rec_com: IntArray
+    rec_cap: Array  # [T, R]
+    rec_inputs: Array  # [R, C] units of each input per unit made
+    # reverse topological order: pairs whose requests are settled before those of later levels
+    level_pairs: tuple[IntArray, ...]
+    level_arcs: tuple[IntArray, ...]
+    policies: PolicyArrays
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.nodes), len(self.commodities)
+
+    @property
+    def arc_src_pair(self) -> IntArray:
+        return self.arc_src * len(self.commodities) + self.arc_com  # type: ignore[no-any-return]
+
+    @property
+    def arc_dst_pair(self) -> IntArray:
+        return self.arc_dst * len(self.commodities) + self.arc_com  # type: ignore[no-any-return]
+
+    @property
+    def max_lead(self) -> int:
+        return int(self.arc_lead.max()) if self.arc_lead.size else 1
+
+
+def compile_network(scenario: Scenario) -> Network:
+    nodes = tuple(scenario.nodes)
+    coms = tuple(scenario.commodities)
+    regions = tuple(scenario.regions)
+    ni = {n: i for i, n in enumerate(nodes)}
+    ci = {c: i for i, c in enumerate(coms)}
+    N, C, T = len(nodes), len(coms), scenario.days
+
+    stock0 = np.zeros((N, C))
+    demand = np.zeros((T, N, C))
+    rec_node, rec_com, rec_caps, rec_rows = [], [], [], []
+    for n, node in scenario.nodes.items():
+        for c, qty in node.stock.items():
+            stock0[ni[n], ci[c]] = qty
+        for c, series in node.demand.items():
+            demand[:, ni[n], ci[c]] = evaluate(series, scenario)
+        for c, prod in node.produce.items():
+            rec_node.append(ni[n])
+            rec_com.append(ci[c])
+            rec_caps.append(evaluate(prod.capacity, scenario))
+            row = np.zeros(C)
+            for i, ratio in prod.inputs.items():
+                row[ci[i]] = ratio
+            rec_rows.append(row)
+
+    arcs = [(k, lane, c) for k, lane in enumerate(scenario.lanes)
+            for c in scenario.lane_commodities(lane)]
+    arc_src = np.array([ni[lane.from_] for _, lane, _ in arcs], dtype=np.intp)
+    arc_dst = np.array([ni[lane.to] for _, lane, _ in arcs], dtype=np.intp)
+    arc_com = np.array([ci[c] for _, _, c in arcs], dtype=np.intp)
+    level_pairs, level_arcs = _levels(N, C, arc_src, arc_dst, arc_com)
+    names = Arcs(tuple(lane.from_ for _, lane, _ in arcs), tuple(lane.to for _, lane, _ in arcs),
+                 tuple(c for _, _, c in arcs))
+    return Network(
+        name=scenario.name,
+        days=T,
+        nodes=nodes,
+        kinds=tuple(node.kind for node in scenario.nodes.values()),
+        node_region=_frozen(np.array([regions.index(node.region)
+                                      for node in scenario.nodes.values()], dtype=np.intp)),
+        regions=regions,
+        commodities=coms,
+        target=_frozen(np.array([node.target for node in scenario.nodes.values()], dtype=float)),
+        stock0=_frozen(stock0),
+        demand=_frozen(demand),
+        arc_lane=_frozen(np.array([k for k, _, _ in arcs], dtype=np.intp)),
+        arc_src=_frozen(arc_src),
+        arc_dst=_frozen(arc_dst),
+        arc_com=_frozen(arc_com),
+        arc_lead=_frozen(np.array([lane.lead_time for _, lane, _ in arcs], dtype=np.intp)),
+        arc_cap=_frozen(np.array([np.inf if lane.capacity is None else lane.capacity
+                                  for _, lane, _ in arcs], dtype=float)),
+        arc_weight=_frozen(np.array([lane.weight for _, lane, _ in arcs], dtype=float)),
+        rec_node=_frozen(np.array(rec_node, dtype=np.intp)),
+        rec_com=_frozen(np.array(rec_com, dtype=np.intp)),
+        rec_cap=_frozen(np.array(rec_caps, dtype=float).reshape(len(rec_caps), T).T.copy()),
+        rec_inputs=_frozen(np.array(rec_rows, dtype=float).reshape(len(rec_rows), C)),
+        level_pairs=level_pairs,
+        level_arcs=level_arcs,
+        policies=compile_policies(scenario, names),
+    )
+
+
+def _levels(N: int, C: int, src: IntArray, dst: IntArray,
+            com: IntArray) -> tuple[tuple[IntArray, ...], tuple[IntArray, ...]]:
+    """Level of a pair = 1 + the highest level among the pairs it supplies (0 if none).
+
+    Requests flow upstream: every pair of level k has heard from all its customers once the
+    pairs of levels < k have placed their requests. The lane graph of each commodity is
+    acyclic (validated), so this terminates within N rounds.
+    """
+    level = np.zeros(N * C, dtype=np.intp)
+    sp, dp = src * C + com, dst * C + com
+    for _ in range(N + 1):
+        new = level.copy()
+        np.maximum.at(new, sp, level[dp] + 1)
+        if np.array_equal(new, level):
+            break
+        level = new
+    top = int(level.max()) if level.size else 0
+    pairs = tuple(_frozen(np.flatnonzero(level == k).astype(np.intp)) for k in range(top + 1))
+    arcs = tuple(_frozen(np.flatnonzero(level[dp] == k).astype(np.intp)) for k in range(top + 1))
+    return pairs, arcs

@@ -1,0 +1,32 @@
+"""Problems found in a scenario, each pointing at a file, a line and a field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+Path = tuple[str | int, ...]
+
+
+def dotted(path: Path) -> str:
+    """The dotted field path used in error messages and in variants' `set`."""
+    return ".".join(str(p) for p in path) or "(top)"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {dotted(self.path)}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """Bad input: one or more problems, each naming the file, line and field."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(sorted(problems, key=lambda p: (p.file, p.line, dotted(p.path))))
+        super().__init__("\n".join(str(p) for p in self.problems))

@@ -1,0 +1,199 @@
+"""The scenario, format version 1: every field, its type, default and meaning, declared once.
+
+The JSON Schema (`borderflow schema`) and the format reference are generated from these models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path as FsPath
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    PrivateAttr,
+    Strict,
+)
+
+from .base import Frozen
+from .policies import NODE_KINDS, Id, NodeKind, Policy
+from .series import Day, Series
+
+DEFAULT_TARGET_DAYS: dict[NodeKind, float] = {
+    "site": 7, "warehouse": 14, "broker": 14, "stockpile": 0, "plant": 7,
+}
+assert set(DEFAULT_TARGET_DAYS) == set(NODE_KINDS)
+
+
+class Commodity(Frozen):
+    unit: str = Field(min_length=1, description="what one unit is, e.g. respirator")
+    description: str = ""
+
+
+class Region(Frozen):
+    country: str = Field(min_length=1, description="a border lies between regions of different countries")
+    name: str = ""
+
+
+class Produce(Frozen):
+    capacity: Series = Field(description="units made per day at most")
+    inputs: dict[str, PositiveFloat] = Field(
+        {}, description="commodity -> units of that input used per unit made")
+
+
+class Node(Frozen):
+    kind: NodeKind
+    region: str
+    description: str = ""
+    stock: dict[str, NonNegativeFloat] = Field({}, description="commodity -> units on hand on day 0")
+    produce: dict[str, Produce] = Field({}, description="plants only: commodity -> production")
+    demand: dict[str, Series] = Field({}, description="sites only: commodity -> units used per day")
+    target_days: NonNegativeFloat | None = Field(
+        None, description="order up to this many days of use (default: site 7, warehouse and "
+        "broker 14, stockpile 0, plant 7 of its inputs at full capacity)")
+
+    @property
+    def target(self) -> float:
+        return DEFAULT_TARGET_DAYS[self.kind] if self.target_days is None else self.target_days
+
+
+class Lane(Frozen):
+    from_: str = Field(alias="from")
+    to: str
+    lead_time: PositiveInt = Field(description="days from shipping to arrival (at least 1)")
+    capacity: NonNegativeFloat | None = Field(None, description="units per commodity per day (default unlimited)")
+    weight: PositiveFloat = Field(1.0, description="share of the destination's orders, against its other lanes")
+    mode: Literal["truck", "rail", "sea", "air", "pipeline", "courier"] = "truck"
+    commodities: list[str] | None = Field(None, description="default: every commodity")
+
+    @property
+    def id(self) -> str:
+        return f"{self.from_}->{self.to}"
+
+
+class Stay(Frozen):
+    rate: Annotated[float, Field(ge=0, le=1)]
+    days: PositiveInt
+
+
+class Epidemic(Frozen):
+    """CHIME-compatible SIR parameters (CHIME's own names)."""
+
+    population: PositiveInt
+    current_hospitalized: NonNegativeInt = 0
+    doubling_time: PositiveFloat | None = None
+    date_first_hospitalized: Annotated[dt.date, Strict(False)] | None = None
+    hospitalized: Stay
+    icu: Stay
+    ventilated: Stay
+    infectious_days: PositiveFloat = 14
+    market_share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    relative_contact_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+    mitigation_date: Annotated[dt.date, Strict(False)] | None = None
+    recovered: NonNegativeInt = 0
+
+
+class Commuters(Frozen):
+    id: Id
+    home_region: str
+    site: str
+    staff: NonNegativeFloat
+
+
+class Care(Frozen):
+    patients: Series
+    local_staff: NonNegativeFloat
+    patients_per_staff: PositiveFloat
+
+
+class Variant(Frozen):
+    description: str = ""
+    disable: list[str] = Field([], description="policy ids to switch off")
+    enable: list[str] = Field([], description="policy ids to switch on")
+    set: dict[str, Any] = Field({}, description="dotted.path -> new value")
+
+
+class Normal(Frozen):
+    dist: Literal["normal"]
+    mean: float
+    sd: NonNegativeFloat
+
+
+class LogNormal(Frozen):
+    dist: Literal["lognormal"]
+    median: PositiveFloat
+    sigma: NonNegativeFloat
+
+
+class Uniform(Frozen):
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+
+class Triangular(Frozen):
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+
+Distribution = Annotated[Normal | LogNormal | Uniform | Triangular, Field(discriminator="dist")]
+
+
+class Scenario(Frozen):
+    """A borderflow scenario (format 1)."""
+
+    format: Literal[1] = Field(description="scenario format version")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
+    description: str = ""
+    start: Annotated[dt.date, Strict(False)] = Field(description="date of day 0")
+    days: Annotated[int, Field(ge=1, le=3660)] = Field(description="horizon in days")
+    commodities: dict[Id, Commodity] = Field(min_length=1)
+    regions: dict[Id, Region] = Field(min_length=1)
+    nodes: dict[Id, Node] = Field(min_length=1)
+    lanes: list[Lane] = []
+    epidemics: dict[Id, Epidemic] = {}
+    workforce: list[Commuters] = Field([], description="commuters who cross a border to a site")
+    care: dict[str, Care] = Field({}, description="site -> care capacity")
+    policies: list[Policy] = []
+    variants: dict[Id, Variant] = {}
+    uncertainty: dict[str, Distribution] = {}
+
+    _base_dir: FsPath | None = PrivateAttr(None)
+    _file: str | None = PrivateAttr(None)
+
+    @property
+    def base_dir(self) -> FsPath | None:
+        """The folder of the scenario file; CSV series are read relative to it."""
+        return self._base_dir
+
+    @property
+    def file(self) -> str:
+        """Where the scenario was read from (for messages)."""
+        return self._file or self.name
+
+    def _carry(self, other: Scenario) -> Scenario:
+        """`other`, derived from this scenario, keeps its file and folder."""
+        other._base_dir, other._file = self._base_dir, self._file
+        return other
+
+    @property
+    def dates(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=d) for d in range(self.days)]
+
+    def lane(self, lane_id: str) -> Lane:
+        return next(lane for lane in self.lanes if lane.id == lane_id)
+
+    def lane_commodities(self, lane: Lane) -> list[str]:
+        return list(self.commodities) if lane.commodities is None else lane.commodities
+
+    def day(self, day: int | dt.date) -> int:
+        return day if isinstance(day, int) else (day - self.start).days
+
+
+__all__ = ["DEFAULT_TARGET_DAYS", "Day", "Node", "Scenario"]

@@ -1,0 +1,100 @@
+"""Series: a non-negative quantity that may change from day to day.
+
+Forms: a number (constant); a list of steps `{from: DAY, value: V}`; `{ramp: {from, to, start,
+end}}` (linear between the two days, flat outside); `{csv: PATH, column: NAME}` (one row per
+day); `{per_patient_day: R, patients: SERIES}` (a burn rate times a census); `{epidemic: ID,
+census: hospitalized, share: S}` (a census from one of the scenario's epidemics).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Discriminator, Field, NonNegativeFloat, Strict, StrictInt, Tag
+
+from .base import Frozen
+
+# A day is an integer from 0 (day 0 is the scenario's `start`) or an ISO date.
+Day = Annotated[StrictInt | Annotated[dt.date, Strict(False)], Field(union_mode="left_to_right")]
+
+
+def day_index(day: int | dt.date, start: dt.date) -> int:
+    return day if isinstance(day, int) else (day - start).days
+
+
+class Step(Frozen):
+    model_config = ConfigDict(title="Step")
+    from_: Day = Field(alias="from", description="first day (or date) of this value")
+    value: NonNegativeFloat
+
+
+class RampSpec(Frozen):
+    from_: NonNegativeFloat = Field(alias="from", description="value on and before `start`")
+    to: NonNegativeFloat = Field(description="value on and after `end`")
+    start: Day
+    end: Day
+
+
+class Ramp(Frozen):
+    ramp: RampSpec
+
+
+class Csv(Frozen):
+    csv: str = Field(description="CSV file, relative to the scenario file; one row per day")
+    column: str = Field(description="column holding the values")
+
+
+Census = Literal[
+    "hospitalized", "icu", "ventilated",
+    "admits_hospitalized", "admits_icu", "admits_ventilated",
+]
+
+
+class EpidemicCensus(Frozen):
+    epidemic: str = Field(description="id of an entry in `epidemics`")
+    census: Census = "hospitalized"
+    share: NonNegativeFloat = Field(1.0, description="share of the epidemic's census at this site")
+
+
+class PerPatientDay(Frozen):
+    per_patient_day: NonNegativeFloat = Field(description="units used per patient-day")
+    patients: Series
+
+
+def _series_form(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return "constant"
+    if isinstance(value, list):
+        return "steps"
+    if isinstance(value, dict):
+        for key in ("ramp", "csv", "per_patient_day", "epidemic"):
+            if key in value:
+                return key
+    if isinstance(value, Ramp | Csv | PerPatientDay | EpidemicCensus):
+        return {Ramp: "ramp", Csv: "csv", PerPatientDay: "per_patient_day",
+                EpidemicCensus: "epidemic"}[type(value)]
+    return None
+
+
+SERIES_FORMS = ("constant", "steps", "ramp", "csv", "per_patient_day", "epidemic")
+
+Series = Annotated[
+    Annotated[NonNegativeFloat, Tag("constant")]
+    | Annotated[list[Step], Tag("steps")]
+    | Annotated[Ramp, Tag("ramp")]
+    | Annotated[Csv, Tag("csv")]
+    | Annotated[PerPatientDay, Tag("per_patient_day")]
+    | Annotated[EpidemicCensus, Tag("epidemic")],
+    Discriminator(
+        _series_form,
+        custom_error_type="series",
+        custom_error_message="expected a series: a number, a list of {from, value} steps, "
+        "{ramp: ...}, {csv: ..., column: ...}, {per_patient_day: ..., patients: ...} "
+        "or {epidemic: ...}",
+    ),
+]
+
+PerPatientDay.model_rebuild()

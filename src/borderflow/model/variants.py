@@ -1,0 +1,37 @@
+"""Variants: a named set of changes to a scenario (policies switched off or on, values set)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import Problem, ScenarioError
+from .messages import did_you_mean
+from .paths import set_path
+from .scenario import Scenario
+
+
+def variant_data(scenario: Scenario, name: str) -> dict[str, Any]:
+    """The plain data of `scenario` with variant `name` applied (not yet validated)."""
+    variant = scenario.variants[name]
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    for policy in data["policies"]:
+        if policy["id"] in variant.disable:
+            policy["enabled"] = False
+        if policy["id"] in variant.enable:
+            policy["enabled"] = True
+    for path, value in variant.set.items():
+        set_path(data, path, value)
+    return data
+
+
+def apply_variant(scenario: Scenario, name: str | None) -> Scenario:
+    """The scenario as variant `name` has it; None gives the scenario as written."""
+    if name is None:
+        return scenario
+    if name not in scenario.variants:
+        known = list(scenario.variants)
+        listing = ", ".join(known) if known else "none"
+        raise ScenarioError([Problem(scenario.file, 1, ("variants",),
+                                     f"unknown variant {name!r}{did_you_mean(name, known)}; "
+                                     f"this scenario has: {listing}")])
+    return scenario._carry(Scenario.model_validate(variant_data(scenario, name)))

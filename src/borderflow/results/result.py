@@ -1,0 +1,134 @@
+"""Result: tidy tables built from a run's frozen records (one sample of the batch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..engine import Network, Trace
+from ..model import Scenario
+from .kpis import balance_error, kpi_table
+
+CARE_COLUMNS = ["day", "site", "patients", "staff", "unstaffed"]
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """The outcome of one run of one scenario variant with one allocator."""
+
+    scenario: Scenario  # as run (variant applied)
+    variant: str | None
+    allocator: str
+    network: Network
+    trace: Trace
+    sample: int = 0
+
+    @property
+    def days(self) -> int:
+        return self.network.days
+
+    @cached_property
+    def _dates(self) -> pd.DatetimeIndex:
+        return pd.date_range(self.scenario.start, periods=self.days, freq="D")
+
+    def _pairs_frame(self, values: dict[str, np.ndarray[Any, Any]]) -> pd.DataFrame:
+        """A [T, N, C] array per column -> rows (day, node, commodity, ...)."""
+        net = self.network
+        T, (N, C) = self.days, net.shape
+        day = np.repeat(np.arange(T), N * C)
+        node = np.tile(np.repeat(np.arange(N), C), T)
+        com = np.tile(np.arange(C), T * N)
+        frame = pd.DataFrame({
+            "day": day,
+            "node": pd.Categorical.from_codes(node, categories=list(net.nodes)),
+            "commodity": pd.Categorical.from_codes(com, categories=list(net.commodities)),
+        })
+        for name, array in values.items():
+            frame[name] = array[:, self.sample].reshape(-1)
+        return frame
+
+    @cached_property
+    def flows(self) -> pd.DataFrame:
+        """Shipments: day, date, from, to, commodity, quantity (days with nothing shipped omitted)."""
+        net = self.network
+        shipped = self.trace.shipped[:, self.sample]  # [T, A]
+        t, a = np.nonzero(shipped > 0)
+        return pd.DataFrame({
+            "day": t,
+            "date": self._dates[t].date,
+            "from": np.asarray(net.nodes, dtype=object)[net.arc_src[a]],
+            "to": np.asarray(net.nodes, dtype=object)[net.arc_dst[a]],
+            "commodity": np.asarray(net.commodities, dtype=object)[net.arc_com[a]],
+            "quantity": shipped[t, a],
+        })
+
+    @cached_property
+    def stocks(self) -> pd.DataFrame:
+        """End-of-day stock and inbound in-transit: day, node, commodity, stock, in_transit."""
+        frame = self._pairs_frame({"stock": self.trace.stock, "in_transit": self.trace.in_transit})
+        held = self._held_pairs()
+        return frame[np.tile(held, self.days)].reset_index(drop=True)
+
+    def _held_pairs(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Pairs that ever hold, receive or use the commodity (others are all zeros)."""
+        tr, s = self.trace, self.sample
+        touched = (tr.stock[:, s] > 0) | (tr.in_transit[:, s] > 0) | (tr.demand[:, s] > 0)
+        return touched.any(axis=0).reshape(-1)  # type: ignore[no-any-return]
+
+    @cached_property
+    def sites(self) -> pd.DataFrame:
+        """Per site and day: day, node, region, commodity, demand, served, unmet."""
+        net = self.network
+        tr = self.trace
+        frame = self._pairs_frame({"demand": tr.demand, "served": tr.served})
+        frame["unmet"] = frame["demand"] - frame["served"]
+        region = np.asarray(net.regions, dtype=object)[net.node_region]
+        frame.insert(2, "region", region[frame["node"].cat.codes.to_numpy()])
+        has_demand = (tr.demand[:, self.sample] > 0).any(axis=0).reshape(-1)
+        frame = frame[np.tile(has_demand, self.days)].reset_index(drop=True)
+        return frame
+
+    @cached_property
+    def care(self) -> pd.DataFrame:
+        """Care capacity per site and day (empty until care is modelled)."""
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "day" else
+                                          "object" if c == "site" else "float64")
+                             for c in CARE_COLUMNS})
+
+    @cached_property
+    def kpis(self) -> pd.DataFrame:
+        """Per region and commodity: demand, served, unmet, unmet_pct, stockout_days,
+        min_days_of_supply."""
+        return kpi_table(self.network, self.trace, self.sample)
+
+    @cached_property
+    def balance_error(self) -> float:
+        """The largest absolute mass-balance error over commodities, in units."""
+        return balance_error(self.network, self.trace, self.sample)
+
+    def summary(self) -> dict[str, Any]:
+        """The `--json` document of DESIGN.md's output contract."""
+        care = self.care
+        unstaffed = care.groupby("site")["unstaffed"].sum() if len(care) else pd.Series(dtype=float)
+        return {
+            "scenario": self.scenario.name,
+            "variant": self.variant,
+            "allocator": self.allocator,
+            "days": self.days,
+            "kpis": _records(self.kpis),
+            "care": [{"site": site, "region": self.scenario.nodes[site].region,
+                      "unstaffed_patient_days": float(v)} for site, v in unstaffed.items()],
+            "balance": {"max_abs_error": self.balance_error},
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for row in frame.to_dict(orient="records"):
+        out.append({k: (None if isinstance(v, float) and not np.isfinite(v) else
+                        v.item() if isinstance(v, np.generic) else v) for k, v in row.items()})
+    return out

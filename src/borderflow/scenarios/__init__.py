@@ -1,0 +1,1 @@
+"""Built-in scenarios (package data), loaded by name: `borderflow.load("two-country")`."""
