@@ -59,11 +59,16 @@ class Network:
 
     @property
     def arc_src_pair(self) -> IntArray:
-        return self.arc_src * len(self.commodities) + self.arc_com  # type: ignore[no-any-return]
+        return self.arc_src * len(self.commodities) + self.arc_com
 
     @property
     def arc_dst_pair(self) -> IntArray:
-        return self.arc_dst * len(self.commodities) + self.arc_com  # type: ignore[no-any-return]
+        return self.arc_dst * len(self.commodities) + self.arc_com
+
+    @property
+    def rec_outputs(self) -> Array:
+        """[R, C]: 1 where a recipe makes the commodity (so made @ rec_outputs sums by commodity)."""
+        return np.eye(len(self.commodities))[self.rec_com]
 
     @property
     def max_lead(self) -> int:

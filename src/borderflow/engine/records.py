@@ -55,4 +55,4 @@ class Trace:
 
     @property
     def unmet(self) -> Array:
-        return self.demand - self.served  # type: ignore[no-any-return]
+        return self.demand - self.served

@@ -39,7 +39,7 @@ class Simulator:
         self._src = net.arc_src_pair
         self._dst = net.arc_dst_pair
         self._rec_pair = net.rec_node * C + net.rec_com
-        self._rec_input_cols = np.nonzero(net.rec_inputs)  # (recipe, commodity) pairs with inputs
+        self._rec_input_pairs = net.rec_node[:, None] * C + np.arange(C)[None, :]
         self._target = np.repeat(net.target, C)
         self.day = 0
 
@@ -95,28 +95,19 @@ class Simulator:
     def _produce(self, t: int) -> tuple[Array, Array]:
         """Make up to capacity, limited by inputs; recipes sharing an input share it pro rata.
 
-        Returns what each recipe made and, per pair, the inputs used at full capacity (a
+        Returns what each recipe made and, per pair, the inputs wanted at full capacity (a
         plant's use, for its orders).
         """
-        net, S = self.net, self._stock
-        B = self.batch
-        R = net.rec_node.size
-        full_use = np.zeros((1, self._nc))
-        if R == 0:
-            return np.zeros((B, 0)), full_use
-        cap = net.rec_cap[t]  # [R]
-        r, c = self._rec_input_cols
-        in_pairs = net.rec_node[r] * len(net.commodities) + c
-        wanted = cap[r] * net.rec_inputs[r, c]  # input each recipe wants at full capacity
-        scatter_add(full_use, in_pairs, wanted[None, :])
-        have = S[:, in_pairs]
-        total = full_use[:, in_pairs]
-        scale = np.where(total > 0, np.minimum(1.0, have / np.where(total > 0, total, 1.0)), 1.0)
-        factor = np.ones((B, R))
-        np.minimum.at(factor, (slice(None), r), scale)
-        made = cap[None, :] * factor
-        used = made[:, r] * net.rec_inputs[r, c][None, :]
-        scatter_add(S, in_pairs, -used)
+        net, S, B = self.net, self._stock, self.batch
+        idx = self._rec_input_pairs  # [R, C]: the pair holding each recipe's inputs
+        want = net.rec_cap[t][:, None] * net.rec_inputs  # [R, C] inputs at full capacity
+        full_use: Array = np.bincount(idx.ravel(), want.ravel(), minlength=self._nc)[None, :]
+        total = full_use[0, idx]
+        have = S[:, idx]  # [B, R, C]
+        scale = np.where(want > 0, np.minimum(1.0, have / np.where(total > 0, total, 1.0)), 1.0)
+        made = net.rec_cap[t][None, :] * scale.min(axis=2, initial=1.0)  # [B, R]
+        used = made[:, :, None] * net.rec_inputs[None, :, :]
+        scatter_add(S, idx.ravel(), -used.reshape(B, -1))
         np.maximum(S, 0.0, out=S)  # pro-rata shares can overshoot a stock by one rounding step
         S[:, self._rec_pair] += made
         return made, full_use

@@ -13,9 +13,9 @@ from typing import Any
 from . import policies as P
 from .csvdata import CsvError, read_column
 from .errors import Path
+from .messages import did_you_mean
 from .scenario import Scenario
 from .series import Csv, EpidemicCensus, PerPatientDay, Ramp, Step
-from .messages import did_you_mean
 
 Found = Iterator[tuple[Path, str]]
 

@@ -74,7 +74,7 @@ def from_located(located: Located, base_dir: FsPath | None) -> Scenario:
 def _check_variants(scenario: Scenario, located: Located) -> list[Problem]:
     """Every variant must give a valid scenario; its problems point at the variant."""
     problems: list[Problem] = []
-    for name, variant in scenario.variants.items():
+    for name, _variant in scenario.variants.items():
         try:
             data = variant_data(scenario, name)
         except PathError as e:

@@ -18,9 +18,8 @@ def _present(data: Any, loc: tuple[Any, ...]) -> tuple[Path, Any]:
     path: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if (isinstance(node, dict) and part in node) or in_list:
             node = node[part]
         elif i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str) \
                 and not part.startswith(("[", "function-", "literal[")) and "[" not in part:
@@ -77,7 +76,12 @@ def allowed_keys(root: type[BaseModel], data: Any, path: Path) -> list[str]:
                     nxt += _unwrap(args[1])
                 elif origin is list and isinstance(part, int):
                     nxt += _unwrap(args[0])
-        node = node[part] if isinstance(node, dict | list) else None
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
         candidates = nxt
     model = _best_model(candidates, node)
     return list(_model_fields(model)) if model is not None else []

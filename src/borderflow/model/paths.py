@@ -51,7 +51,7 @@ def _walk(data: Any, parts: list[str]) -> tuple[Any, str | int]:
             raise PathError(f"{where} is a single value; it has no field {part!r}")
         if last:
             return node, key
-        node = node[key]  # type: ignore[index]
+        node = node[key]
         done.append(part)
     raise PathError("empty path")
 

@@ -65,8 +65,10 @@ class Lane(Frozen):
     from_: str = Field(alias="from")
     to: str
     lead_time: PositiveInt = Field(description="days from shipping to arrival (at least 1)")
-    capacity: NonNegativeFloat | None = Field(None, description="units per commodity per day (default unlimited)")
-    weight: PositiveFloat = Field(1.0, description="share of the destination's orders, against its other lanes")
+    capacity: NonNegativeFloat | None = Field(
+        None, description="units per commodity per day (default unlimited)")
+    weight: PositiveFloat = Field(
+        1.0, description="share of the destination's orders, against its other lanes")
     mode: Literal["truck", "rail", "sea", "air", "pipeline", "courier"] = "truck"
     commodities: list[str] | None = Field(None, description="default: every commodity")
 

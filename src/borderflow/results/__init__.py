@@ -1,8 +1,8 @@
 """Results: tidy tables from a run's records, KPIs, storage."""
 
-from .kpis import KPI_COLUMNS, balance_errors
+from .kpis import KPI_COLUMNS
 from .result import Result
 from .simulate import simulate
 from .store import write_run
 
-__all__ = ["KPI_COLUMNS", "Result", "balance_errors", "simulate", "write_run"]
+__all__ = ["KPI_COLUMNS", "Result", "simulate", "write_run"]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import Network, Trace
+from ..engine import Network, Trace, mass_balance
 
 KPI_COLUMNS = ["region", "commodity", "demand", "served", "unmet", "unmet_pct",
                "stockout_days", "min_days_of_supply"]
@@ -15,9 +15,8 @@ KPI_COLUMNS = ["region", "commodity", "demand", "served", "unmet", "unmet_pct",
 
 def _by_region(net: Network, values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """[T, N, C] -> [T, regions, C] sums."""
-    T, _, C = values.shape
-    out = np.zeros((T, len(net.regions), C))
-    np.add.at(out, (slice(None), net.node_region), values)
+    onehot = np.eye(len(net.regions))[net.node_region]  # [N, G]
+    out: np.ndarray[Any, Any] = np.einsum("tnc,ng->tgc", values, onehot)
     return out
 
 
@@ -54,23 +53,7 @@ def kpi_table(net: Network, trace: Trace, sample: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=KPI_COLUMNS)
 
 
-def balance_errors(net: Network, trace: Trace, sample: int = 0) -> np.ndarray[Any, Any]:
-    """Per commodity: initial + produced - consumed - inputs used - final stock - in transit.
-
-    Airlifted units will enter this sum with the airlift policy. Zero up to rounding.
-    """
-    C = len(net.commodities)
-    produced = np.zeros(C)
-    made = trace.produced[:, sample].sum(axis=0)  # [R]
-    np.add.at(produced, net.rec_com, made)
-    inputs_used = (made[:, None] * net.rec_inputs).sum(axis=0)
-    consumed = trace.served[:, sample].sum(axis=(0, 1))
-    final = trace.stock[-1, sample].sum(axis=0) + trace.in_transit[-1, sample].sum(axis=0)
-    initial = net.stock0.sum(axis=0)
-    return initial + produced - consumed - inputs_used - final  # type: ignore[no-any-return]
-
-
 def balance_error(net: Network, trace: Trace, sample: int = 0) -> float:
     """The largest absolute mass-balance error over commodities, in units."""
-    errors = balance_errors(net, trace, sample)
+    errors = mass_balance(net, trace)[sample]
     return float(np.abs(errors).max()) if errors.size else 0.0

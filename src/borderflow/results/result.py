@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import Network, Trace
+from ..engine import Network, Trace, violations
 from ..model import Scenario
 from .kpis import balance_error, kpi_table
 
@@ -77,7 +77,7 @@ class Result:
         """Pairs that ever hold, receive or use the commodity (others are all zeros)."""
         tr, s = self.trace, self.sample
         touched = (tr.stock[:, s] > 0) | (tr.in_transit[:, s] > 0) | (tr.demand[:, s] > 0)
-        return touched.any(axis=0).reshape(-1)  # type: ignore[no-any-return]
+        return touched.any(axis=0).reshape(-1)
 
     @cached_property
     def sites(self) -> pd.DataFrame:
@@ -109,6 +109,10 @@ class Result:
     def balance_error(self) -> float:
         """The largest absolute mass-balance error over commodities, in units."""
         return balance_error(self.network, self.trace, self.sample)
+
+    def violations(self) -> list[str]:
+        """Invariants this run breaks (an empty list for a sound run)."""
+        return violations(self.network, self.trace)
 
     def summary(self) -> dict[str, Any]:
         """The `--json` document of DESIGN.md's output contract."""
