@@ -101,7 +101,7 @@ class Simulator:
         net, S, B = self.net, self._stock, self.batch
         idx = self._rec_input_pairs  # [R, C]: the pair holding each recipe's inputs
         want = net.rec_cap[t][:, None] * net.rec_inputs  # [R, C] inputs at full capacity
-        full_use: Array = np.bincount(idx.ravel(), want.ravel(), minlength=self._nc)[None, :]
+        full_use = np.bincount(idx.ravel(), want.ravel(), minlength=self._nc)[None, :].astype(float)
         total = full_use[0, idx]
         have = S[:, idx]  # [B, R, C]
         scale = np.where(want > 0, np.minimum(1.0, have / np.where(total > 0, total, 1.0)), 1.0)
