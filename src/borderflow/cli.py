@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .model import ScenarioError, builtin_names, builtin_path, load
+from .model.reference import format_reference
 from .model.scenario import Scenario
 from .results import Result, simulate, write_run
 
@@ -88,8 +89,14 @@ def validate(
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the format reference "
+                                           "(Markdown) instead.")] = False,
+) -> None:
     """Print the JSON Schema of the scenario format (for editors' autocompletion)."""
+    if markdown:
+        sys.stdout.write(format_reference())
+        return
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
