@@ -6,8 +6,8 @@
 """
 
 from .model import Scenario, ScenarioError, load
-from .results import Result, simulate
+from .results import Comparison, Result, compare, simulate
 
 __version__ = "0.1.0"
 
-__all__ = ["Result", "Scenario", "ScenarioError", "load", "simulate"]
+__all__ = ["Comparison", "Result", "Scenario", "ScenarioError", "compare", "load", "simulate"]

@@ -50,15 +50,59 @@ def violations(net: Network, trace: Trace, rtol: float = 1e-9) -> list[str]:
         found.append(f"mass balance of {net.commodities[c]} off by {balance[b, c]:.3g} "
                      f"(sample {b})")
     if trace.shipped.size:
-        limit = np.stack([np.minimum(net.arc_cap, net.policies.day(t, net.arc_src.size))
-                          for t in range(trace.shipped.shape[0])])  # [T, A]
-        over = trace.shipped - limit[:, None, :]
-        if over.max() > tol:
-            t, b, a = np.unravel_index(over.argmax(), over.shape)
-            found.append(f"{net.nodes[net.arc_src[a]]}->{net.nodes[net.arc_dst[a]]} shipped "
-                         f"{trace.shipped[t, b, a]:.6g} {net.commodities[net.arc_com[a]]} on day "
-                         f"{t}, above its limit {limit[t, a]:.6g}")
-        cap = net.rec_cap[: trace.produced.shape[0]]
-        if trace.produced.size and (trace.produced - cap[:, None, :]).max() > tol:
-            found.append("a plant made more than its capacity")
+        found += _limits(net, trace, tol)
+    cap = net.rec_cap[: trace.produced.shape[0]]
+    if trace.produced.size and (trace.produced - cap[:, None, :]).max() > tol:
+        found.append("a plant made more than its capacity")
+    found += _rated_first(net, trace, tol)
+    return found
+
+
+def _limits(net: Network, trace: Trace, tol: float) -> list[str]:
+    """No flow above a lane's capacity, a block, or a quota group's daily quota."""
+    found = []
+    pol = net.policies
+    T = trace.shipped.shape[0]
+    limit = np.stack([np.minimum(net.arc_cap, pol.allowance(t, net.arc_src.size))
+                      for t in range(T)])  # [T, A]
+    over = trace.shipped - limit[:, None, :]
+    if over.max() > tol:
+        t, b, a = np.unravel_index(over.argmax(), over.shape)
+        found.append(f"{net.arc_names[a]} shipped {trace.shipped[t, b, a]:.6g} "
+                     f"{net.commodities[net.arc_com[a]]} on day {t}, above its limit "
+                     f"{limit[t, a]:.6g}")
+    if pol.member_arc.size:
+        G = pol.group_quota.shape[1]
+        flows = trace.shipped[:, :, pol.member_arc]  # [T, B, M]
+        totals = np.zeros((T, trace.shipped.shape[1], G))
+        for g in range(G):  # a check, not the hot path
+            totals[:, :, g] = flows[:, :, pol.member_group == g].sum(axis=2)
+        excess = totals - pol.group_quota[:T, None, :]
+        if excess.max() > tol:
+            t, b, g = np.unravel_index(excess.argmax(), excess.shape)
+            found.append(f"{pol.reasons[pol.group_reason[g]]}: {totals[t, b, g]:.6g} shipped on "
+                         f"day {t}, above its quota {pol.group_quota[t, g]:.6g}")
+    return found
+
+
+def _rated_first(net: Network, trace: Trace, tol: float) -> list[str]:
+    """A claim (rated order, airlift) short of what its limits allowed means its supplier had
+    nothing left: no unrated request from that supplier may be served that day."""
+    pol = net.policies
+    found = []
+    if not pol.claims:
+        return found
+    claimed_on_arc = np.zeros_like(trace.shipped)
+    for k, claim in enumerate(pol.claims):
+        claimed_on_arc[:, :, claim.arc] += trace.claimed[:, :, k]
+    unrated = trace.shipped - claimed_on_arc  # [T, B, A]
+    for k, claim in enumerate(pol.claims):
+        starved = trace.claimed[:, :, k] < np.minimum(trace.claim_asked[:, :, k],
+                                                      trace.claim_limit[:, :, k]) - tol
+        same_supplier = net.arc_src_pair == net.arc_src_pair[claim.arc]
+        served = unrated[:, :, same_supplier].sum(axis=2) > tol
+        if (starved & served).any():
+            t, b = np.argwhere(starved & served)[0]
+            found.append(f"{claim.id} was starved on day {t} while unrated requests from "
+                         f"{net.nodes[net.arc_src[claim.arc]]} were served (sample {b})")
     return found

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..demand import evaluate
 from ..model import Scenario
+from ..model.policies import Airlift
 from ..policy import Arcs, PolicyArrays, compile_policies
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
@@ -35,8 +36,9 @@ class Network:
     target: Array  # [N] days of use to order up to
     stock0: Array  # [N, C]
     demand: Array  # [T, N, C] (zero except at sites)
-    # arcs: one commodity on one lane
-    arc_lane: IntArray
+    # arcs: one commodity on one lane; then one per airlift (no lane; never asked for by requests)
+    arc_names: tuple[str, ...]  # "from->to" or "airlift:<id>"
+    arc_lane: IntArray  # index into scenario.lanes, -1 for an airlift
     arc_src: IntArray
     arc_dst: IntArray
     arc_com: IntArray
@@ -100,14 +102,20 @@ def compile_network(scenario: Scenario) -> Network:
                 row[ci[i]] = ratio
             rec_rows.append(row)
 
-    arcs = [(k, lane, c) for k, lane in enumerate(scenario.lanes)
-            for c in scenario.lane_commodities(lane)]
-    arc_src = np.array([ni[lane.from_] for _, lane, _ in arcs], dtype=np.intp)
-    arc_dst = np.array([ni[lane.to] for _, lane, _ in arcs], dtype=np.intp)
-    arc_com = np.array([ci[c] for _, _, c in arcs], dtype=np.intp)
-    level_pairs, level_arcs = _levels(N, C, arc_src, arc_dst, arc_com)
-    names = Arcs(tuple(lane.from_ for _, lane, _ in arcs), tuple(lane.to for _, lane, _ in arcs),
-                 tuple(c for _, _, c in arcs))
+    # (lane index, name, from, to, commodity, lead, capacity, weight)
+    arcs = [(k, lane.id, lane.from_, lane.to, c, lane.lead_time,
+             np.inf if lane.capacity is None else lane.capacity, lane.weight)
+            for k, lane in enumerate(scenario.lanes) for c in scenario.lane_commodities(lane)]
+    arcs += [(-1, f"airlift:{p.id}", p.from_, p.to, p.commodity, p.flight_days, np.inf, 0.0)
+             for p in scenario.policies if isinstance(p, Airlift)]
+    arc_src = np.array([ni[a[2]] for a in arcs], dtype=np.intp)
+    arc_dst = np.array([ni[a[3]] for a in arcs], dtype=np.intp)
+    arc_com = np.array([ci[a[4]] for a in arcs], dtype=np.intp)
+    on_lane = np.array([a[0] >= 0 for a in arcs], dtype=bool)
+    level_pairs, level_arcs = _levels(N, C, arc_src[on_lane], arc_dst[on_lane], arc_com[on_lane])
+    level_arcs = tuple(_frozen(np.flatnonzero(on_lane)[a].astype(np.intp)) for a in level_arcs)
+    names = Arcs(tuple(a[2] for a in arcs), tuple(a[3] for a in arcs), tuple(a[4] for a in arcs),
+                 tuple(a[1] for a in arcs))
     return Network(
         name=scenario.name,
         days=T,
@@ -120,21 +128,21 @@ def compile_network(scenario: Scenario) -> Network:
         target=_frozen(np.array([node.target for node in scenario.nodes.values()], dtype=float)),
         stock0=_frozen(stock0),
         demand=_frozen(demand),
-        arc_lane=_frozen(np.array([k for k, _, _ in arcs], dtype=np.intp)),
+        arc_names=names.lane,
+        arc_lane=_frozen(np.array([a[0] for a in arcs], dtype=np.intp)),
         arc_src=_frozen(arc_src),
         arc_dst=_frozen(arc_dst),
         arc_com=_frozen(arc_com),
-        arc_lead=_frozen(np.array([lane.lead_time for _, lane, _ in arcs], dtype=np.intp)),
-        arc_cap=_frozen(np.array([np.inf if lane.capacity is None else lane.capacity
-                                  for _, lane, _ in arcs], dtype=float)),
-        arc_weight=_frozen(np.array([lane.weight for _, lane, _ in arcs], dtype=float)),
+        arc_lead=_frozen(np.array([a[5] for a in arcs], dtype=np.intp)),
+        arc_cap=_frozen(np.array([a[6] for a in arcs], dtype=float)),
+        arc_weight=_frozen(np.array([a[7] for a in arcs], dtype=float)),
         rec_node=_frozen(np.array(rec_node, dtype=np.intp)),
         rec_com=_frozen(np.array(rec_com, dtype=np.intp)),
         rec_cap=_frozen(np.array(rec_caps, dtype=float).reshape(len(rec_caps), T).T.copy()),
         rec_inputs=_frozen(np.array(rec_rows, dtype=float).reshape(len(rec_rows), C)),
         level_pairs=level_pairs,
         level_arcs=level_arcs,
-        policies=compile_policies(scenario, names),
+        policies=compile_policies(scenario, names, nodes, coms),
     )
 
 
@@ -156,5 +164,5 @@ def _levels(N: int, C: int, src: IntArray, dst: IntArray,
         level = new
     top = int(level.max()) if level.size else 0
     pairs = tuple(_frozen(np.flatnonzero(level == k).astype(np.intp)) for k in range(top + 1))
-    arcs = tuple(_frozen(np.flatnonzero(level[dp] == k).astype(np.intp)) for k in range(top + 1))
+    arcs = tuple(np.flatnonzero(level[dp] == k).astype(np.intp) for k in range(top + 1))
     return pairs, arcs

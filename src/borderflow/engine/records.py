@@ -11,7 +11,7 @@ import numpy as np
 Array = np.ndarray[Any, np.dtype[np.float64]]
 
 
-def _readonly(a: Array) -> Array:
+def _readonly(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     a.setflags(write=False)
     return a
 
@@ -26,8 +26,14 @@ class DayRecord:
     produced: Array  # [B, R] made by each recipe
     demand: Array  # [B, N, C] what sites tried to use
     served: Array  # [B, N, C] what they used
-    requested: Array  # [B, A] asked of each arc
+    requested: Array  # [B, A] asked of each arc (requests and claims)
+    allowed: Array  # [B, A] what lane capacity and policies let through, before stock
     shipped: Array  # [B, A] sent on each arc
+    reason: np.ndarray[Any, np.dtype[np.int16]]  # [B, A] why shipped < requested (-1: it was not)
+    conserving: np.ndarray[Any, np.dtype[np.bool_]]  # [B, N, C] sites cutting use to conserve
+    claim_asked: Array  # [B, K] what each claim (rated order, airlift) asked for
+    claim_limit: Array  # [B, K] what its lane capacity and policies allowed
+    claimed: Array  # [B, K] what it got
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -46,10 +52,17 @@ class Trace:
     demand: Array
     served: Array
     requested: Array
+    allowed: Array
     shipped: Array
+    reason: np.ndarray[Any, np.dtype[np.int16]]
+    conserving: np.ndarray[Any, np.dtype[np.bool_]]
+    claim_asked: Array
+    claim_limit: Array
+    claimed: Array
 
     @staticmethod
     def stack(records: Sequence[DayRecord]) -> Trace:
+        """Stack a run's records (all fields but `day`) along a new leading day axis."""
         names = [f.name for f in fields(Trace)]
         return Trace(**{n: _readonly(np.stack([getattr(r, n) for r in records])) for n in names})
 

@@ -1,7 +1,8 @@
 """The daily simulation with the priority allocator: `step()` one day, `run()` them all.
 
-Every array carries a leading batch axis B (samples run together); within a day nothing loops
-over nodes or lanes, only over the few levels of the supply chain.
+Every array carries a leading batch axis B (samples run together). Within a day nothing loops
+over nodes or lanes: only over the few levels of the supply chain and over claims (rated
+orders and airlifts, a handful per scenario).
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from ..policy import FIXED_REASONS
 from .network import Network
 from .records import DayRecord, Trace
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
+
+STOCK, LANE_CAPACITY = FIXED_REASONS.index("stock"), FIXED_REASONS.index("lane_capacity")
+TOL = 1e-9
 
 
 def scatter_add(out: Array, cols: IntArray, values: Array) -> None:
@@ -41,6 +46,11 @@ class Simulator:
         self._rec_pair = net.rec_node * C + net.rec_com
         self._rec_input_pairs = net.rec_node[:, None] * C + np.arange(C)[None, :]
         self._target = np.repeat(net.target, C)
+        pol = net.policies
+        self._delivered = np.zeros((batch, len(pol.claims)))
+        self._claim_groups = [pol.member_group[pol.member_arc == c.arc] for c in pol.claims]
+        # members are sorted by arc: each arc's groups form one run
+        self._arcs_grouped, self._run_starts = np.unique(pol.member_arc, return_index=True)
         self.day = 0
 
     @property
@@ -62,16 +72,16 @@ class Simulator:
         # 2. Produce
         produced, input_use = self._produce(t)
 
-        # 3. Consume
-        demand = np.broadcast_to(net.demand[t].reshape(1, -1), (B, self._nc))
+        # 3. Consume (conserving where days of supply are under a conservation threshold)
+        demand, conserving = self._demand(t)
         served = np.minimum(S, demand)
         S -= served
 
         # 4. Request
-        requested, limit = self._request(t, demand + input_use)
+        requested, wanted = self._request(t, demand + input_use)
 
         # 5. Allocate and ship
-        shipped = self._ship(t, np.minimum(requested, limit))
+        out = self._ship(t, requested, wanted)
 
         self.day += 1
         shape = (B, N, C)
@@ -80,10 +90,10 @@ class Simulator:
             stock=S.reshape(shape).copy(),
             in_transit=self._transit.reshape(shape).copy(),
             produced=produced,
-            demand=demand.reshape(shape).copy(),
+            demand=demand.reshape(shape),
             served=served.reshape(shape),
-            requested=requested,
-            shipped=shipped,
+            conserving=conserving.reshape(shape),
+            **out,
         )
 
     def run(self) -> Trace:
@@ -112,16 +122,43 @@ class Simulator:
         S[:, self._rec_pair] += made
         return made, full_use
 
+    def _demand(self, t: int) -> tuple[Array, np.ndarray[Any, np.dtype[np.bool_]]]:
+        pol = self.net.policies
+        raw = np.broadcast_to(self.net.demand[t].reshape(1, -1), (self.batch, self._nc))
+        if pol.conserve_below is None or pol.conserve_multiplier is None:
+            return raw.copy(), np.zeros(raw.shape, dtype=bool)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            days_of_supply = np.where(raw > 0, self._stock / raw, np.inf)
+        conserving = days_of_supply < pol.conserve_below[t]
+        return np.where(conserving, raw * pol.conserve_multiplier[t], raw), conserving
+
+    def _limits(self, t: int) -> tuple[Array, Array, np.ndarray[Any, np.dtype[np.int32]]]:
+        """Per arc today: its limit from lane capacity and blocks, the groups' quotas, and
+        what blocks it."""
+        pol = self.net.policies
+        A = self.net.arc_src.size
+        blocker = pol.blocker(t, A)
+        limit = np.where(blocker >= 0, 0.0, self.net.arc_cap)
+        return limit, pol.group_quota[t], blocker
+
     def _request(self, t: int, use: Array) -> tuple[Array, Array]:
-        """Order up to target days of use, level by level from the customers upstream."""
-        net = self.net
-        A = net.arc_src.size
-        B = self.batch
-        limit = np.minimum(net.arc_cap, net.policies.day(t, A))
+        """Order up to target days of use, level by level from the customers upstream, split
+        over the lanes open today by weight.
+
+        Also returns, for the record only, what each lane closed today would have been asked
+        had it been open (its weight's share of the need), so a user can see what a ban stopped.
+        """
+        net, pol = self.net, self.net.policies
+        A, B = net.arc_src.size, self.batch
+        limit, quota, _ = self._limits(t)
+        if self._arcs_grouped.size:
+            least = np.minimum.reduceat(quota[pol.member_group], self._run_starts)
+            limit = limit.copy()
+            limit[self._arcs_grouped] = np.minimum(limit[self._arcs_grouped], least)
         open_arcs = limit > 0
         weight = np.where(open_arcs, net.arc_weight, 0.0)
-        wsum = np.bincount(self._dst, weight, minlength=self._nc)
-        share = np.where(open_arcs, weight / np.where(wsum[self._dst] > 0, wsum[self._dst], 1.0), 0.0)
+        wsum = np.bincount(self._dst, weight, minlength=self._nc)[self._dst]
+        share = np.where(open_arcs, weight / np.where(wsum > 0, wsum, 1.0), 0.0)
         position = self._stock + self._transit
         received = np.zeros((B, self._nc))
         need = np.zeros((B, self._nc))
@@ -134,23 +171,114 @@ class Simulator:
             r = need[:, self._dst[arcs]] * share[arcs]
             requested[:, arcs] = r
             scatter_add(received, self._src[arcs], r)
-        return requested, np.broadcast_to(limit, (B, A))
+        closed = ~open_arcs & (net.arc_cap > 0) & (net.arc_weight > 0)
+        would_be = need[:, self._dst] * net.arc_weight / (wsum + net.arc_weight)
+        return requested, np.where(closed, would_be, requested)
 
-    def _ship(self, t: int, capped: Array) -> Array:
-        """Each supplier shares its stock pro rata to the capped requests; ship on lead time."""
-        net, S = self.net, self._stock
-        B = self.batch
+    def _claim_amount(self, k: int, t: int) -> Array:
+        claim = self.net.policies.claims[k]
+        if claim.schedule == "flights":
+            return np.full(self.batch, claim.flights[t])
+        remaining = np.maximum(0.0, claim.quantity - self._delivered[:, k])
+        remaining[remaining <= TOL * claim.quantity] = 0.0
+        if claim.schedule == "asap":
+            return remaining
+        return remaining / max(1, claim.due - t)  # type: ignore[no-any-return]
+
+    def _ship(self, t: int, requested: Array, wanted: Array) -> dict[str, Any]:
+        """Claims first (in rank order), then requests capped by lane and policy limits, then
+        each supplier shares its stock pro rata; shipments arrive after their lead time."""
+        net, pol, S = self.net, self.net.policies, self._stock
+        B, A, K = self.batch, net.arc_src.size, len(pol.claims)
+        limit, quota_today, blocker = self._limits(t)
+        room = np.repeat(limit[None, :], B, axis=0)
+        quota = np.repeat(quota_today[None, :], B, axis=0)
+        shipped = np.zeros((B, A))
+        claim_room = np.zeros((B, A), dtype=bool)  # a claim took lane room from requests
+        claim_reason = np.full(A, -1, dtype=np.int32)
+        drawn_by = np.full((B, self._nc), -1, dtype=np.int32)  # the first claim on a stock today
+        asked_k, limit_k, got_k = np.zeros((B, K)), np.zeros((B, K)), np.zeros((B, K))
+        asked = wanted.copy()
+
+        for k, claim in enumerate(pol.claims):
+            if not claim.active[t]:
+                continue
+            amount = self._claim_amount(k, t)
+            if not amount.any():
+                continue
+            a, src, groups = claim.arc, self._src[claim.arc], self._claim_groups[k]
+            cap = room[:, a] if not groups.size else np.minimum(room[:, a], quota[:, groups].min(axis=1))
+            got = np.clip(np.minimum(amount, S[:, src]), 0.0, np.maximum(cap, 0.0))
+            S[:, src] -= got
+            room[:, a] -= got
+            quota[:, groups] -= got[:, None]
+            shipped[:, a] += got
+            asked[:, a] += amount
+            self._delivered[:, k] += got
+            asked_k[:, k], limit_k[:, k], got_k[:, k] = amount, cap, got
+            claim_room[:, a] |= got > 0
+            claim_reason[a] = claim.reason if claim_reason[a] < 0 else claim_reason[a]
+            drawn_by[:, src] = np.where((drawn_by[:, src] < 0) & (got > 0), claim.reason,
+                                        drawn_by[:, src])
+
+        capped = np.minimum(requested, np.maximum(room, 0.0))
+        ratio, group_reason = self._quota_shares(capped, quota)
+        capped *= ratio
         total = np.zeros((B, self._nc))
         scatter_add(total, self._src, capped)
-        ratio = np.where(total > S, S / np.where(total > 0, total, 1.0), 1.0)
-        shipped = capped * ratio[:, self._src]
-        scatter_add(S, self._src, -shipped)
+        have = np.maximum(S, 0.0)
+        stock_ratio = np.where(total > have, have / np.where(total > 0, total, 1.0), 1.0)
+        sent = capped * stock_ratio[:, self._src]
+        scatter_add(S, self._src, -sent)
         np.maximum(S, 0.0, out=S)
-        slots = (t + net.arc_lead) % self._slots
+        shipped += sent
+        self._dispatch(t, shipped)
+
+        short = shipped < asked - TOL * np.maximum(1.0, asked)
+        src_reason = drawn_by[:, self._src]
+        reason = np.where(short, np.where(src_reason >= 0, src_reason, STOCK), -1)
+        reason = np.where(short & (ratio < 1 - 1e-12), group_reason, reason)
+        reason = np.where(short & claim_room & (requested > capped + TOL), claim_reason, reason)
+        reason = np.where(short & (asked > net.arc_cap + TOL), LANE_CAPACITY, reason)
+        reason = np.where(short & (blocker >= 0), blocker, reason)
+        return {"requested": asked, "allowed": shipped - sent + capped, "shipped": shipped,
+                "reason": reason.astype(np.int16), "claim_asked": asked_k,
+                "claim_limit": limit_k, "claimed": got_k}
+
+    def _quota_shares(self, capped: Array, quota: Array) -> tuple[Array, np.ndarray[Any, Any]]:
+        """Each quota group lets through at most its quota, pro rata to the arcs' requests.
+
+        Returns per arc the fraction let through (the least over its groups) and the reason
+        index of the group that set it.
+        """
+        pol = self.net.policies
+        B, A = capped.shape
+        ratio = np.ones((B, A))
+        reason = np.full((B, A), -1, dtype=np.int32)
+        if not self._arcs_grouped.size:
+            return ratio, reason
+        G = quota.shape[1]
+        total = np.zeros((B, G))
+        scatter_add(total, pol.member_group, capped[:, pol.member_arc])
+        q = np.maximum(quota, 0.0)
+        group_ratio = np.where(total > q, q / np.where(total > 0, total, 1.0), 1.0)
+        per_member = group_ratio[:, pol.member_group]  # [B, M]
+        least = np.minimum.reduceat(per_member, self._run_starts, axis=1)
+        ratio[:, self._arcs_grouped] = least
+        # the first group (in member order) reaching the least ratio decides the reason
+        M = pol.member_arc.size
+        is_least = per_member <= least[:, np.searchsorted(self._arcs_grouped, pol.member_arc)]
+        first = np.minimum.reduceat(np.where(is_least, np.arange(M), M), self._run_starts, axis=1)
+        reason[:, self._arcs_grouped] = pol.group_reason[pol.member_group[first]]
+        return ratio, reason
+
+    def _dispatch(self, t: int, shipped: Array) -> None:
+        """Put shipments in the pipeline to arrive after their lead time."""
+        B = self.batch
+        slots = (t + self.net.arc_lead) % self._slots
         flat_pipe = self._pipe.reshape(self._slots, B * self._nc)
         for_dst = np.arange(B)[:, None] * self._nc + self._dst[None, :]  # [B, A]
         idx = (slots[None, :] * (B * self._nc) + for_dst).ravel()
         flat_pipe += np.bincount(idx, shipped.ravel(),
                                  minlength=self._slots * B * self._nc).reshape(flat_pipe.shape)
         scatter_add(self._transit, self._dst, shipped)
-        return shipped

@@ -1,5 +1,5 @@
 """Policies compiled into per-day arrays the engine consumes."""
 
-from .compile import Arcs, PolicyArrays, compile_policies
+from .compile import FIXED_REASONS, Arcs, Claim, PolicyArrays, compile_policies
 
-__all__ = ["Arcs", "PolicyArrays", "compile_policies"]
+__all__ = ["FIXED_REASONS", "Arcs", "Claim", "PolicyArrays", "compile_policies"]

@@ -100,6 +100,89 @@ class Result:
                              for c in CARE_COLUMNS})
 
     @cached_property
+    def constraints(self) -> pd.DataFrame:
+        """Per lane, commodity and day with anything asked or shipped: requested, allowed (by
+        lane capacity and policies), shipped, and the reason for any shortfall (`stock`,
+        `lane_capacity`, `stockpile_closed`, `policy:<id>`, `rated_order:<id>`)."""
+        net, tr, b = self.network, self.trace, self.sample
+        t, a = np.nonzero((tr.requested[:, b] > 0) | (tr.shipped[:, b] > 0))
+        codes = tr.reason[t, b, a]
+        reasons = np.asarray(net.policies.reasons, dtype=object)
+        return pd.DataFrame({
+            "day": t,
+            "date": self._dates[t].date,
+            "lane": np.asarray(net.arc_names, dtype=object)[a],
+            "from": np.asarray(net.nodes, dtype=object)[net.arc_src[a]],
+            "to": np.asarray(net.nodes, dtype=object)[net.arc_dst[a]],
+            "commodity": np.asarray(net.commodities, dtype=object)[net.arc_com[a]],
+            "requested": tr.requested[t, b, a],
+            "allowed": tr.allowed[t, b, a],
+            "shipped": tr.shipped[t, b, a],
+            "reason": np.where(codes >= 0, reasons[np.maximum(codes, 0)], None),
+        })
+
+    @cached_property
+    def orders(self) -> pd.DataFrame:
+        """Each rated order: quantity, due, delivered (shipped by the end), the day the last unit
+        arrived if filled, and the shortfall."""
+        net, tr, b = self.network, self.trace, self.sample
+        rows = []
+        for k, claim in enumerate(net.policies.claims):
+            if claim.kind != "rated_order":
+                continue
+            got = tr.claimed[:, b, k]
+            total = float(got.sum())
+            done = np.flatnonzero(np.cumsum(got) >= claim.quantity * (1 - 1e-9))
+            filled = int(done[0] + net.arc_lead[claim.arc]) if done.size else None
+            policy = next(p for p in self.scenario.policies if p.id == claim.id)
+            rows.append({
+                "order": claim.id, "rating": getattr(policy, "rating", None),
+                "supplier": net.nodes[net.arc_src[claim.arc]],
+                "buyer": net.nodes[net.arc_dst[claim.arc]],
+                "commodity": net.commodities[net.arc_com[claim.arc]],
+                "quantity": claim.quantity, "due_day": claim.due, "delivered": total,
+                "filled_day": filled,
+                "on_time": filled is not None and filled <= claim.due,
+                "shortfall": max(0.0, claim.quantity - total),
+            })
+        frame = pd.DataFrame(rows, columns=["order", "rating", "supplier", "buyer", "commodity",
+                                            "quantity", "due_day", "delivered", "filled_day",
+                                            "on_time", "shortfall"])
+        return frame.astype({"filled_day": "Int64"})
+
+    @cached_property
+    def policies(self) -> pd.DataFrame:
+        """The policy timeline: when each policy was in force, and when retaliations fired."""
+        pol = self.network.policies
+        rows = []
+        for i, p in enumerate(self.scenario.policies):
+            days = np.flatnonzero(pol.active[i])
+            rows.append({
+                "policy": p.id, "type": p.type, "enabled": p.enabled,
+                "active_days": int(days.size),
+                "first_day": int(days[0]) if days.size else None,
+                "last_day": int(days[-1]) if days.size else None,
+                "fired_day": pol.fired.get(p.id),
+            })
+        frame = pd.DataFrame(rows, columns=["policy", "type", "enabled", "active_days",
+                                            "first_day", "last_day", "fired_day"])
+        return frame.astype({"first_day": "Int64", "last_day": "Int64", "fired_day": "Int64"})
+
+    @cached_property
+    def conservation(self) -> pd.DataFrame:
+        """Per site and commodity: the days spent conserving (demand cut by a conservation
+        policy because days of supply fell under its threshold)."""
+        net, tr, b = self.network, self.trace, self.sample
+        days = tr.conserving[:, b].sum(axis=0)  # [N, C]
+        n, c = np.nonzero(days)
+        return pd.DataFrame({
+            "site": np.asarray(net.nodes, dtype=object)[n],
+            "region": np.asarray(net.regions, dtype=object)[net.node_region[n]],
+            "commodity": np.asarray(net.commodities, dtype=object)[c],
+            "conservation_days": days[n, c].astype(int),
+        })
+
+    @cached_property
     def kpis(self) -> pd.DataFrame:
         """Per region and commodity: demand, served, unmet, unmet_pct, stockout_days,
         min_days_of_supply."""

@@ -1,0 +1,116 @@
+"""Compare variants: who is hurt by a policy, and by how much."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..engine import Network, compile_network, run
+from ..model import Problem, Scenario, ScenarioError, apply_variant
+from ..model.policies import Airlift
+from ..policy import compile_policies
+from ..policy.compile import Arcs
+from .result import Result
+from .simulate import as_scenario
+
+COLUMNS = ["variant", "region", "commodity", "demand", "served", "unmet", "unmet_pct",
+           "delta_unmet", "delta_unmet_pct", "effect"]
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Every variant's result and one table comparing them against the first (the baseline)."""
+
+    scenario: Scenario
+    results: dict[str, Result]
+    table: pd.DataFrame
+
+    @property
+    def baseline(self) -> str:
+        return next(iter(self.results))
+
+    def summary(self) -> dict[str, Any]:
+        """The `compare --json` document."""
+        return {
+            "scenario": self.scenario.name,
+            "baseline": self.baseline,
+            "variants": list(self.results),
+            "rows": json.loads(self.table.to_json(orient="records")),
+        }
+
+
+def _key(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class _Compiler:
+    """Compiles variants, sharing work between them: a variant that only switches policies on
+    or off reuses the network arrays (series, arcs, levels) and recompiles only its policies;
+    a variant identical to one already run reuses its result."""
+
+    def __init__(self) -> None:
+        self.networks: dict[str, Network] = {}
+        self.traces: dict[str, Any] = {}
+
+    def network(self, s: Scenario) -> Network:
+        data = s.model_dump(mode="json", by_alias=True, exclude={"variants"})
+        for p in data["policies"]:
+            p.pop("enabled")
+        key = _key(data)
+        base = self.networks.get(key)
+        if base is None:
+            base = self.networks[key] = compile_network(s)
+            return base
+        arcs = Arcs(tuple(base.nodes[i] for i in base.arc_src),
+                    tuple(base.nodes[i] for i in base.arc_dst),
+                    tuple(base.commodities[i] for i in base.arc_com), base.arc_names)
+        assert len(arcs) == base.arc_src.size and \
+            sum(isinstance(p, Airlift) for p in s.policies) == sum(
+                n.startswith("airlift:") for n in base.arc_names)
+        return replace(base, policies=compile_policies(s, arcs, base.nodes, base.commodities))
+
+    def result(self, s: Scenario, variant: str, allocator: str) -> Result:
+        key = _key([s.model_dump(mode="json", by_alias=True, exclude={"variants"}), allocator])
+        net = self.network(s)
+        if key not in self.traces:
+            self.traces[key] = run(net, allocator)
+        return Result(scenario=s, variant=variant, allocator=allocator, network=net,
+                      trace=self.traces[key])
+
+
+def compare(scenario: Scenario | str | Path, variants: list[str] | None = None,
+            allocator: str = "priority") -> Comparison:
+    """Run every variant (or those named; the first is the baseline) and compare them."""
+    base = as_scenario(scenario)
+    names = list(base.variants) if variants is None else variants
+    if not names:
+        raise ScenarioError([Problem(base.file, 1, ("variants",),
+                                     "this scenario has no variants to compare")])
+    compiler = _Compiler()
+    results = {name: compiler.result(apply_variant(base, name), name, allocator)
+               for name in names}
+    return Comparison(base, results, comparison_table(results))
+
+
+def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
+    frames = []
+    for name, result in results.items():
+        k = result.kpis[["region", "commodity", "demand", "served", "unmet", "unmet_pct"]].copy()
+        k.insert(0, "variant", name)
+        frames.append(k)
+    table = pd.concat(frames, ignore_index=True)
+    first = table[table["variant"] == next(iter(results))].set_index(["region", "commodity"])
+    keys = pd.MultiIndex.from_frame(table[["region", "commodity"]])
+    table["delta_unmet"] = table["unmet"].to_numpy() - first["unmet"].reindex(keys).to_numpy()
+    table["delta_unmet_pct"] = table["unmet_pct"].to_numpy() - \
+        first["unmet_pct"].reindex(keys).to_numpy()
+    # Half a unit either way is noise, not an effect.
+    delta = table["delta_unmet"].to_numpy()
+    table["effect"] = np.select([delta > 0.5, delta < -0.5], ["hurt", "gains"], "same")
+    return table[COLUMNS]
