@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from .model import ScenarioError, builtin_names, builtin_path, load
+from .model import Problem, ScenarioError, apply_variant, builtin_names, builtin_path, load
 from .model.reference import format_reference
 from .model.scenario import Scenario
-from .results import Result, simulate, write_run
+from .policy import Shipment, screen
+from .results import Comparison, Result, compare, simulate, write_run
+from .results.explain import explain
+from .results.store import write_comparison
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -75,7 +80,134 @@ def run_cmd(
         sys.stdout.write(json.dumps(result.summary(), indent=2) + "\n")
         return
     out.print(kpi_table(result))
+    _policy_notes(result)
     out.print(f"mass balance error: {result.balance_error:.2g} units")
+
+
+def _policy_notes(result: Result) -> None:
+    """Rated orders, retaliations that fired, and conservation: one line each."""
+    dates = result.scenario.dates
+    for row in result.orders.itertuples(index=False):
+        filled = None if pd.isna(row.filled_day) else int(row.filled_day)
+        state = f"short by {row.shortfall:,.0f}" if filled is None else \
+            f"arrived in full {dates[filled]}" if filled < result.days else \
+            "in full, arriving after the horizon"
+        out.print(f"rated order {row.order} ({row.rating}): {row.delivered:,.0f} of "
+                  f"{row.quantity:,.0f} {row.commodity} to {row.buyer}, {state}")
+    for row in result.policies.itertuples(index=False):
+        if not pd.isna(row.fired_day):
+            out.print(f"retaliation {row.policy} fired on {dates[int(row.fired_day)]}")
+    for row in result.conservation.itertuples(index=False):
+        out.print(f"{row.site} conserved {row.commodity} on {row.conservation_days} days")
+
+
+@app.command("compare")
+def compare_cmd(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    variants: Annotated[str | None, typer.Option(help="Comma-separated variants; the first is "
+                                                 "the baseline (default: all, in file order).")] = None,
+    allocator: Annotated[str, typer.Option(help="priority (rule-based, day by day).")] = "priority",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write compare.parquet and "
+                                                  "compare.json to this folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+) -> None:
+    """Run every variant and show who is hurt (unmet demand up) and who gains, by region."""
+    names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
+    comparison = compare(scenario, variants=names, allocator=allocator)
+    if out_dir is not None:
+        written = write_comparison(comparison, out_dir)
+        if not as_json:
+            err.print(f"wrote {written}")
+    if as_json:
+        sys.stdout.write(json.dumps(comparison.summary(), indent=2) + "\n")
+        return
+    out.print(comparison_table(comparison))
+    for line in hurt_lines(comparison):
+        out.print(line)
+
+
+def comparison_table(c: Comparison) -> Table:
+    table = Table(title=f"{c.scenario.name}: unmet demand by variant (change against "
+                  f"{c.baseline})", title_justify="left")
+    table.add_column("region")
+    table.add_column("commodity")
+    for name in c.results:
+        table.add_column(name, justify="right")
+    regions = c.scenario.regions
+    for (region, commodity), rows in c.table.groupby(["region", "commodity"], sort=False):
+        cells = []
+        for row in rows.itertuples(index=False):
+            mark = {"hurt": " [red]▲[/red]", "gains": " [green]▼[/green]"}.get(str(row.effect), "")
+            delta = "" if row.variant == c.baseline else f" ({row.delta_unmet_pct:+.1f})"
+            cells.append(f"{_fmt(float(row.unmet))} = {row.unmet_pct:.1f}%{delta}{mark}")
+        table.add_row(regions[str(region)].name or str(region), str(commodity), *cells)
+    return table
+
+
+def hurt_lines(c: Comparison) -> list[str]:
+    lines = []
+    regions = c.scenario.regions
+    for name in list(c.results)[1:]:
+        rows = c.table[c.table["variant"] == name]
+        for effect, word in (("hurt", "hurts"), ("gains", "helps")):
+            hit = rows[rows["effect"] == effect]
+            if len(hit):
+                who = ", ".join(f"{regions[str(r.region)].name or r.region} {r.commodity} "
+                                f"({r.delta_unmet:+,.0f})" for r in hit.itertuples(index=False))
+                lines.append(f"{name} {word}: {who}")
+        if not len(rows[rows["effect"] != "same"]):
+            lines.append(f"{name}: no region's unmet demand changes")
+    return lines
+
+
+@app.command("explain")
+def explain_cmd(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    lane: Annotated[str, typer.Option(help='The lane, as "from->to" (or "airlift:<id>").')] = "",
+    variant: Annotated[str | None, typer.Option(help="The variant to run.")] = None,
+    day: Annotated[str | None, typer.Option(help="One day (a number or a date); "
+                                            "default: every day, runs of days grouped.")] = None,
+    commodity: Annotated[str | None, typer.Option(help="Only this commodity.")] = None,
+) -> None:
+    """Say in plain words what was asked of a lane, what went, and what stopped it."""
+    result = simulate(scenario, variant=variant)
+    if not lane:
+        raise ScenarioError([Problem(result.scenario.file, 1, ("--lane",),
+                                     'give a lane, e.g. --lane "plant->hospital"')])
+    for line in explain(result, lane, _day(day), commodity):
+        out.print(line, markup=False)
+
+
+def _day(text: str | None) -> int | dt.date | None:
+    if text is None:
+        return None
+    if text.isdigit():
+        return int(text)
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ScenarioError([Problem("--day", 1, ("--day",), f"{text!r} is neither a day "
+                                     "number nor a date (YYYY-MM-DD)")]) from None
+
+
+@app.command("screen")
+def screen_cmd(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    from_: Annotated[str, typer.Option("--from", help="Shipping node.")] = "",
+    to: Annotated[str, typer.Option(help="Receiving node.")] = "",
+    commodity: Annotated[str, typer.Option(help="Commodity.")] = "",
+    quantity: Annotated[float, typer.Option(help="Units.")] = 0.0,
+    date: Annotated[str, typer.Option(help="Day number or date (YYYY-MM-DD).")] = "0",
+    variant: Annotated[str | None, typer.Option(help="The variant whose policies apply.")] = None,
+) -> None:
+    """Would the policies in force let this shipment go? How much, and who decides?"""
+    s = apply_variant(load(scenario), variant)
+    day = _day(date)
+    assert day is not None
+    result = screen(s, Shipment(from_, to, commodity, quantity, day))
+    out.print(str(result), markup=False)
+    for note in result.notes:
+        out.print(f"  {note}", markup=False)
 
 
 @app.command()

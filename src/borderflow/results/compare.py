@@ -110,7 +110,8 @@ def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
     table["delta_unmet"] = table["unmet"].to_numpy() - first["unmet"].reindex(keys).to_numpy()
     table["delta_unmet_pct"] = table["unmet_pct"].to_numpy() - \
         first["unmet_pct"].reindex(keys).to_numpy()
-    # Half a unit either way is noise, not an effect.
+    # A change under 0.1% of demand (or half a unit) is noise from pro-rata sharing, not an effect.
     delta = table["delta_unmet"].to_numpy()
-    table["effect"] = np.select([delta > 0.5, delta < -0.5], ["hurt", "gains"], "same")
+    noise = np.maximum(0.5, 1e-3 * table["demand"].to_numpy())
+    table["effect"] = np.select([delta > noise, delta < -noise], ["hurt", "gains"], "same")
     return table[COLUMNS]

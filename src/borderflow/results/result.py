@@ -105,7 +105,7 @@ class Result:
         lane capacity and policies), shipped, and the reason for any shortfall (`stock`,
         `lane_capacity`, `stockpile_closed`, `policy:<id>`, `rated_order:<id>`)."""
         net, tr, b = self.network, self.trace, self.sample
-        t, a = np.nonzero((tr.requested[:, b] > 0) | (tr.shipped[:, b] > 0))
+        t, a = np.nonzero((tr.requested[:, b] > 1e-9) | (tr.shipped[:, b] > 1e-9))
         codes = tr.reason[t, b, a]
         reasons = np.asarray(net.policies.reasons, dtype=object)
         return pd.DataFrame({

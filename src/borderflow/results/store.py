@@ -11,16 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..model import Problem, ScenarioError
+from .compare import Comparison
 from .result import Result
 
 TABLES = ("flows", "stocks", "sites", "kpis")
 MARKER = "summary.json"
 
 
-def write_atomic(out: Path, fill: Callable[[Path], None]) -> Path:
-    """Create or replace folder `out` with what `fill(tmp)` writes into a fresh folder."""
+def write_atomic(out: Path, fill: Callable[[Path], None], marker: str = MARKER) -> Path:
+    """Create or replace folder `out` with what `fill(tmp)` writes into a fresh folder.
+
+    An existing folder is replaced only if it is empty or holds `marker` (our own output)."""
     out = out.resolve()
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).exists())):
         raise ScenarioError([Problem(str(out), 1, ("--out",), "exists and is not a borderflow "
                                      "results folder; choose another folder")])
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -49,3 +52,13 @@ def write_run(result: Result, out: Path) -> Path:
         (tmp / MARKER).write_text(json.dumps(result.summary(), indent=2) + "\n")
 
     return write_atomic(out, fill)
+
+
+def write_comparison(comparison: Comparison, out: Path) -> Path:
+    """compare.parquet (the table) and compare.json (the `compare --json` document)."""
+
+    def fill(tmp: Path) -> None:
+        comparison.table.to_parquet(tmp / "compare.parquet", index=False)
+        (tmp / "compare.json").write_text(json.dumps(comparison.summary(), indent=2) + "\n")
+
+    return write_atomic(out, fill, marker="compare.json")

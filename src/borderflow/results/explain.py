@@ -1,0 +1,98 @@
+"""Explain in plain words what happened on a lane: what was asked, what went, what stopped it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from ..model import Problem, ScenarioError
+from ..model import policies as P
+from ..model.messages import did_you_mean
+from .result import Result
+
+TOL = 1e-6
+
+
+def _words(result: Result, reason: str | None, allowed: float) -> str:
+    if reason is None:
+        return "shipped in full"
+    if reason == "stock":
+        return "the supplier ran short of stock (shared pro rata among its customers)"
+    if reason == "lane_capacity":
+        return "held by the lane's capacity"
+    if reason == "stockpile_closed":
+        return "the stockpile was not released"
+    kind, _, pid = reason.partition(":")
+    policy = next((p for p in result.scenario.policies if p.id == pid), None)
+    if kind == "rated_order":
+        rating = f" ({policy.rating})" if isinstance(policy, P.RatedOrder) else ""
+        return f"rated order {pid}{rating} was served first"
+    if isinstance(policy, P.ExportControl):
+        return f"blocked by {pid}" if allowed <= TOL else f"held to a quota by {pid}"
+    if isinstance(policy, P.StockpileRelease):
+        return f"held to the daily maximum of release {pid}"
+    if isinstance(policy, P.Airlift):
+        return f"airlift {pid} was served first"
+    return f"limited by {pid}"
+
+
+def _qty(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def explain(result: Result, lane: str, day: int | dt.date | None = None,
+            commodity: str | None = None) -> list[str]:
+    """One line per day (or per run of days with the same outcome when no day is given)."""
+    names = list(dict.fromkeys(result.network.arc_names))
+    if lane not in names:
+        raise ScenarioError([Problem(result.scenario.file, 1, ("--lane",),
+                                     f"no lane {lane!r} in {result.scenario.name}"
+                                     f"{did_you_mean(lane, names)}")])
+    rows = result.constraints[result.constraints["lane"] == lane]
+    if commodity is not None:
+        rows = rows[rows["commodity"] == commodity]
+    if day is not None:
+        t = result.scenario.day(day)
+        if not 0 <= t < result.days:
+            raise ScenarioError([Problem(result.scenario.file, 1, ("--day",),
+                                         f"day {day} is outside the run's {result.days} days")])
+        rows = rows[rows["day"] == t]
+    head = lane.replace("->", " -> ")
+    if rows.empty:
+        when = f" on {result.scenario.dates[result.scenario.day(day)]}" if day is not None else ""
+        return [f"{head}: nothing was requested or shipped{when}"]
+    if day is not None:
+        return [_line(result, head, r.date.isoformat(), r) for r in rows.itertuples()]
+    return _runs(result, head, rows)
+
+
+def _line(result: Result, head: str, when: str, r: object) -> str:
+    requested, allowed, shipped = (float(getattr(r, k)) for k in ("requested", "allowed", "shipped"))
+    reason = getattr(r, "reason")
+    reason = None if pd.isna(reason) else str(reason)
+    return (f"{when}: {head} requested {_qty(requested)} {getattr(r, 'commodity')}, "
+            f"shipped {_qty(shipped)}: {_words(result, reason, allowed)}")
+
+
+def _runs(result: Result, head: str, rows: pd.DataFrame) -> list[str]:
+    """Consecutive days with the same commodity and reason become one line with totals."""
+    rows = rows.assign(reason=rows["reason"].astype(object).where(rows["reason"].notna(), None))
+    lines = []
+    key = (rows["commodity"] != rows["commodity"].shift()) | \
+        (rows["reason"].fillna("") != rows["reason"].fillna("").shift()) | \
+        (rows["day"] != rows["day"].shift() + 1)
+    for _, run in rows.groupby(key.cumsum(), sort=False):
+        first, last = run.iloc[0], run.iloc[-1]
+        when = first["date"].isoformat() if len(run) == 1 else \
+            f"{first['date'].isoformat()} to {last['date'].isoformat()} ({len(run)} days)"
+        total = pd.Series({"requested": run["requested"].sum(), "allowed": run["allowed"].sum(),
+                           "shipped": run["shipped"].sum(), "reason": first["reason"],
+                           "commodity": first["commodity"]})
+        lines.append(_line(result, head, when, _Row(total)))
+    return lines
+
+
+class _Row:
+    def __init__(self, values: pd.Series) -> None:
+        self.__dict__.update(values.to_dict())
