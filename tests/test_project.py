@@ -21,8 +21,8 @@ def _tool(name: str) -> str:
 
 
 def test_public_api_is_pinned() -> None:
-    assert sorted(borderflow.__all__) == ["Result", "Scenario", "ScenarioError", "load",
-                                          "simulate"]
+    assert sorted(borderflow.__all__) == ["Comparison", "Result", "Scenario", "ScenarioError",
+                                          "compare", "load", "simulate"]
 
 
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:

@@ -79,9 +79,9 @@ def _limits(net: Network, trace: Trace, tol: float) -> list[str]:
             totals[:, :, g] = flows[:, :, pol.member_group == g].sum(axis=2)
         excess = totals - pol.group_quota[:T, None, :]
         if excess.max() > tol:
-            t, b, g = np.unravel_index(excess.argmax(), excess.shape)
-            found.append(f"{pol.reasons[pol.group_reason[g]]}: {totals[t, b, g]:.6g} shipped on "
-                         f"day {t}, above its quota {pol.group_quota[t, g]:.6g}")
+            t, b, k = np.unravel_index(excess.argmax(), excess.shape)
+            found.append(f"{pol.reasons[pol.group_reason[k]]}: {totals[t, b, k]:.6g} shipped on "
+                         f"day {t}, above its quota {pol.group_quota[t, k]:.6g}")
     return found
 
 
@@ -89,7 +89,7 @@ def _rated_first(net: Network, trace: Trace, tol: float) -> list[str]:
     """A claim (rated order, airlift) short of what its limits allowed means its supplier had
     nothing left: no unrated request from that supplier may be served that day."""
     pol = net.policies
-    found = []
+    found: list[str] = []
     if not pol.claims:
         return found
     claimed_on_arc = np.zeros_like(trace.shipped)
@@ -102,7 +102,7 @@ def _rated_first(net: Network, trace: Trace, tol: float) -> list[str]:
         same_supplier = net.arc_src_pair == net.arc_src_pair[claim.arc]
         served = unrated[:, :, same_supplier].sum(axis=2) > tol
         if (starved & served).any():
-            t, b = np.argwhere(starved & served)[0]
+            t, b = (int(x) for x in np.argwhere(starved & served)[0])
             found.append(f"{claim.id} was starved on day {t} while unrated requests from "
                          f"{net.nodes[net.arc_src[claim.arc]]} were served (sample {b})")
     return found

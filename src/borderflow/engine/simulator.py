@@ -183,7 +183,7 @@ class Simulator:
         remaining[remaining <= TOL * claim.quantity] = 0.0
         if claim.schedule == "asap":
             return remaining
-        return remaining / max(1, claim.due - t)  # type: ignore[no-any-return]
+        return remaining / max(1, claim.due - t)
 
     def _ship(self, t: int, requested: Array, wanted: Array) -> dict[str, Any]:
         """Claims first (in rank order), then requests capped by lane and policy limits, then

@@ -102,7 +102,7 @@ class PolicyArrays:
 def _window(s: Scenario, p: P.PolicyBase) -> BoolArray:
     t = np.arange(s.days)
     end = s.days if p.end is None else s.day(p.end)
-    return (t >= s.day(p.start)) & (t < end)  # type: ignore[no-any-return]
+    return (t >= s.day(p.start)) & (t < end)
 
 
 def activity(s: Scenario) -> tuple[BoolArray, dict[str, int]]:
@@ -170,8 +170,8 @@ def covered(s: Scenario, p: P.ExportControl, arcs: Arcs) -> BoolArray:
 
 def exempted(s: Scenario, ex: P.Exemption, arcs: Arcs) -> BoolArray:
     if ex.lanes is not None:
-        return np.isin(np.array(arcs.lane, dtype=object), ex.lanes)  # type: ignore[no-any-return]
-    return np.isin(_countries(s, arcs.dst), ex.to_countries or [])  # type: ignore[no-any-return]
+        return np.isin(np.array(arcs.lane, dtype=object), ex.lanes)
+    return np.isin(_countries(s, arcs.dst), ex.to_countries or [])
 
 
 class _Builder:

@@ -51,8 +51,9 @@ def _check(s: Scenario, shipment: Shipment) -> int:
             problems.append(Problem(s.file, 1, (f"--{name}",), f"unknown node {value!r}"
                                     f"{did_you_mean(value, list(s.nodes))}"))
     if shipment.commodity not in s.commodities:
-        problems.append(Problem(s.file, 1, ("--commodity",), f"unknown commodity "
-                                f"{shipment.commodity!r}{did_you_mean(shipment.commodity, list(s.commodities))}"))
+        hint = did_you_mean(shipment.commodity, list(s.commodities))
+        problems.append(Problem(s.file, 1, ("--commodity",),
+                                f"unknown commodity {shipment.commodity!r}{hint}"))
     t = s.day(shipment.day)
     if not 0 <= t < s.days:
         problems.append(Problem(s.file, 1, ("--date",), f"{shipment.day} is outside the horizon "

@@ -63,36 +63,28 @@ def explain(result: Result, lane: str, day: int | dt.date | None = None,
         when = f" on {result.scenario.dates[result.scenario.day(day)]}" if day is not None else ""
         return [f"{head}: nothing was requested or shipped{when}"]
     if day is not None:
-        return [_line(result, head, r.date.isoformat(), r) for r in rows.itertuples()]
+        return [_line(result, head, r["date"].isoformat(), r) for _, r in rows.iterrows()]
     return _runs(result, head, rows)
 
 
-def _line(result: Result, head: str, when: str, r: object) -> str:
-    requested, allowed, shipped = (float(getattr(r, k)) for k in ("requested", "allowed", "shipped"))
-    reason = getattr(r, "reason")
-    reason = None if pd.isna(reason) else str(reason)
-    return (f"{when}: {head} requested {_qty(requested)} {getattr(r, 'commodity')}, "
-            f"shipped {_qty(shipped)}: {_words(result, reason, allowed)}")
+def _line(result: Result, head: str, when: str, r: pd.Series) -> str:
+    reason = None if pd.isna(r["reason"]) else str(r["reason"])
+    return (f"{when}: {head} requested {_qty(float(r['requested']))} {r['commodity']}, "
+            f"shipped {_qty(float(r['shipped']))}: {_words(result, reason, float(r['allowed']))}")
 
 
 def _runs(result: Result, head: str, rows: pd.DataFrame) -> list[str]:
     """Consecutive days with the same commodity and reason become one line with totals."""
-    rows = rows.assign(reason=rows["reason"].astype(object).where(rows["reason"].notna(), None))
-    lines = []
-    key = (rows["commodity"] != rows["commodity"].shift()) | \
-        (rows["reason"].fillna("") != rows["reason"].fillna("").shift()) | \
+    reason = rows["reason"].astype(object).where(rows["reason"].notna(), "")
+    key = (rows["commodity"] != rows["commodity"].shift()) | (reason != reason.shift()) | \
         (rows["day"] != rows["day"].shift() + 1)
+    lines = []
     for _, run in rows.groupby(key.cumsum(), sort=False):
         first, last = run.iloc[0], run.iloc[-1]
         when = first["date"].isoformat() if len(run) == 1 else \
             f"{first['date'].isoformat()} to {last['date'].isoformat()} ({len(run)} days)"
-        total = pd.Series({"requested": run["requested"].sum(), "allowed": run["allowed"].sum(),
-                           "shipped": run["shipped"].sum(), "reason": first["reason"],
-                           "commodity": first["commodity"]})
-        lines.append(_line(result, head, when, _Row(total)))
+        total = first.copy()
+        for column in ("requested", "allowed", "shipped"):
+            total[column] = run[column].sum()
+        lines.append(_line(result, head, when, total))
     return lines
-
-
-class _Row:
-    def __init__(self, values: pd.Series) -> None:
-        self.__dict__.update(values.to_dict())
