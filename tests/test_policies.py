@@ -416,3 +416,34 @@ def test_every_policy_run_keeps_the_invariants() -> None:
     r = run(RETALIATION, days=8)
     assert r.violations() == []
     assert np.abs(borderflow.engine.mass_balance(r.network, r.trace)).max() < 1e-9 * 2000
+
+
+def test_even_order_with_a_long_lead_time_arrives_by_its_due_day() -> None:
+    """Lead time 3, due day 6: the last day to ship is 6 - 3 = 3, so 30 is spread over days
+    0-3: 30/4 = 7.5 a day; the last units arrive on day 6, on time."""
+    r = run(RATED.replace("{from: p, to: f, lead_time: 1}", "{from: p, to: f, lead_time: 3}"), """
+    policies:
+      - {id: ro, type: rated_order, supplier: p, buyer: f, commodity: n95, quantity: 30,
+         rating: DO, due: 6, schedule: even}
+    """, days=8)
+    assert shipped(r, "p->f") == pytest.approx([7.5] * 4 + [0.0] * 4)
+    order = r.orders.iloc[0]
+    assert (order["filled_day"], bool(order["on_time"])) == (6, True)
+
+
+def test_a_zero_quota_closes_its_lanes_and_says_so() -> None:
+    """An exemption with quota 0 lets nothing through; the lane is closed, so nobody asks, but
+    the record still shows what would have been asked and names the policy."""
+    r = run(SITES, """
+    policies:
+      - {id: ban, type: export_control, commodities: [n95], from_country: US,
+         exemptions: [{to_countries: [CA], quota_per_day: 0}]}
+    """, days=3)
+    assert shipped(r, "w->s1") == [0.0] * 3
+    assert reasons(r, "w->s1") == ["policy:ban"] * 3
+
+
+def test_production_table() -> None:
+    r = run(RATED, days=3)
+    assert r.production.to_dict("list") == {"day": [0, 1, 2], "node": ["p"] * 3,
+                                            "commodity": ["n95"] * 3, "produced": [10.0] * 3}

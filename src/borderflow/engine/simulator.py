@@ -172,7 +172,8 @@ class Simulator:
             requested[:, arcs] = r
             scatter_add(received, self._src[arcs], r)
         closed = ~open_arcs & (net.arc_cap > 0) & (net.arc_weight > 0)
-        would_be = need[:, self._dst] * net.arc_weight / (wsum + net.arc_weight)
+        would_be = need[:, self._dst] * np.where(closed, net.arc_weight, 0.0) / \
+            np.where(closed, wsum + net.arc_weight, 1.0)
         return requested, np.where(closed, would_be, requested)
 
     def _claim_amount(self, k: int, t: int) -> Array:
@@ -183,7 +184,9 @@ class Simulator:
         remaining[remaining <= TOL * claim.quantity] = 0.0
         if claim.schedule == "asap":
             return remaining
-        return remaining / max(1, claim.due - t)
+        # even: spread what remains over the days left to ship it so it arrives by the due day
+        last_ship = claim.due - int(self.net.arc_lead[claim.arc])
+        return remaining / max(1, last_ship + 1 - t)
 
     def _ship(self, t: int, requested: Array, wanted: Array) -> dict[str, Any]:
         """Claims first (in rank order), then requests capped by lane and policy limits, then
@@ -234,14 +237,19 @@ class Simulator:
         shipped += sent
         self._dispatch(t, shipped)
 
+        # The reason for a shortfall is the constraint that bound at the margin: stock when the
+        # supplier could not send all it was allowed to, else the tightest cap (a block, then
+        # lane capacity, then room taken by a claim, then a quota).
+        allowed = shipped - sent + capped
         short = shipped < asked - TOL * np.maximum(1.0, asked)
+        stock_bound = shipped < allowed - TOL * np.maximum(1.0, allowed)
         src_reason = drawn_by[:, self._src]
-        reason = np.where(short, np.where(src_reason >= 0, src_reason, STOCK), -1)
-        reason = np.where(short & (ratio < 1 - 1e-12), group_reason, reason)
-        reason = np.where(short & claim_room & (requested > capped + TOL), claim_reason, reason)
-        reason = np.where(short & (asked > net.arc_cap + TOL), LANE_CAPACITY, reason)
-        reason = np.where(short & (blocker >= 0), blocker, reason)
-        return {"requested": asked, "allowed": shipped - sent + capped, "shipped": shipped,
+        cap = np.where(claim_room & (requested > capped + TOL), claim_reason, group_reason)
+        cap = np.where(asked > net.arc_cap + TOL, LANE_CAPACITY, cap)
+        cap = np.where(blocker >= 0, blocker, cap)
+        reason = np.where(stock_bound, np.where(src_reason >= 0, src_reason, STOCK), cap)
+        reason = np.where(short, reason, -1)
+        return {"requested": asked, "allowed": allowed, "shipped": shipped,
                 "reason": reason.astype(np.int16), "claim_asked": asked_k,
                 "claim_limit": limit_k, "claimed": got_k}
 
@@ -261,7 +269,9 @@ class Simulator:
         total = np.zeros((B, G))
         scatter_add(total, pol.member_group, capped[:, pol.member_arc])
         q = np.maximum(quota, 0.0)
-        group_ratio = np.where(total > q, q / np.where(total > 0, total, 1.0), 1.0)
+        # a quota of 0 lets nothing through (and names itself as the reason, even for a lane
+        # nobody asked anything of because it was closed)
+        group_ratio = np.where(q <= 0, 0.0, np.where(total > q, q / np.where(total > 0, total, 1.0), 1.0))
         per_member = group_ratio[:, pol.member_group]  # [B, M]
         least = np.minimum.reduceat(per_member, self._run_starts, axis=1)
         ratio[:, self._arcs_grouped] = least

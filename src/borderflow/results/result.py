@@ -183,6 +183,19 @@ class Result:
         })
 
     @cached_property
+    def production(self) -> pd.DataFrame:
+        """What each plant made each day: day, node, commodity, produced (zero days omitted)."""
+        net = self.network
+        made = self.trace.produced[:, self.sample]  # [T, R]
+        t, r = np.nonzero(made > 0)
+        return pd.DataFrame({
+            "day": t,
+            "node": np.asarray(net.nodes, dtype=object)[net.rec_node[r]],
+            "commodity": np.asarray(net.commodities, dtype=object)[net.rec_com[r]],
+            "produced": made[t, r],
+        })
+
+    @cached_property
     def kpis(self) -> pd.DataFrame:
         """Per region and commodity: demand, served, unmet, unmet_pct, stockout_days,
         min_days_of_supply."""
