@@ -14,7 +14,7 @@ from . import policies as P
 from .csvdata import CsvError, read_column
 from .errors import Path
 from .messages import did_you_mean
-from .scenario import Scenario
+from .scenario import Scenario, Triangular, Uniform
 from .series import Csv, EpidemicCensus, PerPatientDay, Ramp, Step
 
 Found = Iterator[tuple[Path, str]]
@@ -88,12 +88,16 @@ def _graph(s: Scenario) -> Found:
         for nid, node in s.nodes.items():
             for out, prod in node.produce.items():
                 for i in prod.inputs:
-                    if i == c and node.stock.get(i, 0) <= 0 and not any(t == nid for _, _, t in arcs):
+                    # a plant making its own input (media for its masks) is supplied too
+                    if i == c and node.stock.get(i, 0) <= 0 and i not in node.produce \
+                            and not any(t == nid for _, _, t in arcs):
                         yield ("nodes", nid, "produce", out, "inputs", i), \
-                            f"plant {nid} needs {i} but holds none in stock and no lane brings it"
-        cycle = _find_cycle([(a, b) for _, a, b in arcs])
+                            f"this plant needs {i} but holds none in stock, makes none and " \
+                            "no lane brings it"
+        # a lane from a node to itself is reported by _lanes; it is not also a cycle here
+        cycle = _find_cycle([(a, b) for _, a, b in arcs if a != b])
         if cycle:
-            first = next(i for i, a, b in arcs if (a, b) == (cycle[0], cycle[1]))
+            first = next(i for i, a, b in arcs if (a, b) == (cycle[-2], cycle[-1]))
             yield ("lanes", first), f"the lanes carrying {c} form a cycle: {' -> '.join(cycle)}"
 
 
@@ -309,8 +313,11 @@ def _variants(s: Scenario) -> Found:
 
 def _epidemics(s: Scenario) -> Found:
     for eid, e in s.epidemics.items():
-        if (e.doubling_time is None) == (e.date_first_hospitalized is None):
-            yield ("epidemics", eid), "give exactly one of doubling_time and date_first_hospitalized"
+        if e.doubling_time is None and e.date_first_hospitalized is None:
+            yield ("epidemics", eid), "needs doubling_time or date_first_hospitalized (one of them)"
+        elif e.doubling_time is not None and e.date_first_hospitalized is not None:
+            yield ("epidemics", eid, "date_first_hospitalized"), \
+                "give doubling_time or date_first_hospitalized, not both"
 
 
 def _uncertainty(s: Scenario) -> Found:
@@ -324,4 +331,8 @@ def _uncertainty(s: Scenario) -> Found:
             continue
         if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
             yield ("uncertainty", path), f"{path} is not a number in this scenario"
-        del dist
+        if isinstance(dist, Uniform | Triangular) and dist.low > dist.high:
+            yield ("uncertainty", path, "high"), f"high ({dist.high:g}) is below low ({dist.low:g})"
+        elif isinstance(dist, Triangular) and not dist.low <= dist.mode <= dist.high:
+            yield ("uncertainty", path, "mode"), \
+                f"mode ({dist.mode:g}) must lie between low ({dist.low:g}) and high ({dist.high:g})"

@@ -18,8 +18,8 @@ def read_column(path: Path, column: str) -> tuple[float, ...]:
     try:
         stat = path.stat()
     except OSError:
-        raise CsvError(f"CSV file {path.name} not found (looked in {path.parent})",
-                       about_file=True) from None
+        raise CsvError(f"CSV file {path} not found (a csv path is relative to the scenario "
+                       "file)", about_file=True) from None
     return _read(path, column, stat.st_mtime_ns, stat.st_size)
 
 

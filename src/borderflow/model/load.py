@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path as FsPath
+from typing import Any
 
 from pydantic import ValidationError
 
 from .checks import check
-from .errors import Problem, ScenarioError
-from .messages import problems_from
-from .paths import PathError
-from .scenario import Scenario
+from .errors import Path, Problem, ScenarioError
+from .messages import describe, problems_from
+from .paths import PathError, named, path_keys
+from .scenario import Scenario, Variant
 from .variants import variant_data
 from .yamlio import Located, read_yaml, read_yaml_file
 
@@ -74,23 +75,38 @@ def from_located(located: Located, base_dir: FsPath | None) -> Scenario:
 def _check_variants(scenario: Scenario, located: Located) -> list[Problem]:
     """Every variant must give a valid scenario; its problems point at the variant."""
     problems: list[Problem] = []
-    for name, _variant in scenario.variants.items():
+    for name, variant in scenario.variants.items():
         try:
             data = variant_data(scenario, name)
         except PathError as e:
             problems.append(located.problem(("variants", name, "set", e.path), str(e)))
             continue
         try:
-            out = Scenario.model_validate(data)
+            found = check(scenario._carry(Scenario.model_validate(data)))
         except ValidationError as e:
-            for err in e.errors():
-                loc = ".".join(str(p) for p in err["loc"])
-                problems.append(located.problem(("variants", name, "set"),
-                                                f"makes {loc} invalid: {err['msg'].lower()}"))
-            continue
-        scenario._carry(out)
-        for path, message in check(out):
-            dotted = ".".join(str(p) for p in path)
-            problems.append(located.problem(("variants", name, "set"),
-                                            f"makes {dotted} invalid: {message}"))
+            found = describe(e, data, Scenario)
+        problems += [_in_variant(located, name, variant, data, path, message)
+                     for path, message in found]
     return problems
+
+
+def _in_variant(located: Located, name: str, variant: Variant, data: dict[str, Any],
+                path: Path, message: str) -> Problem:
+    """A problem a variant makes, at the `set` entry that made it (the one whose target shares
+    the longest prefix with the problem's field), else at the variant itself."""
+    best, shared = None, 0
+    for key in variant.set:
+        try:
+            target = path_keys(data, key)
+        except PathError:
+            continue
+        n = next((i for i, (a, b) in enumerate(zip(target, path, strict=False)) if a != b),
+                 min(len(target), len(path)))
+        if n > shared:
+            best, shared = key, n
+        if n == len(target) == len(path):  # the value set is itself invalid: say just why
+            return located.problem(("variants", name, "set", key), message)
+    if best is None and len(variant.set) == 1:
+        best = next(iter(variant.set))
+    at: Path = ("variants", name) if best is None else ("variants", name, "set", best)
+    return located.problem(at, f"makes {named(data, path)} invalid: {message}")

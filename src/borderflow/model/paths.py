@@ -65,6 +65,37 @@ def get_path(scenario: BaseModel | dict[str, Any], path: str) -> Any:
     return container[key]
 
 
+def path_keys(data: dict[str, Any], path: str) -> tuple[str | int, ...]:
+    """The keys and list indices a dotted path names, e.g. `lanes.a->b.capacity` ->
+    ("lanes", 3, "capacity"): where a variant's `set` lands, to match problems to it."""
+    out: list[str | int] = []
+    node: Any = data
+    for part in path.split("."):
+        if isinstance(node, list):
+            index = _item(node, part, "")
+            out.append(index)
+            node = node[index]
+        else:
+            out.append(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return tuple(out)
+
+
+def named(data: Any, path: tuple[str | int, ...]) -> str:
+    """A path written as a variant would write it: list items by name (`lanes.a->b.capacity`,
+    `policies.us-ban.start`) where they have one, else by index."""
+    parts: list[str] = []
+    node = data
+    for key in path:
+        if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            parts.append(_name(node[key]) or str(key))
+            node = node[key]
+        else:
+            parts.append(str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set a value in a scenario's plain data (as dumped by model_dump(by_alias=True))."""
     try:

@@ -16,12 +16,11 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     PrivateAttr,
-    Strict,
 )
 
 from .base import Frozen
 from .policies import NODE_KINDS, Id, NodeKind, Policy
-from .series import Day, Series
+from .series import Date, Day, Series
 
 DEFAULT_TARGET_DAYS: dict[NodeKind, float] = {
     "site": 7, "warehouse": 14, "broker": 14, "stockpile": 0, "plant": 7,
@@ -88,14 +87,14 @@ class Epidemic(Frozen):
     population: PositiveInt
     current_hospitalized: NonNegativeInt = 0
     doubling_time: PositiveFloat | None = None
-    date_first_hospitalized: Annotated[dt.date, Strict(False)] | None = None
+    date_first_hospitalized: Date | None = None
     hospitalized: Stay
     icu: Stay
     ventilated: Stay
     infectious_days: PositiveFloat = 14
     market_share: Annotated[float, Field(gt=0, le=1)] = 1.0
     relative_contact_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
-    mitigation_date: Annotated[dt.date, Strict(False)] | None = None
+    mitigation_date: Date | None = None
     recovered: NonNegativeInt = 0
 
 
@@ -153,7 +152,7 @@ class Scenario(Frozen):
     format: Literal[1] = Field(description="scenario format version")
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
     description: str = ""
-    start: Annotated[dt.date, Strict(False)] = Field(description="date of day 0")
+    start: Date = Field(description="date of day 0")
     days: Annotated[int, Field(ge=1, le=3660)] = Field(description="horizon in days")
     commodities: dict[Id, Commodity] = Field(min_length=1)
     regions: dict[Id, Region] = Field(min_length=1)

@@ -11,12 +11,34 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Discriminator, Field, NonNegativeFloat, Strict, StrictInt, Tag
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    NonNegativeFloat,
+    Strict,
+    StrictInt,
+    Tag,
+)
+from pydantic_core import PydanticCustomError
 
 from .base import Frozen
 
+
+def _not_a_number(value: Any) -> Any:
+    # Non-strict dates (needed to read a quoted "2020-04-01") would take a number as seconds
+    # since 1970 (`start: 0` is 1970-01-01); a date is never written as a number.
+    if isinstance(value, int | float):
+        raise PydanticCustomError("date_type", "Input should be a valid date")
+    return value
+
+
+# A date written YYYY-MM-DD (YAML reads it as a date; a quoted one is parsed).
+Date = Annotated[dt.date, Strict(False), BeforeValidator(_not_a_number)]
+
 # A day is an integer from 0 (day 0 is the scenario's `start`) or an ISO date.
-Day = Annotated[StrictInt | Annotated[dt.date, Strict(False)], Field(union_mode="left_to_right")]
+Day = Annotated[StrictInt | Date, Field(union_mode="left_to_right")]
 
 
 def day_index(day: int | dt.date, start: dt.date) -> int:
@@ -66,28 +88,34 @@ def _series_form(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return "constant"
+        return _tag("constant")
     if isinstance(value, list):
-        return "steps"
+        return _tag("steps")
     if isinstance(value, dict):
         for key in ("ramp", "csv", "per_patient_day", "epidemic"):
             if key in value:
-                return key
+                return _tag(key)
     if isinstance(value, Ramp | Csv | PerPatientDay | EpidemicCensus):
-        return {Ramp: "ramp", Csv: "csv", PerPatientDay: "per_patient_day",
-                EpidemicCensus: "epidemic"}[type(value)]
+        return _tag({Ramp: "ramp", Csv: "csv", PerPatientDay: "per_patient_day",
+                     EpidemicCensus: "epidemic"}[type(value)])
     return None
+
+
+def _tag(form: str) -> str:
+    # pydantic puts the tag in each error's location; "csv series" cannot be mistaken for the
+    # field `csv` of that form when error messages find the field in the YAML.
+    return f"{form} series"
 
 
 SERIES_FORMS = ("constant", "steps", "ramp", "csv", "per_patient_day", "epidemic")
 
 Series = Annotated[
-    Annotated[NonNegativeFloat, Tag("constant")]
-    | Annotated[list[Step], Tag("steps")]
-    | Annotated[Ramp, Tag("ramp")]
-    | Annotated[Csv, Tag("csv")]
-    | Annotated[PerPatientDay, Tag("per_patient_day")]
-    | Annotated[EpidemicCensus, Tag("epidemic")],
+    Annotated[NonNegativeFloat, Tag(_tag("constant"))]
+    | Annotated[list[Step], Tag(_tag("steps"))]
+    | Annotated[Ramp, Tag(_tag("ramp"))]
+    | Annotated[Csv, Tag(_tag("csv"))]
+    | Annotated[PerPatientDay, Tag(_tag("per_patient_day"))]
+    | Annotated[EpidemicCensus, Tag(_tag("epidemic"))],
     Discriminator(
         _series_form,
         custom_error_type="series",

@@ -21,7 +21,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .errors import Path, Problem, ScenarioError
 
 MAX_BYTES = 50 * 1024 * 1024
-MAX_VALUES = 2_000_000  # expanded values, aliases counted each time they are used
+MAX_VALUES = 2_000_000  # values after expanding aliases, each alias counted every time it is used
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -47,29 +47,67 @@ class Located:
         return Problem(self.file, self.line(path), path, message)
 
 
+def _show_tag(tag: str) -> str:
+    """A tag as it is written in YAML: `!!python/object`, not `tag:yaml.org,2002:python/object`."""
+    return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+
+
+def _check_expansion(root: Node, file: str) -> None:
+    """Refuse a document that expands beyond MAX_VALUES values, before building anything.
+
+    The composer shares one node per anchor, so sizes are computed once per node (memoised
+    by identity): an alias bomb (nine levels of ten aliases, 10^9 values) fails in
+    microseconds instead of after seconds of building. A node containing itself (`&a [*a]`)
+    would expand forever and is refused too.
+    """
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: Node, path: Path) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise ScenarioError([Problem(file, node.start_mark.line + 1, path,
+                                         "an alias refers to a value that contains it")])
+        open_.add(key)
+        total = 1
+        if isinstance(node, SequenceNode):
+            total += sum(size(item, (*path, i)) for i, item in enumerate(node.value))
+        elif isinstance(node, MappingNode):
+            total += sum(size(k, path) + size(v, (*path, str(k.value))) for k, v in node.value)
+        open_.discard(key)
+        if total > MAX_VALUES:
+            raise ScenarioError([Problem(
+                file, node.start_mark.line + 1, path,
+                f"this expands to over {MAX_VALUES:,} values (each use of an alias counts its "
+                "values again); a scenario never needs that many")])
+        sizes[key] = total
+        return total
+
+    size(root, ())
+
+
 class _Builder:
     def __init__(self, yaml: YAML, file: str) -> None:
         self.yaml = yaml
         self.file = file
         self.lines: dict[Path, int] = {}
-        self.count = 0
 
     def fail(self, node: Node, path: Path, message: str) -> ScenarioError:
         return ScenarioError([Problem(self.file, node.start_mark.line + 1, path, message)])
 
     def build(self, node: Node, path: Path) -> Any:
-        self.count += 1
-        if self.count > MAX_VALUES:
-            raise self.fail(node, path, f"too many values (over {MAX_VALUES:,}); "
-                            "anchors and aliases expand to more than a scenario needs")
         tag = str(node.tag)
+        refused = f"tag {_show_tag(tag)} is not allowed (only plain YAML values: numbers, " \
+            "text, dates, true/false, lists and mappings)"
         if isinstance(node, MappingNode):
             if tag != f"{_CORE}map":
-                raise self.fail(node, path, f"tag {tag!r} is not allowed")
+                raise self.fail(node, path, refused)
             return self.mapping(node, path)
         if isinstance(node, SequenceNode):
             if tag != f"{_CORE}seq":
-                raise self.fail(node, path, f"tag {tag!r} is not allowed")
+                raise self.fail(node, path, refused)
             items = []
             for i, item in enumerate(node.value):
                 self.lines[(*path, i)] = item.start_mark.line + 1
@@ -77,11 +115,19 @@ class _Builder:
             return items
         assert isinstance(node, ScalarNode)
         if tag not in _SCALAR_TAGS:
-            raise self.fail(node, path, f"tag {tag!r} is not allowed (only plain YAML values)")
-        value = self.yaml.constructor.construct_object(node, deep=True)
+            raise self.fail(node, path, refused)
+        value = self.scalar(node)
         if isinstance(value, dt.datetime):
             raise self.fail(node, path, f"expected a date (YYYY-MM-DD), got a time {node.value!r}")
         return value
+
+    def scalar(self, node: ScalarNode) -> Any:
+        try:
+            return self.yaml.constructor.construct_object(node, deep=True)
+        except ValueError:
+            # Looks like a date but is not one (2020-13-01, 2020-02-30): keep the text, so the
+            # field's own check says what is wrong and every other problem is still reported.
+            return str(node.value)
 
     def mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -91,17 +137,38 @@ class _Builder:
                 raise self.fail(key_node, path, "merge keys (<<) are not supported; write the fields out")
             if not isinstance(key_node, ScalarNode):
                 raise self.fail(key_node, path, "a key must be a plain name")
-            key = self.yaml.constructor.construct_object(key_node, deep=True)
+            key = self.scalar(key_node)
             if not isinstance(key, str):
                 key = key_node.value  # e.g. `2020: ...` or `1: ...` are names here, not numbers
             line = key_node.start_mark.line + 1
             if key in seen:
-                raise self.fail(key_node, (*path, key),
-                                f"duplicate key {key!r} (first at line {seen[key]})")
+                first = "earlier on this line" if seen[key] == line else f"first at line {seen[key]}"
+                raise self.fail(key_node, (*path, key), f"duplicate key {key!r} ({first})")
             seen[key] = line
             self.lines[(*path, key)] = line
             out[key] = self.build(value_node, (*path, key))
         return out
+
+
+# What the parser was reading when it failed, in words a planner knows.
+_CONTEXTS = {
+    "flow mapping": "the {...}", "flow sequence": "the [...]", "quoted scalar": "the quoted text",
+    "block mapping": "the mapping", "block collection": "the block", "simple key": "the key",
+}
+
+
+def _syntax_message(e: MarkedYAMLError) -> str:
+    reason = (e.problem or e.context or "invalid YAML").strip()
+    if "'\\t'" in reason:
+        reason += " (indent with spaces, not tabs)"
+    elif reason == "mapping values are not allowed here":
+        reason += " (check the indentation, or quote a value that contains ': ')"
+    context, mark = (e.context or "").strip(), e.context_mark
+    if e.problem and context and mark is not None and (e.problem_mark is None
+                                                       or mark.line != e.problem_mark.line):
+        what = context.removeprefix("while parsing a ").removeprefix("while scanning a ")
+        reason += f" (in {_CONTEXTS.get(what, what)} that starts on line {mark.line + 1})"
+    return f"YAML syntax error: {reason}"
 
 
 def read_yaml(text: str, file: str) -> Located:
@@ -115,21 +182,31 @@ def read_yaml(text: str, file: str) -> Located:
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else 1
-        reason = (e.problem or e.context or "invalid YAML").strip()
-        raise ScenarioError([Problem(file, line, (), f"YAML syntax error: {reason}")]) from None
+        raise ScenarioError([Problem(file, line, (), _syntax_message(e))]) from None
     except YAMLError as e:
         raise ScenarioError([Problem(file, 1, (), f"YAML syntax error: {e}")]) from None
+    except RecursionError:  # the composer recurses once per level of nesting
+        raise _too_deep(file) from None
     documents = [d for d in documents if d is not None]
     if not documents:
-        raise ScenarioError([Problem(file, 1, (), "the file is empty")])
+        raise ScenarioError([Problem(file, 1, (), "the file holds no scenario (only comments "
+                                     "or blank lines)")])
     if len(documents) > 1:
         line = documents[1].start_mark.line + 1
         raise ScenarioError([Problem(file, line, (), "one scenario per file (found a second document)")])
     root = documents[0]
     builder = _Builder(yaml, file)
     builder.lines[()] = root.start_mark.line + 1
-    data = builder.build(root, ())
+    try:
+        _check_expansion(root, file)
+        data = builder.build(root, ())
+    except RecursionError:
+        raise _too_deep(file) from None
     return Located(data, builder.lines, file)
+
+
+def _too_deep(file: str) -> ScenarioError:
+    return ScenarioError([Problem(file, 1, (), "the YAML nests lists or mappings too deeply")])
 
 
 def read_yaml_file(path: FsPath) -> Located:
