@@ -1,0 +1,196 @@
+"""The engine's API: stepping, frozen records, trace shapes, built-in scenarios, horizons, variants."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+import borderflow
+from borderflow import ScenarioError
+from borderflow.engine import DayRecord, Simulator, Trace, compile_network, violations
+from borderflow.model import apply_variant, builtin_names, load, loads
+from borderflow.model.checks import check
+from borderflow.results.kpis import KPI_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def two_country() -> borderflow.Scenario:
+    return load("two-country")
+
+
+def _ontario_unmet(result: borderflow.Result) -> float:
+    kpis = result.kpis
+    return float(kpis.loc[(kpis["region"] == "on") & (kpis["commodity"] == "n95"), "unmet"].iloc[0])
+
+
+def test_step_after_the_horizon_raises(two_country: borderflow.Scenario) -> None:
+    net = compile_network(two_country.model_copy(update={"days": 3}))
+    sim = Simulator(net)
+    assert [sim.step().day for _ in range(3)] == [0, 1, 2]
+    assert sim.done
+    with pytest.raises(RuntimeError, match="horizon"):
+        sim.step()
+    with pytest.raises(RuntimeError):
+        sim.step()  # and it stays over
+
+
+def test_day_records_and_traces_are_read_only(two_country: borderflow.Scenario) -> None:
+    net = compile_network(two_country)
+    sim = Simulator(net)
+    record = sim.step()
+    for f in fields(DayRecord):
+        value = getattr(record, f.name)
+        if isinstance(value, np.ndarray):
+            assert not value.flags.writeable, f.name
+            with pytest.raises(ValueError, match="read-only"):
+                value[...] = 0.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.day = 5  # type: ignore[misc]
+    stock_before = record.stock.copy()
+    sim.step()  # the next day must not write into the record handed out before
+    assert np.array_equal(record.stock, stock_before)
+    trace = Simulator(net).run()
+    for f in fields(Trace):
+        array = getattr(trace, f.name)
+        assert not array.flags.writeable, f.name
+        with pytest.raises(ValueError, match="read-only"):
+            array[...] = 0.0
+
+
+def test_trace_shapes(two_country: borderflow.Scenario) -> None:
+    net = compile_network(two_country)
+    T, B, N, C = 60, 2, 8, 2
+    R = 2  # media at the mill, n95 at the mask plant
+    A = 8  # the mill's lane carries both commodities (2 arcs); the other six lanes carry n95
+    assert (net.days, *net.shape) == (T, N, C)
+    assert (net.rec_node.size, net.arc_src.size) == (R, A)
+    trace = Simulator(net, batch=B).run()
+    for name in ("stock", "in_transit", "demand", "served"):
+        assert getattr(trace, name).shape == (T, B, N, C), name
+    assert trace.produced.shape == (T, B, R)
+    assert trace.requested.shape == trace.shipped.shape == (T, B, A)
+    assert trace.unmet.shape == (T, B, N, C)
+    assert np.array_equal(trace.unmet, trace.demand - trace.served)
+    record = Simulator(net, batch=B).step()
+    assert record.stock.shape == (B, N, C) and record.shipped.shape == (B, A)
+
+
+def test_builtin_scenarios_and_their_variants_compile_without_errors() -> None:
+    names = builtin_names()
+    assert "two-country" in names
+    for name in names:
+        scenario = load(name)
+        assert check(scenario) == [], name
+        for variant in [None, *scenario.variants]:
+            s = apply_variant(scenario, variant)
+            assert check(s) == [], (name, variant)
+            net = compile_network(s)
+            assert violations(net, Simulator(net).run()) == [], (name, variant)
+
+
+def test_days_shortens_the_horizon_without_changing_the_days_it_keeps() -> None:
+    full = borderflow.simulate("two-country")
+    short = borderflow.simulate("two-country", days=10)
+    assert short.days == 10 and short.scenario.days == 10
+    assert full.days == 60
+    for f in fields(Trace):
+        assert np.array_equal(getattr(short.trace, f.name), getattr(full.trace, f.name)[:10]), f.name
+    assert short.sites["day"].max() == 9
+    early = full.flows[full.flows["day"] < 10].reset_index(drop=True)
+    assert early.equals(short.flows)
+    assert list(short.kpis.columns) == KPI_COLUMNS
+    assert short.kpis["demand"].sum() < full.kpis["demand"].sum()
+    for bad in (0, 61, -3):
+        with pytest.raises(ScenarioError, match="days"):
+            borderflow.simulate("two-country", days=bad)
+
+
+def test_narrow_border_leaves_ontario_worse_off_than_as_written() -> None:
+    base = borderflow.simulate("two-country")
+    written = borderflow.simulate("two-country", variant="as-written")
+    narrow = borderflow.simulate("two-country", variant="narrow-border")
+    bigger = borderflow.simulate("two-country", variant="bigger-plant")
+    # as-written changes nothing
+    for f in fields(Trace):
+        assert np.array_equal(getattr(base.trace, f.name), getattr(written.trace, f.name)), f.name
+    # the narrower lane binds, and Ontario (across the border) is short of more
+    cross = narrow.flows[(narrow.flows["from"] == "mask-plant") & (narrow.flows["to"] == "on-distributor")]
+    assert cross["quantity"].max() == pytest.approx(1500)
+    assert (cross["quantity"] <= 1500 + 1e-9).all()
+    wide = base.flows[(base.flows["from"] == "mask-plant") & (base.flows["to"] == "on-distributor")]
+    assert wide["quantity"].max() > 1500
+    assert _ontario_unmet(narrow) > _ontario_unmet(written) > 0
+    # a bigger plant never leaves Ontario short of more
+    assert _ontario_unmet(bigger) <= _ontario_unmet(written) + 1e-9
+    assert bigger.trace.produced.sum() >= base.trace.produced.sum()  # media (60 kg/day) binds
+    for r in (base, narrow, bigger):
+        assert r.violations() == []
+        assert r.balance_error <= 1e-9 * 1e6
+
+
+def test_result_tables_have_the_contracted_columns(two_country: borderflow.Scenario) -> None:
+    r = borderflow.simulate(two_country, days=5)
+    assert list(r.flows.columns) == ["day", "date", "from", "to", "commodity", "quantity"]
+    assert list(r.stocks.columns) == ["day", "node", "commodity", "stock", "in_transit"]
+    assert list(r.sites.columns) == ["day", "node", "region", "commodity", "demand", "served", "unmet"]
+    assert list(r.kpis.columns) == KPI_COLUMNS
+    assert (r.flows["quantity"] > 0).all()
+
+
+def test_an_unknown_allocator_is_refused(two_country: borderflow.Scenario) -> None:
+    with pytest.raises(ValueError, match="allocator"):
+        borderflow.simulate(two_country, allocator="clairvoyant")
+
+
+TINY = """\
+format: 1
+name: tiny
+start: 2020-04-01
+days: 2
+commodities: {x: {unit: u}}
+regions: {r: {country: A}}
+nodes:
+  w: {kind: warehouse, region: r, stock: {x: 1}}
+  s: {kind: site, region: r, demand: {x: 1.0e-310}}
+lanes:
+  - {from: w, to: s, lead_time: 1}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="the pro-rata ratio S / total divides by every supplier's "
+                   "total, even where it is not used, and overflows when a request is below ~1e-306")
+def test_tiny_quantities_raise_no_warning() -> None:
+    """A site asking for 7 x 1e-310 of a supplier holding 1: the shipment is the request (no
+    scarcity), but np.where evaluates 1 / 7e-310 and numpy warns of an overflow."""
+    scenario = loads(TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = borderflow.simulate(scenario)
+    assert float(result.trace.shipped[0, 0, 0]) == pytest.approx(7e-310, rel=1e-6, abs=0)
+
+
+SHORT_VARIANT = """\
+format: 1
+name: short
+start: 2020-04-01
+days: 30
+commodities: {x: {unit: u}}
+regions: {r: {country: A}}
+nodes:
+  s: {kind: site, region: r, stock: {x: 100}, demand: {x: 10}}
+variants:
+  short: {set: {days: 5}}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="simulate() checks days= against the base scenario's horizon, "
+                   "not the variant's, so days= can lengthen a variant (5 -> 20 days here)")
+def test_days_cannot_lengthen_a_variants_horizon() -> None:
+    scenario = loads(SHORT_VARIANT)
+    assert borderflow.simulate(scenario, variant="short").days == 5
+    with pytest.raises(ScenarioError, match="days"):
+        borderflow.simulate(scenario, variant="short", days=20)
