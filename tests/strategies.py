@@ -151,3 +151,117 @@ def to_scenario(data: dict[str, Any]) -> Scenario:
 
 
 scenarios = scenario_data().map(to_scenario)
+
+
+def _covered_lanes(data: dict[str, Any], policy: dict[str, Any]) -> list[str]:
+    """Lanes an export control covers (as `check` sees them): leaving its country for another."""
+    country = {n: data["regions"][node["region"]]["country"] for n, node in data["nodes"].items()}
+    out = []
+    for lane in data["lanes"]:
+        a, b = country[lane["from"]], country[lane["to"]]
+        kinds = policy.get("from_kinds")
+        if a == policy["from_country"] and b != a and \
+                (policy["to_countries"] == "*" or b in policy["to_countries"]) and \
+                (kinds is None or data["nodes"][lane["from"]]["kind"] in kinds):
+            out.append(f"{lane['from']}->{lane['to']}")
+    return out
+
+
+@st.composite
+def policies(draw: st.DrawFn, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Random valid policies of every type for the scenario `data`."""
+    days = data["days"]
+    coms = list(data["commodities"])
+    nodes = data["nodes"]
+    countries = sorted({r["country"] for r in data["regions"].values()})
+    out: list[dict[str, Any]] = []
+
+    def window() -> dict[str, Any]:
+        start = draw(st.integers(0, days - 1))
+        w: dict[str, Any] = {"start": _day(draw, start)}
+        if draw(st.booleans()):
+            w["end"] = _day(draw, draw(st.integers(start + 1, days)))
+        return w
+
+    for k in range(draw(st.integers(0, 3))):
+        p: dict[str, Any] = {"id": f"ec{k}", "type": "export_control", **window(),
+                             "from_country": draw(st.sampled_from(countries)),
+                             "to_countries": draw(st.one_of(st.just("*"), st.lists(
+                                 st.sampled_from(countries), min_size=1, max_size=2, unique=True))),
+                             "commodities": draw(st.one_of(st.just("*"), st.lists(
+                                 st.sampled_from(coms), min_size=1, unique=True))),
+                             "action": draw(st.sampled_from(["ban", "quota"]))}
+        if p["action"] == "quota":
+            p["quota_per_day"] = draw(quantities)
+        if draw(st.booleans()):
+            p["from_kinds"] = draw(st.lists(st.sampled_from(KINDS), min_size=1, unique=True))
+        exemptions = []
+        covered = _covered_lanes(data, p)
+        if covered and draw(st.booleans()):
+            ex: dict[str, Any] = {"lanes": draw(st.lists(st.sampled_from(covered), min_size=1,
+                                                         unique=True))}
+            exemptions.append(ex)
+        if draw(st.booleans()):
+            exemptions.append({"to_countries": [draw(st.sampled_from(countries))]})
+        for ex in exemptions:
+            if draw(st.booleans()):
+                ex["quota_per_day"] = draw(quantities)
+        if exemptions:
+            p["exemptions"] = exemptions
+        out.append(p)
+
+    lanes = [(lane["from"], lane["to"], c) for lane in data["lanes"]
+             for c in lane.get("commodities", coms)]
+    for k in range(draw(st.integers(0, 3)) if lanes else 0):
+        src, dst, com = draw(st.sampled_from(lanes))
+        start = draw(st.integers(0, days - 2))
+        out.append({"id": f"ro{k}", "type": "rated_order", "supplier": src, "buyer": dst,
+                    "commodity": com, "quantity": draw(st.floats(1, 500, allow_nan=False)),
+                    "rating": draw(st.sampled_from(["DX", "DO"])), "start": start,
+                    "due": draw(st.integers(start + 1, days)),
+                    "schedule": draw(st.sampled_from(["even", "asap"]))})
+
+    pairs = {(lane["from"], lane["to"]) for lane in data["lanes"]}
+    free = [(a, b) for a in nodes for b in nodes if a != b and (a, b) not in pairs]
+    for k in range(draw(st.integers(0, 2)) if free else 0):
+        src, dst = draw(st.sampled_from(free))
+        flights: Any = draw(st.one_of(
+            st.lists(st.integers(0, days - 1), min_size=1, max_size=4),
+            st.builds(lambda e, c: {"every": e, "count": c}, st.integers(1, 5), st.integers(1, 6))))
+        out.append({"id": f"air{k}", "type": "airlift", "from": src, "to": dst,
+                    "commodity": draw(st.sampled_from(coms)), "flights": flights,
+                    "units_per_flight": draw(st.floats(1, 300, allow_nan=False)),
+                    "flight_days": draw(st.integers(1, 4))})
+
+    for k, name in enumerate(n for n, node in nodes.items() if node["kind"] == "stockpile"):
+        if draw(st.booleans()):
+            p = {"id": f"rel{k}", "type": "stockpile_release", "stockpile": name, **window()}
+            if draw(st.booleans()):
+                p["max_per_day"] = draw(quantities)
+            out.append(p)
+
+    sites = [n for n, node in nodes.items() if node["kind"] == "site"]
+    if sites and draw(st.booleans()):
+        out.append({"id": "save", "type": "conservation", **window(),
+                    "sites": draw(st.lists(st.sampled_from(sites), min_size=1, unique=True)),
+                    "below_days_of_supply": draw(st.floats(0.5, 10, allow_nan=False)),
+                    "multiplier": draw(st.floats(0.1, 1, allow_nan=False))})
+
+    controls = [p["id"] for p in out if p["type"] == "export_control"]
+    if len(controls) >= 2 and draw(st.booleans()):
+        target = next(p for p in out if p["id"] == controls[-1])
+        target["enabled"] = False
+        out.append({"id": "hit-back", "type": "retaliation",
+                    "when": {"policy": controls[0], "active_days": draw(st.integers(0, 5))},
+                    "activate": [controls[-1]], "after_days": draw(st.integers(0, 3))})
+    return out
+
+
+@st.composite
+def scenarios_with_policies(draw: st.DrawFn) -> Scenario:
+    """A valid scenario with random policies of every type."""
+    data = draw(scenario_data())
+    data["policies"] = draw(policies(data))
+    scenario = Scenario.model_validate(data)
+    assert check(scenario) == [], check(scenario)
+    return scenario

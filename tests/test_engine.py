@@ -161,8 +161,6 @@ lanes:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="the pro-rata ratio S / total divides by every supplier's "
-                   "total, even where it is not used, and overflows when a request is below ~1e-306")
 def test_tiny_quantities_raise_no_warning() -> None:
     """A site asking for 7 x 1e-310 of a supplier holding 1: the shipment is the request (no
     scarcity), but np.where evaluates 1 / 7e-310 and numpy warns of an overflow."""
@@ -187,8 +185,6 @@ variants:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="simulate() checks days= against the base scenario's horizon, "
-                   "not the variant's, so days= can lengthen a variant (5 -> 20 days here)")
 def test_days_cannot_lengthen_a_variants_horizon() -> None:
     scenario = loads(SHORT_VARIANT)
     assert borderflow.simulate(scenario, variant="short").days == 5

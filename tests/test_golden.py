@@ -435,7 +435,9 @@ def test_stockpile_does_not_ship() -> None:
     d0: S 20 -> 10; need = 70 - 10 = 60, all to W (none to K); W ships its 15. W 0.
     d1: S 10 + 15 -> 15; need = 70 - 15 = 55.    d2: S 15 -> 5; need 65.
     d3: S serves 5, unmet 5; need 70.
-    K stays at 1000; the only shipment is d0 W->S 15.
+    K stays at 1000; the only shipment is d0 W->S 15. The record still shows what S would
+    have asked of K had its lane been open: its weight's share, need x 1/(1 + 1): 30, 27.5,
+    32.5, 35, shipped 0 because the stockpile was not released.
     KPI: demand 40, served 35, unmet 5 (12.5%), 1 stockout day; days of supply 1, 1.5, 0.5, 0.
     """
     r = sim("""\
@@ -449,7 +451,8 @@ def test_stockpile_does_not_ship() -> None:
           - {from: w, to: s, lead_time: 1}
         """, ONE)
     assert_flows(r, {(0, "w", "s", "x"): 15})
-    assert requested(r, "k", "s") == approx([0, 0, 0, 0])
+    assert requested(r, "k", "s") == approx([30, 27.5, 32.5, 35])
+    assert set(r.constraints[r.constraints["lane"] == "k->s"]["reason"]) == {"stockpile_closed"}
     assert requested(r, "w", "s") == approx([60, 55, 65, 70])
     assert stock(r, "k") == approx([1000] * 4)
     assert stock(r, "s") == approx([10, 15, 5, 0])
@@ -547,13 +550,6 @@ def test_mass_balance_from_the_tables() -> None:
 # ---- DESIGN.md step 4 says a plant's use is its inputs at full capacity and a site's use is its
 # ---- demand; the engine adds the requests a node received today to every node's use.
 
-PLANT_ORDERS_OUTPUT = "engine adds received requests to a plant's use (DESIGN step 4: a plant's " \
-                      "use is its inputs at full capacity), so a plant orders its own output upstream"
-SITE_ORDERS_FOR_OTHERS = "engine adds received requests to a site's use (DESIGN step 4: a site's " \
-                         "use is its demand)"
-
-
-@pytest.mark.xfail(strict=True, reason=PLANT_ORDERS_OUTPUT)
 def test_plant_orders_only_for_its_inputs() -> None:
     """W (x 1000) -> P (makes x, capacity 10, no inputs) -> S (x demand 10); lead 1; 3 days.
 
@@ -578,7 +574,6 @@ def test_plant_orders_only_for_its_inputs() -> None:
     assert_flows(r, {(d, "p", "s", "x"): 10 for d in range(3)})
 
 
-@pytest.mark.xfail(strict=True, reason=SITE_ORDERS_FOR_OTHERS)
 def test_site_orders_only_for_its_own_demand() -> None:
     """W (x 1000) -> S1 (demand 10) -> S2 (demand 10); lead 1; 2 days.
 

@@ -88,10 +88,13 @@ def _policy_notes(result: Result) -> None:
     """Rated orders, retaliations that fired, and conservation: one line each."""
     dates = result.scenario.dates
     for row in result.orders.itertuples(index=False):
-        filled = None if pd.isna(row.filled_day) else int(row.filled_day)
-        arrival = None if filled is None else result.scenario.start + dt.timedelta(days=filled)
-        state = f"short by {row.shortfall:,.0f}" if arrival is None else \
-            f"arrived in full {arrival}" + ("" if filled < result.days else " (after the horizon)")
+        if pd.isna(row.filled_day):
+            state = f"short by {row.shortfall:,.0f}"
+        else:
+            filled = int(row.filled_day)
+            arrival = result.scenario.start + dt.timedelta(days=filled)
+            state = f"arrived in full {arrival}" + ("" if filled < result.days else
+                                                    " (after the horizon)")
         out.print(f"rated order {row.order} ({row.rating}): {row.delivered:,.0f} of "
                   f"{row.quantity:,.0f} {row.commodity} to {row.buyer}, {state}")
     for row in result.policies.itertuples(index=False):

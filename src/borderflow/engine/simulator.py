@@ -22,6 +22,12 @@ STOCK, LANE_CAPACITY = FIXED_REASONS.index("stock"), FIXED_REASONS.index("lane_c
 TOL = 1e-9
 
 
+def capped_ratio(num: Array, den: Array) -> Array:
+    """min(1, num / den) for num >= 0, dividing only where den > num (no 0/0, no overflow)."""
+    num, den = np.broadcast_arrays(num, den)
+    return np.divide(num, den, out=np.ones(num.shape), where=den > num)
+
+
 def scatter_add(out: Array, cols: IntArray, values: Array) -> None:
     """out[b, cols[j]] += values[b, j] for every b and j (repeated columns add up)."""
     B, width = out.shape
@@ -46,6 +52,10 @@ class Simulator:
         self._rec_pair = net.rec_node * C + net.rec_com
         self._rec_input_pairs = net.rec_node[:, None] * C + np.arange(C)[None, :]
         self._target = np.repeat(net.target, C)
+        # DESIGN step 4: a warehouse's or broker's use is the requests it received; a site's
+        # its own demand; a plant's its inputs at full capacity (a stockpile does not order)
+        relays = np.isin(np.asarray(net.kinds, dtype=object), ["warehouse", "broker"])
+        self._relay = np.repeat(relays, C)
         pol = net.policies
         self._delivered = np.zeros((batch, len(pol.claims)))
         self._claim_groups = [pol.member_group[pol.member_arc == c.arc] for c in pol.claims]
@@ -114,7 +124,7 @@ class Simulator:
         full_use = np.bincount(idx.ravel(), want.ravel(), minlength=self._nc)[None, :].astype(float)
         total = full_use[0, idx]
         have = S[:, idx]  # [B, R, C]
-        scale = np.where(want > 0, np.minimum(1.0, have / np.where(total > 0, total, 1.0)), 1.0)
+        scale = np.where(want > 0, capped_ratio(have, np.broadcast_to(total, have.shape)), 1.0)
         made = net.rec_cap[t][None, :] * scale.min(axis=2, initial=1.0)  # [B, R]
         used = made[:, :, None] * net.rec_inputs[None, :, :]
         scatter_add(S, idx.ravel(), -used.reshape(B, -1))
@@ -127,7 +137,7 @@ class Simulator:
         raw = np.broadcast_to(self.net.demand[t].reshape(1, -1), (self.batch, self._nc))
         if pol.conserve_below is None or pol.conserve_multiplier is None:
             return raw.copy(), np.zeros(raw.shape, dtype=bool)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             days_of_supply = np.where(raw > 0, self._stock / raw, np.inf)
         conserving = days_of_supply < pol.conserve_below[t]
         return np.where(conserving, raw * pol.conserve_multiplier[t], raw), conserving
@@ -157,8 +167,8 @@ class Simulator:
             limit[self._arcs_grouped] = np.minimum(limit[self._arcs_grouped], least)
         open_arcs = limit > 0
         weight = np.where(open_arcs, net.arc_weight, 0.0)
-        wsum = np.bincount(self._dst, weight, minlength=self._nc)[self._dst]
-        share = np.where(open_arcs, weight / np.where(wsum > 0, wsum, 1.0), 0.0)
+        wsum = np.bincount(self._dst, weight, minlength=self._nc)[self._dst].astype(float)
+        share = np.where(open_arcs, capped_ratio(weight, wsum), 0.0)
         position = self._stock + self._transit
         received = np.zeros((B, self._nc))
         need = np.zeros((B, self._nc))
@@ -166,7 +176,7 @@ class Simulator:
         for pairs, arcs in zip(net.level_pairs, net.level_arcs, strict=True):
             if arcs.size == 0:
                 continue
-            u = use[:, pairs] + received[:, pairs]
+            u = use[:, pairs] + received[:, pairs] * self._relay[pairs]
             need[:, pairs] = np.maximum(0.0, self._target[pairs] * u - position[:, pairs])
             r = need[:, self._dst[arcs]] * share[arcs]
             requested[:, arcs] = r
@@ -230,7 +240,7 @@ class Simulator:
         total = np.zeros((B, self._nc))
         scatter_add(total, self._src, capped)
         have = np.maximum(S, 0.0)
-        stock_ratio = np.where(total > have, have / np.where(total > 0, total, 1.0), 1.0)
+        stock_ratio = capped_ratio(have, total)
         sent = capped * stock_ratio[:, self._src]
         scatter_add(S, self._src, -sent)
         np.maximum(S, 0.0, out=S)
@@ -271,7 +281,7 @@ class Simulator:
         q = np.maximum(quota, 0.0)
         # a quota of 0 lets nothing through (and names itself as the reason, even for a lane
         # nobody asked anything of because it was closed)
-        group_ratio = np.where(q <= 0, 0.0, np.where(total > q, q / np.where(total > 0, total, 1.0), 1.0))
+        group_ratio = np.where(q <= 0, 0.0, capped_ratio(q, total))
         per_member = group_ratio[:, pol.member_group]  # [B, M]
         least = np.minimum.reduceat(per_member, self._run_starts, axis=1)
         ratio[:, self._arcs_grouped] = least

@@ -22,9 +22,9 @@ def simulate(scenario: Scenario | str | Path, variant: str | None = None,
     base = as_scenario(scenario)
     s = apply_variant(base, variant)
     if days is not None:
-        if not 1 <= days <= base.days:
+        if not 1 <= days <= s.days:
             raise ScenarioError([Problem(base.file, 1, ("days",), f"--days must be between 1 "
-                                         f"and the scenario's horizon ({base.days}), got {days}")])
+                                         f"and the scenario's horizon ({s.days}), got {days}")])
         s = base._carry(s.model_copy(update={"days": days}))
     net = compile_network(s)
     return Result(scenario=s, variant=variant, allocator=allocator, network=net,
