@@ -15,7 +15,6 @@ import borderflow
 from borderflow.engine import Simulator, Trace, compile_network
 from borderflow.model import Scenario
 from borderflow.policy import Shipment, screen
-
 from strategies import scenarios_with_policies
 
 SETTINGS = settings(max_examples=120, deadline=None,
