@@ -1,13 +1,30 @@
 """borderflow: critical-supply networks under emergency policy.
 
     >>> import borderflow
-    >>> result = borderflow.simulate("two-country")
+    >>> result = borderflow.simulate("n95-2020", variant="history")
     >>> result.kpis  # per region and commodity: demand, served, unmet, stockout days
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .model import Scenario, ScenarioError, load
-from .results import Comparison, Result, compare, simulate
+
+if TYPE_CHECKING:
+    from .results import Comparison, Result, compare, simulate
 
 __version__ = "0.1.0"
 
 __all__ = ["Comparison", "Result", "Scenario", "ScenarioError", "compare", "load", "simulate"]
+
+_RESULTS = {"Comparison", "Result", "compare", "simulate"}
+
+
+def __getattr__(name: str) -> Any:
+    # The results layer (pandas) loads on first use, so `borderflow validate` starts fast.
+    if name in _RESULTS:
+        from . import results
+
+        return getattr(results, name)
+    raise AttributeError(f"module 'borderflow' has no attribute {name!r}")

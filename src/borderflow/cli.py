@@ -7,9 +7,8 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -18,9 +17,9 @@ from .model import Problem, ScenarioError, apply_variant, builtin_names, builtin
 from .model.reference import format_reference
 from .model.scenario import Scenario
 from .policy import Shipment, screen
-from .results import Comparison, Result, compare, simulate, write_run
-from .results.explain import explain
-from .results.store import write_comparison
+
+if TYPE_CHECKING:  # the results layer (pandas) is imported by the commands that need it
+    from .results import Comparison, Result
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -71,6 +70,8 @@ def run_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run a scenario and print, per region and commodity, demand, served, unmet and stockouts."""
+    from .results import simulate, write_run
+
     result = simulate(scenario, variant=variant, allocator=allocator, days=days)
     if out_dir is not None:
         written = write_run(result, out_dir)
@@ -86,6 +87,8 @@ def run_cmd(
 
 def _policy_notes(result: Result) -> None:
     """Rated orders, retaliations that fired, and conservation: one line each."""
+    import pandas as pd
+
     dates = result.scenario.dates
     for row in result.orders.itertuples(index=False):
         if pd.isna(row.filled_day):
@@ -115,6 +118,9 @@ def compare_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
     """Run every variant and show who is hurt (unmet demand up) and who gains, by region."""
+    from .results import compare
+    from .results.store import write_comparison
+
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     comparison = compare(scenario, variants=names, allocator=allocator)
     if out_dir is not None:
@@ -173,6 +179,9 @@ def explain_cmd(
     commodity: Annotated[str | None, typer.Option(help="Only this commodity.")] = None,
 ) -> None:
     """Say in plain words what was asked of a lane, what went, and what stopped it."""
+    from .results import simulate
+    from .results.explain import explain
+
     result = simulate(scenario, variant=variant)
     if not lane:
         raise ScenarioError([Problem(result.scenario.file, 1, ("--lane",),

@@ -246,6 +246,8 @@ def _policy(s: Scenario, at: Path, p: Any, countries: set[str], lane_ids: set[st
         yield from _ref((*at, "from"), "node", p.from_, nodes)
         yield from _ref((*at, "to"), "node", p.to, nodes)
         yield from _ref((*at, "commodity"), "commodity", p.commodity, s.commodities)
+        if p.from_ == p.to:
+            yield (*at, "to"), "an airlift cannot fly from a node to itself"
         if isinstance(p.flights, list):
             for j, d in enumerate(p.flights):
                 yield from _day(s, (*at, "flights", j), d)
