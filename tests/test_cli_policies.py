@@ -24,7 +24,7 @@ def test_compare_marks_who_is_hurt() -> None:
     hurt = next(line for line in proc.stdout.splitlines() if line.startswith("hit-back hurts:"))
     # With pulp banned from day 0 the hospital gets only its own 10 gowns and the 10 made from
     # the plant's 5 t of pulp: unmet 200 - 20 = 180, against 10 with pulp flowing.
-    assert "us gown (+170)" in hurt
+    assert "us gown (+170 unmet)" in hurt
 
 
 def test_compare_json_and_out(tmp_path: Path) -> None:

@@ -105,6 +105,15 @@ def _policy_notes(result: Result) -> None:
             out.print(f"retaliation {row.policy} fired on {dates[int(row.fired_day)]}")
     for row in result.conservation.itertuples(index=False):
         out.print(f"{row.site} conserved {row.commodity} on {row.conservation_days} days")
+    care = result.care
+    for site, rows in care.groupby("site", sort=False):
+        total = float(rows["unstaffed"].sum())
+        if total <= 0:
+            out.print(f"{site}: every patient staffed")
+            continue
+        peak = rows.loc[rows["unstaffed"].idxmax()]
+        out.print(f"{site}: {total:,.0f} unstaffed patient-days (peak {peak['unstaffed']:,.0f} "
+                  f"on {dates[int(peak['day'])]})")
 
 
 @app.command("compare")
@@ -131,6 +140,8 @@ def compare_cmd(
         sys.stdout.write(json.dumps(comparison.summary(), indent=2) + "\n")
         return
     out.print(comparison_table(comparison))
+    if len(comparison.care):
+        out.print(care_comparison(comparison))
     for line in hurt_lines(comparison):
         out.print(line)
 
@@ -153,19 +164,40 @@ def comparison_table(c: Comparison) -> Table:
     return table
 
 
+def care_comparison(c: Comparison) -> Table:
+    table = Table(title=f"{c.scenario.name}: unstaffed patient-days by variant (change against "
+                  f"{c.baseline})", title_justify="left")
+    table.add_column("care site")
+    table.add_column("region")
+    for name in c.results:
+        table.add_column(name, justify="right")
+    for site, rows in c.care.groupby("site", sort=False):
+        cells = []
+        for row in rows.itertuples(index=False):
+            mark = {"hurt": " [red]▲[/red]", "gains": " [green]▼[/green]"}.get(str(row.effect), "")
+            delta = "" if row.variant == c.baseline else f" ({row.delta_unstaffed_patient_days:+,.0f})"
+            cells.append(f"{_fmt(float(row.unstaffed_patient_days))}{delta}{mark}")
+        region = str(rows["region"].iloc[0])
+        table.add_row(str(site), c.scenario.regions[region].name or region, *cells)
+    return table
+
+
 def hurt_lines(c: Comparison) -> list[str]:
     lines = []
     regions = c.scenario.regions
     for name in list(c.results)[1:]:
         rows = c.table[c.table["variant"] == name]
+        care = c.care[c.care["variant"] == name]
         for effect, word in (("hurt", "hurts"), ("gains", "helps")):
             hit = rows[rows["effect"] == effect]
-            if len(hit):
-                who = ", ".join(f"{regions[str(r.region)].name or r.region} {r.commodity} "
-                                f"({r.delta_unmet:+,.0f})" for r in hit.itertuples(index=False))
-                lines.append(f"{name} {word}: {who}")
-        if not len(rows[rows["effect"] != "same"]):
-            lines.append(f"{name}: no region's unmet demand changes")
+            who = [f"{regions[str(r.region)].name or r.region} {r.commodity} "
+                   f"({r.delta_unmet:+,.0f} unmet)" for r in hit.itertuples(index=False)]
+            who += [f"{r.site} ({r.delta_unstaffed_patient_days:+,.0f} unstaffed patient-days)"
+                    for r in care[care["effect"] == effect].itertuples(index=False)]
+            if who:
+                lines.append(f"{name} {word}: {', '.join(who)}")
+        if not len(rows[rows["effect"] != "same"]) and not len(care[care["effect"] != "same"]):
+            lines.append(f"{name}: no region's unmet demand or care changes")
     return lines
 
 

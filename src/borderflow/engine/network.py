@@ -54,6 +54,13 @@ class Network:
     level_pairs: tuple[IntArray, ...]
     level_arcs: tuple[IntArray, ...]
     policies: PolicyArrays
+    # care capacity: sites with a `care` entry, and the commuters who staff them
+    care_sites: tuple[str, ...]
+    care_patients: Array  # [T, S]
+    care_local_staff: Array  # [S]
+    care_patients_per_staff: Array  # [S]
+    commuter_site: IntArray  # [W] index into care_sites
+    commuter_staff: Array  # [W]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -143,7 +150,23 @@ def compile_network(scenario: Scenario) -> Network:
         level_pairs=level_pairs,
         level_arcs=level_arcs,
         policies=compile_policies(scenario, names, nodes, coms),
+        **_care(scenario),
     )
+
+
+def _care(s: Scenario) -> dict[str, Any]:
+    sites = tuple(s.care)
+    T = s.days
+    return {
+        "care_sites": sites,
+        "care_patients": _frozen(np.array([evaluate(c.patients, s) for c in s.care.values()],
+                                          dtype=float).reshape(len(sites), T).T.copy()),
+        "care_local_staff": _frozen(np.array([c.local_staff for c in s.care.values()], dtype=float)),
+        "care_patients_per_staff": _frozen(np.array([c.patients_per_staff
+                                                     for c in s.care.values()], dtype=float)),
+        "commuter_site": _frozen(np.array([sites.index(w.site) for w in s.workforce], dtype=np.intp)),
+        "commuter_staff": _frozen(np.array([w.staff for w in s.workforce], dtype=float)),
+    }
 
 
 def _levels(N: int, C: int, src: IntArray, dst: IntArray,

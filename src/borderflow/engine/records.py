@@ -34,6 +34,9 @@ class DayRecord:
     claim_asked: Array  # [B, K] what each claim (rated order, airlift) asked for
     claim_limit: Array  # [B, K] what its lane capacity and policies allowed
     claimed: Array  # [B, K] what it got
+    patients: Array  # [B, S] patients at each care site
+    staff: Array  # [B, S] staff on duty: local staff plus commuters whose border is open
+    unstaffed: Array  # [B, S] patients beyond what the staff can care for
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -59,6 +62,9 @@ class Trace:
     claim_asked: Array
     claim_limit: Array
     claimed: Array
+    patients: Array
+    staff: Array
+    unstaffed: Array
 
     @staticmethod
     def stack(records: Sequence[DayRecord]) -> Trace:

@@ -93,6 +93,8 @@ class Simulator:
         # 5. Allocate and ship
         out = self._ship(t, requested, wanted)
 
+        patients, staff, unstaffed = self._care(t)
+
         self.day += 1
         shape = (B, N, C)
         return DayRecord(
@@ -103,6 +105,9 @@ class Simulator:
             demand=demand.reshape(shape),
             served=served.reshape(shape),
             conserving=conserving.reshape(shape),
+            patients=patients,
+            staff=staff,
+            unstaffed=unstaffed,
             **out,
         )
 
@@ -131,6 +136,19 @@ class Simulator:
         np.maximum(S, 0.0, out=S)  # pro-rata shares can overshoot a stock by one rounding step
         S[:, self._rec_pair] += made
         return made, full_use
+
+    def _care(self, t: int) -> tuple[Array, Array, Array]:
+        """Staff on duty = local staff + commuters whose border is open today; unstaffed =
+        patients beyond staff x patients_per_staff."""
+        net, B = self.net, self.batch
+        S = len(net.care_sites)
+        present = net.commuter_staff * ~net.policies.commuters_blocked[t]
+        staff = net.care_local_staff + np.bincount(net.commuter_site, present, minlength=S)
+        patients = net.care_patients[t]
+        unstaffed = np.maximum(0.0, patients - staff * net.care_patients_per_staff)
+        patients, staff, unstaffed = (np.repeat(v[None, :], B, axis=0).astype(float)
+                                      for v in (patients, staff, unstaffed))
+        return patients, staff, unstaffed
 
     def _demand(self, t: int) -> tuple[Array, np.ndarray[Any, np.dtype[np.bool_]]]:
         pol = self.net.policies

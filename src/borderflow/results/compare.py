@@ -30,6 +30,7 @@ class Comparison:
     scenario: Scenario
     results: dict[str, Result]
     table: pd.DataFrame
+    care: pd.DataFrame  # variant, site, region, unstaffed_patient_days, delta, effect
 
     @property
     def baseline(self) -> str:
@@ -42,6 +43,7 @@ class Comparison:
             "baseline": self.baseline,
             "variants": list(self.results),
             "rows": json.loads(self.table.to_json(orient="records")),
+            "care": json.loads(self.care.to_json(orient="records")),
         }
 
 
@@ -95,7 +97,7 @@ def compare(scenario: Scenario | str | Path, variants: list[str] | None = None,
     compiler = _Compiler()
     results = {name: compiler.result(apply_variant(base, name), name, allocator)
                for name in names}
-    return Comparison(base, results, comparison_table(results))
+    return Comparison(base, results, comparison_table(results), care_table(results))
 
 
 def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
@@ -115,3 +117,19 @@ def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
     noise = np.maximum(0.5, 1e-3 * table["demand"].to_numpy())
     table["effect"] = np.select([delta > noise, delta < -noise], ["hurt", "gains"], "same")
     return table[COLUMNS]
+
+
+CARE_COLUMNS = ["variant", "site", "region", "unstaffed_patient_days",
+                "delta_unstaffed_patient_days", "effect"]
+
+
+def care_table(results: dict[str, Result]) -> pd.DataFrame:
+    """Unstaffed patient-days per care site and variant, against the first variant."""
+    rows = [{"variant": name, **row} for name, r in results.items() for row in r.summary()["care"]]
+    table = pd.DataFrame(rows, columns=["variant", "site", "region", "unstaffed_patient_days"])
+    first = table[table["variant"] == next(iter(results))].set_index("site")
+    base = first["unstaffed_patient_days"].reindex(table["site"]).to_numpy()
+    table["delta_unstaffed_patient_days"] = table["unstaffed_patient_days"].to_numpy() - base
+    delta = table["delta_unstaffed_patient_days"].to_numpy()
+    table["effect"] = np.select([delta > 0.5, delta < -0.5], ["hurt", "gains"], "same")
+    return table[CARE_COLUMNS]

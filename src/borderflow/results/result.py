@@ -94,10 +94,17 @@ class Result:
 
     @cached_property
     def care(self) -> pd.DataFrame:
-        """Care capacity per site and day (empty until care is modelled)."""
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "day" else
-                                          "object" if c == "site" else "float64")
-                             for c in CARE_COLUMNS})
+        """Care capacity per site and day: day, site, patients, staff, unstaffed (patients
+        beyond what the staff on duty can care for)."""
+        net, tr, b = self.network, self.trace, self.sample
+        T, S = self.days, len(net.care_sites)
+        return pd.DataFrame({
+            "day": np.repeat(np.arange(T), S),
+            "site": np.tile(np.asarray(net.care_sites, dtype=object), T),
+            "patients": tr.patients[:, b].reshape(-1),
+            "staff": tr.staff[:, b].reshape(-1),
+            "unstaffed": tr.unstaffed[:, b].reshape(-1),
+        }, columns=CARE_COLUMNS)
 
     @cached_property
     def constraints(self) -> pd.DataFrame:

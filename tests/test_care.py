@@ -1,0 +1,107 @@
+"""Care capacity: staff on duty and unstaffed patient-days, every number computed by hand."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import borderflow
+from borderflow.model import loads
+from borderflow.results import Result
+
+BASE = """
+format: 1
+name: care
+start: 2020-04-01
+days: 5
+commodities: {n95: {unit: respirator}}
+regions:
+  mi: {country: US}
+  on: {country: CA}
+nodes:
+  detroit: {kind: site, region: mi, stock: {n95: 100}, demand: {n95: 1}}
+  windsor: {kind: site, region: on, stock: {n95: 100}, demand: {n95: 1}}
+care:
+  detroit:
+    patients: [{from: 0, value: 100}, {from: 3, value: 60}]
+    local_staff: 20
+    patients_per_staff: 4
+"""
+
+
+def run(extra: str, variant: str | None = None) -> Result:
+    return borderflow.simulate(loads(BASE + textwrap.dedent(extra)), variant=variant)
+
+
+def test_commuters_staff_a_site_until_the_border_closes() -> None:
+    """Local staff 20 x 4 patients each = 80; with 10 Windsor nurses, 30 x 4 = 120.
+    Patients 100 on days 0-2, 60 on days 3-4. The closure (CA -> US) starts on day 2:
+    day 0: 120 >= 100: 0 unstaffed; day 1: 0; day 2: 100 - 80 = 20; days 3-4: 60 <= 80: 0.
+    So 20 unstaffed patient-days, all on day 2."""
+    r = run("""
+    workforce: [{id: nurses, home_region: on, site: detroit, staff: 10}]
+    policies:
+      - {id: closure, type: border_closure, from_country: CA, to_country: US, start: 2}
+    """)
+    assert r.care["staff"].tolist() == [30.0, 30.0, 20.0, 20.0, 20.0]
+    assert r.care["unstaffed"].tolist() == [0.0, 0.0, 20.0, 0.0, 0.0]
+    assert r.summary()["care"] == [{"site": "detroit", "region": "mi",
+                                    "unstaffed_patient_days": 20.0}]
+
+
+def test_partial_staffing_and_a_closure_the_other_way() -> None:
+    """3 commuters: 23 x 4 = 92 < 100: 8 unstaffed on days 0-2 (24 in all); 60 after: 0.
+    A closure from the US to Canada does not keep Canadian commuters home."""
+    r = run("""
+    workforce: [{id: nurses, home_region: on, site: detroit, staff: 3}]
+    policies:
+      - {id: closure, type: border_closure, from_country: US, to_country: CA}
+    """)
+    assert r.care["unstaffed"].tolist() == [8.0, 8.0, 8.0, 0.0, 0.0]
+    assert r.care["unstaffed"].sum() == 24.0
+
+
+def test_domestic_commuters_are_never_kept_home() -> None:
+    """Commuters living in the site's own country cross no border: staff 20 + 10 all along."""
+    r = run("""
+    workforce: [{id: locals, home_region: mi, site: detroit, staff: 10}]
+    policies:
+      - {id: closure, type: border_closure, from_country: CA, to_country: US}
+    """)
+    assert r.care["staff"].tolist() == [30.0] * 5
+
+
+def test_a_variant_closing_the_border_shows_in_compare() -> None:
+    """history: no closure (0); closed: the closure all 5 days: 20 + 20 + 20 on days 0-2
+    (100 - 80), 0 after: 60 unstaffed patient-days more than history."""
+    s = loads(BASE + textwrap.dedent("""
+    workforce: [{id: nurses, home_region: on, site: detroit, staff: 10}]
+    policies:
+      - {id: closure, type: border_closure, from_country: CA, to_country: US, enabled: false}
+    variants:
+      history: {}
+      closed: {enable: [closure]}
+    """))
+    c = borderflow.compare(s)
+    rows = c.care.set_index("variant")
+    assert rows.loc["history", "unstaffed_patient_days"] == 0.0
+    assert rows.loc["closed", "unstaffed_patient_days"] == 60.0
+    assert rows.loc["closed", "delta_unstaffed_patient_days"] == 60.0
+    assert rows.loc["closed", "effect"] == "hurt"
+
+
+def test_flagship_compare_shows_michigans_cost_in_unstaffed_patient_days() -> None:
+    """In n95-2020, ban-and-retaliation keeps the 1,600 Windsor nurses home from 13 April;
+    Detroit then has 6,400 local staff x 1.25 = 8,000 patient places against 9,600 patients
+    (8-21 April) and 8,800 (22 April - 5 May): 1,600 a day for 9 days (13-21 April) and 800 a
+    day for 14 days: 14,400 + 11,200 = 25,600 unstaffed patient-days; none in history."""
+    proc = subprocess.run([sys.executable, "-m", "borderflow.cli", "compare", "n95-2020",
+                           "--variants", "history,ban-and-retaliation", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    care = {r["variant"]: r for r in json.loads(proc.stdout)["care"]}
+    assert care["history"]["unstaffed_patient_days"] == 0.0
+    assert care["ban-and-retaliation"]["unstaffed_patient_days"] == 25600.0
+    assert care["ban-and-retaliation"]["region"] == "mi"
