@@ -21,7 +21,7 @@ def bf(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
 def test_run_prints_a_table_per_region() -> None:
     proc = bf("run", "two-country")
     assert proc.returncode == 0, proc.stderr
-    for word in ("Michigan", "Ontario", "unmet %", "stockout days"):
+    for word in ("Michigan", "Ontario", "unmet %", "stockout"):
         assert word in proc.stdout
     assert "Traceback" not in proc.stderr
 

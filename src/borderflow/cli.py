@@ -46,8 +46,8 @@ def kpi_table(result: Result) -> Table:
     table = Table(title=title, title_justify="left")
     for name, justify in [("region", "left"), ("commodity", "left"), ("demand", "right"),
                           ("served", "right"), ("unmet", "right"), ("unmet %", "right"),
-                          ("stockout days", "right"), ("min days of supply", "right")]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+                          ("stockout\ndays", "right"), ("min days\nof supply", "right")]:
+        table.add_column(name, justify=justify, no_wrap=name == "region")  # type: ignore[arg-type]
     regions = result.scenario.regions
     for row in result.kpis.itertuples(index=False):
         name = regions[str(row.region)].name or str(row.region)
