@@ -65,7 +65,7 @@ def test_trace_shapes(two_country: borderflow.Scenario) -> None:
     net = compile_network(two_country)
     T, B, N, C = 60, 2, 8, 2
     R = 2  # media at the mill, n95 at the mask plant
-    A = 8  # the mill's lane carries both commodities (2 arcs); the other six lanes carry n95
+    A = 7  # seven lanes, one commodity each (media on the mill's lane, n95 on the others)
     assert (net.days, *net.shape) == (T, N, C)
     assert (net.rec_node.size, net.arc_src.size) == (R, A)
     trace = Simulator(net, batch=B).run()
