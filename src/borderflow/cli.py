@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -73,16 +74,24 @@ def run_cmd(
     from .results import simulate, write_run
 
     result = simulate(scenario, variant=variant, allocator=allocator, days=days)
-    if out_dir is not None:
-        written = write_run(result, out_dir)
-        if not as_json:
-            err.print(f"wrote {written}")
-    if as_json:
-        sys.stdout.write(json.dumps(result.summary(), indent=2) + "\n")
+    if _deliver(result.summary(), out_dir, lambda d: write_run(result, d), as_json):
         return
     out.print(kpi_table(result))
     _policy_notes(result)
     out.print(f"mass balance error: {result.balance_error:.2g} units")
+
+
+def _deliver(summary: dict[str, Any], out_dir: Path | None, write: Callable[[Path], Path],
+             as_json: bool) -> bool:
+    """Write the files to --out if asked, then print the JSON if --json; True if the JSON was
+    the output, so the human tables are not printed."""
+    if out_dir is not None:
+        written = write(out_dir)
+        if not as_json:
+            err.print(f"wrote {written}")
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    return as_json
 
 
 def _policy_notes(result: Result) -> None:
@@ -132,12 +141,7 @@ def compare_cmd(
 
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     comparison = compare(scenario, variants=names, allocator=allocator)
-    if out_dir is not None:
-        written = write_comparison(comparison, out_dir)
-        if not as_json:
-            err.print(f"wrote {written}")
-    if as_json:
-        sys.stdout.write(json.dumps(comparison.summary(), indent=2) + "\n")
+    if _deliver(comparison.summary(), out_dir, lambda d: write_comparison(comparison, d), as_json):
         return
     out.print(comparison_table(comparison))
     if len(comparison.care):
