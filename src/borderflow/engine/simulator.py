@@ -19,6 +19,8 @@ Array = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
 
 STOCK, LANE_CAPACITY = FIXED_REASONS.index("stock"), FIXED_REASONS.index("lane_capacity")
+# per arc today: limit from lane capacity and blocks; the quota groups' quotas; what blocks it
+Limits = tuple[Array, Array, np.ndarray[Any, np.dtype[np.int32]]]
 TOL = 1e-9
 
 
@@ -88,10 +90,11 @@ class Simulator:
         S -= served
 
         # 4. Request
-        requested, wanted = self._request(t, demand + input_use)
+        limits = self._limits(t)
+        requested, wanted = self._request(limits, demand + input_use)
 
         # 5. Allocate and ship
-        out = self._ship(t, requested, wanted)
+        out = self._ship(t, limits, requested, wanted)
 
         patients, staff, unstaffed = self._care(t)
 
@@ -160,7 +163,7 @@ class Simulator:
         conserving = days_of_supply < pol.conserve_below[t]
         return np.where(conserving, raw * pol.conserve_multiplier[t], raw), conserving
 
-    def _limits(self, t: int) -> tuple[Array, Array, np.ndarray[Any, np.dtype[np.int32]]]:
+    def _limits(self, t: int) -> Limits:
         """Per arc today: its limit from lane capacity and blocks, the groups' quotas, and
         what blocks it."""
         pol = self.net.policies
@@ -169,7 +172,7 @@ class Simulator:
         limit = np.where(blocker >= 0, 0.0, self.net.arc_cap)
         return limit, pol.group_quota[t], blocker
 
-    def _request(self, t: int, use: Array) -> tuple[Array, Array]:
+    def _request(self, limits: Limits, use: Array) -> tuple[Array, Array]:
         """Order up to target days of use, level by level from the customers upstream, split
         over the lanes open today by weight.
 
@@ -178,7 +181,7 @@ class Simulator:
         """
         net, pol = self.net, self.net.policies
         A, B = net.arc_src.size, self.batch
-        limit, quota, _ = self._limits(t)
+        limit, quota, _ = limits
         if self._arcs_grouped.size:
             least = np.minimum.reduceat(quota[pol.member_group], self._run_starts)
             limit = limit.copy()
@@ -216,12 +219,12 @@ class Simulator:
         last_ship = claim.due - int(self.net.arc_lead[claim.arc])
         return remaining / max(1, last_ship + 1 - t)
 
-    def _ship(self, t: int, requested: Array, wanted: Array) -> dict[str, Any]:
+    def _ship(self, t: int, limits: Limits, requested: Array, wanted: Array) -> dict[str, Any]:
         """Claims first (in rank order), then requests capped by lane and policy limits, then
         each supplier shares its stock pro rata; shipments arrive after their lead time."""
         net, pol, S = self.net, self.net.policies, self._stock
         B, A, K = self.batch, net.arc_src.size, len(pol.claims)
-        limit, quota_today, blocker = self._limits(t)
+        limit, quota_today, blocker = limits
         room = np.repeat(limit[None, :], B, axis=0)
         quota = np.repeat(quota_today[None, :], B, axis=0)
         shipped = np.zeros((B, A))
