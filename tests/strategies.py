@@ -56,11 +56,12 @@ def _day(draw: st.DrawFn, day: int) -> int | dt.date:
     return START + dt.timedelta(days=day) if draw(BOOL) else day
 
 
-SERIES_FORMS = ("constant", "steps", "ramp", "per_patient_day")
+SERIES_FORMS = ("constant", "steps", "ramp", "per_patient_day", "burn")
 
 
 def series(draw: st.DrawFn, days: int, nested: bool = True) -> Any:
-    """A series in one of its forms: constant, steps, ramp, per_patient_day (not csv/epidemic)."""
+    """A series in one of its forms: constant, steps, ramp, per_patient_day, burn (a list of
+    per_patient_day settings); not csv or epidemic."""
     form = draw(one_of(SERIES_FORMS if nested else SERIES_FORMS[:3]))
     if form == "constant":
         return draw(quantities)
@@ -72,6 +73,9 @@ def series(draw: st.DrawFn, days: int, nested: bool = True) -> Any:
         end = draw(ints(start, days))
         return {"ramp": {"from": draw(quantities), "to": draw(quantities),
                          "start": _day(draw, start), "end": _day(draw, end)}}
+    if form == "burn":
+        return [{"per_patient_day": draw(floats(0, 5)), "patients": series(draw, days, nested=False)}
+                for _ in range(draw(ints(1, 3)))]
     return {"per_patient_day": draw(floats(0, 5)), "patients": series(draw, days, nested=False)}
 
 

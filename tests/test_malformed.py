@@ -28,8 +28,13 @@ CASES = sorted(p.name for p in CORPUS.glob("*.yaml") if not p.name.startswith("_
 UPDATE = os.environ.get("BORDERFLOW_UPDATE_SNAPSHOTS") == "1"
 
 
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
 def validate(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "BORDERFLOW_DEBUG"}
+    # the CLI runs in tests/malformed/: a relative PYTHONPATH=src would not find this checkout
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [env.get("PYTHONPATH")])])
     return subprocess.run([sys.executable, "-m", "borderflow.cli", "validate", name], cwd=cwd,
                           capture_output=True, text=True, timeout=120, env=env)
 

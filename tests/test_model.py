@@ -135,8 +135,8 @@ ONE_DEFECT = [
      "35: nodes.hospital.stock: expected a mapping, got [500]"),
     ("      n95: 50\n", "      n95: fifty\n",
      "37: nodes.hospital.demand.n95: expected a series: a number, a list of {from, value} steps, "
-     "{ramp: ...}, {csv: ..., column: ...}, {per_patient_day: ..., patients: ...} or "
-     "{epidemic: ...}, got 'fifty'"),
+     "{ramp: ...}, {csv: ..., column: ...}, {per_patient_day: ..., patients: ...} (or a list "
+     "of them) or {epidemic: ...}, got 'fifty'"),
     ("      n95: 50\n", "      n95: 50/day\n",
      "37: nodes.hospital.demand.n95: expected a number, got '50/day' (write the number without its unit)"),
     ("      n95: 50\n", "      n95:\n        - {from: 0, value: 50}\n        - {from: 10}\n",

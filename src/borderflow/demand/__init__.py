@@ -1,5 +1,7 @@
-"""Demand and other day-by-day quantities: series evaluated into arrays."""
+"""Demand and other day-by-day quantities: series evaluated into arrays, and epidemics
+projected as CHIME does (see docs/epidemics.md)."""
 
 from .series import evaluate
+from .sir import Projection, project
 
-__all__ = ["evaluate"]
+__all__ = ["Projection", "evaluate", "project"]

@@ -136,7 +136,7 @@ def _day(s: Scenario, path: Path, day: Any, *, end: bool = False) -> Found:
 
 
 def _series(s: Scenario, path: Path, series: Any) -> Found:
-    if isinstance(series, list):
+    if isinstance(series, list) and not (series and isinstance(series[0], PerPatientDay)):
         last = -1
         for i, step in enumerate(series):
             assert isinstance(step, Step)
@@ -155,6 +155,9 @@ def _series(s: Scenario, path: Path, series: Any) -> Found:
         yield from _csv(s, path, series)
     elif isinstance(series, PerPatientDay):
         yield from _series(s, (*path, "patients"), series.patients)
+    elif isinstance(series, list) and series and isinstance(series[0], PerPatientDay):
+        for i, setting in enumerate(series):
+            yield from _series(s, (*path, i), setting)
     elif isinstance(series, EpidemicCensus):
         yield from _ref((*path, "epidemic"), "epidemic", series.epidemic, s.epidemics)
 
@@ -315,11 +318,23 @@ def _variants(s: Scenario) -> Found:
 
 def _epidemics(s: Scenario) -> Found:
     for eid, e in s.epidemics.items():
+        at: Path = ("epidemics", eid)
         if e.doubling_time is None and e.date_first_hospitalized is None:
-            yield ("epidemics", eid), "needs doubling_time or date_first_hospitalized (one of them)"
+            yield at, "needs doubling_time or date_first_hospitalized (one of them)"
         elif e.doubling_time is not None and e.date_first_hospitalized is not None:
-            yield ("epidemics", eid, "date_first_hospitalized"), \
+            yield (*at, "date_first_hospitalized"), \
                 "give doubling_time or date_first_hospitalized, not both"
+        elif e.date_first_hospitalized is not None and e.date_first_hospitalized >= s.start:
+            yield (*at, "date_first_hospitalized"), \
+                f"must be before the scenario's start ({s.start.isoformat()}), " \
+                f"got {e.date_first_hospitalized.isoformat()}"
+        if e.hospitalized.rate == 0:
+            yield (*at, "hospitalized", "rate"), "must be above 0: CHIME starts the epidemic " \
+                "from 1 / (market_share x hospitalized.rate) infections"
+        elif e.population <= (first := 1 / (e.market_share * e.hospitalized.rate)):
+            yield (*at, "population"), f"must be more than the {first:g} people CHIME takes as " \
+                "infected when the first patient is hospitalised (1 / (market_share x " \
+                "hospitalized.rate))"
 
 
 def _uncertainty(s: Scenario) -> Found:

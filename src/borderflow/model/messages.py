@@ -67,7 +67,8 @@ def allowed_keys(root: type[BaseModel], data: Any, path: Path) -> list[str]:
     candidates: list[Any] = [root]
     node = data
     for part in path:
-        model = _best_model(candidates, node)
+        # a list (of steps, of care settings) is not one of the models a series may be
+        model = None if isinstance(node, list) else _best_model(candidates, node)
         nxt: list[Any] = []
         if model is not None:
             ann = _model_fields(model).get(str(part))
@@ -181,6 +182,8 @@ def _message(err: Any, root: type[BaseModel], data: Any, path: Path) -> str:
                f"expected one of {tags}{did_you_mean(str(ctx.get('tag')), _tags(tags))}"
     if kind == "union_tag_not_found":
         return "required field is missing"
+    if kind == "series_mix":  # says what the list holds; the item itself is shown by the line
+        return str(err["msg"])
     if kind == "series" and hint:
         return f"expected a number{got}{hint}"
     if kind == "finite_number":

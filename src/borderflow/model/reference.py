@@ -31,7 +31,8 @@ A scenario is a YAML file; `borderflow schema` prints the same format as JSON Sc
 - A **series** is a number (the same every day), a list of steps `{from: DAY, value: V}`
   (0 before the first step), `{ramp: {from, to, start, end}}` (linear between the two
   days), `{csv: FILE, column: NAME}` (one row per day, the path relative to the scenario file),
-  `{per_patient_day: R, patients: SERIES}` or `{epidemic: ID, census: ..., share: S}`.
+  `{per_patient_day: R, patients: SERIES}`, a list of those (care settings such as ICU and
+  ward, summed) or `{epidemic: ID, census: ..., share: S}` (see docs/epidemics.md).
 - Names (ids) use lowercase letters, digits, `-` and `_`. A lane is named `from->to`.
 - Variants' `set` and `uncertainty` take dotted paths: `nodes.plant.produce.n95.capacity`,
   `lanes.plant->dc.capacity`, `policies.us-ban.start` (list items by id or index).
@@ -80,6 +81,8 @@ def _default(value: Any) -> str:
 def _model(model: type[BaseModel]) -> str:
     schema = model.model_json_schema(by_alias=True)
     defs = schema.get("$defs", {})
+    if "$ref" in schema:  # a recursive model (a series within a series) is one of its $defs
+        schema = defs[schema["$ref"].split("/")[-1]]
     required = set(schema.get("required", []))
     rows = [f"## {model.__name__}", ""]
     if model.__doc__ and model.__module__.startswith("borderflow") and \

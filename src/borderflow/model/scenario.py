@@ -77,25 +77,39 @@ class Lane(Frozen):
 
 
 class Stay(Frozen):
-    rate: Annotated[float, Field(ge=0, le=1)]
-    days: PositiveInt
+    """A disposition: the share of infections that need it, and how long a patient stays."""
+
+    rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        description="share of infections (a fraction, 0.05 for 5%)")
+    days: PositiveInt = Field(description="length of stay in days")
 
 
 class Epidemic(Frozen):
-    """CHIME-compatible SIR parameters (CHIME's own names)."""
+    """CHIME-compatible SIR parameters (CHIME's own names); CHIME's current date is day 0."""
 
-    population: PositiveInt
-    current_hospitalized: NonNegativeInt = 0
-    doubling_time: PositiveFloat | None = None
-    date_first_hospitalized: Date | None = None
-    hospitalized: Stay
-    icu: Stay
-    ventilated: Stay
-    infectious_days: PositiveFloat = 14
-    market_share: Annotated[float, Field(gt=0, le=1)] = 1.0
-    relative_contact_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
-    mitigation_date: Date | None = None
-    recovered: NonNegativeInt = 0
+    population: PositiveInt = Field(description="regional population")
+    current_hospitalized: NonNegativeInt = Field(
+        0, description="COVID-19 patients in the hospitals on day 0")
+    doubling_time: PositiveFloat | None = Field(
+        None, description="doubling time in days before distancing (or give date_first_hospitalized)")
+    date_first_hospitalized: Date | None = Field(
+        None, description="date the first patient was hospitalised, before `start`; the doubling "
+        "time is then fitted to current_hospitalized")
+    hospitalized: Stay = Field(description="infections hospitalised (rate above 0) and their stay")
+    icu: Stay = Field(description="infections in intensive care and their stay")
+    ventilated: Stay = Field(description="infections on a ventilator and their stay")
+    infectious_days: PositiveFloat = Field(14, description="days a person is infectious")
+    market_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0, description="share of the region's patients who come to these hospitals")
+    relative_contact_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="social distancing: reduction in contacts from mitigation_date")
+    mitigation_date: Date | None = Field(
+        None, description="date distancing took effect (default: day 0, CHIME's \"today\")")
+    recovered: NonNegativeInt = Field(
+        0, description="people already recovered (added to the population, as in CHIME)")
+    n_days: PositiveInt | None = Field(
+        None, description="CHIME's days to project: the search for the day of the first "
+        "hospitalisation looks that far (default: the scenario's `days`)")
 
 
 class Commuters(Frozen):

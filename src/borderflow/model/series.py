@@ -2,8 +2,12 @@
 
 Forms: a number (constant); a list of steps `{from: DAY, value: V}`; `{ramp: {from, to, start,
 end}}` (linear between the two days, flat outside); `{csv: PATH, column: NAME}` (one row per
-day); `{per_patient_day: R, patients: SERIES}` (a burn rate times a census); `{epidemic: ID,
-census: hospitalized, share: S}` (a census from one of the scenario's epidemics).
+day); `{per_patient_day: R, patients: SERIES}` (a burn rate times a census); a list of those
+(the "burn" form: several care settings, e.g. ICU and ward, summed); `{epidemic: ID, census:
+hospitalized, share: S}` (a census from one of the scenario's epidemics).
+
+A list is told apart by its first item: `{per_patient_day, ...}` makes it a burn list, anything
+else a list of steps; an item of the other kind is an error at that item.
 """
 
 from __future__ import annotations
@@ -45,6 +49,29 @@ def day_index(day: int | dt.date, start: dt.date) -> int:
     return day if isinstance(day, int) else (day - start).days
 
 
+_MIX = "a list series holds either steps {{from, value}} or care settings " \
+    "{{per_patient_day, patients}}, not both; this list starts with {first}"
+
+
+def _no_setting(value: Any) -> Any:
+    """An item of a list of steps must not be a care setting."""
+    if _is_setting(value):
+        raise PydanticCustomError("series_mix", _MIX.format(first="a step"))
+    return value
+
+
+def _no_step(value: Any) -> Any:
+    """An item of a burn list must not be a step."""
+    if isinstance(value, Step) or (isinstance(value, dict) and not _is_setting(value)
+                                   and ("from" in value or "value" in value)):
+        raise PydanticCustomError("series_mix", _MIX.format(first="a care setting"))
+    return value
+
+
+def _is_setting(value: Any) -> bool:
+    return isinstance(value, PerPatientDay) or (isinstance(value, dict) and "per_patient_day" in value)
+
+
 class Step(Frozen):
     model_config = ConfigDict(title="Step")
     from_: Day = Field(alias="from", description="first day (or date) of this value")
@@ -74,14 +101,19 @@ Census = Literal[
 
 
 class EpidemicCensus(Frozen):
+    """Patients from one of the scenario's epidemics (CHIME's census, or its admissions)."""
+
     epidemic: str = Field(description="id of an entry in `epidemics`")
-    census: Census = "hospitalized"
+    census: Census = Field("hospitalized", description="patients in hospital, in intensive care "
+                           "or on a ventilator that day, or admitted that day (admits_...)")
     share: NonNegativeFloat = Field(1.0, description="share of the epidemic's census at this site")
 
 
 class PerPatientDay(Frozen):
+    """A burn rate times a census; a list of these sums several care settings."""
+
     per_patient_day: NonNegativeFloat = Field(description="units used per patient-day")
-    patients: Series
+    patients: Series = Field(description="patients each day, e.g. `{epidemic: ID, census: icu}`")
 
 
 def _series_form(value: Any) -> str | None:
@@ -90,7 +122,7 @@ def _series_form(value: Any) -> str | None:
     if isinstance(value, int | float):
         return _tag("constant")
     if isinstance(value, list):
-        return _tag("steps")
+        return _tag("burn" if value and _is_setting(value[0]) else "steps")
     if isinstance(value, dict):
         for key in ("ramp", "csv", "per_patient_day", "epidemic"):
             if key in value:
@@ -107,21 +139,27 @@ def _tag(form: str) -> str:
     return f"{form} series"
 
 
-SERIES_FORMS = ("constant", "steps", "ramp", "csv", "per_patient_day", "epidemic")
+SERIES_FORMS = ("constant", "steps", "ramp", "csv", "per_patient_day", "burn", "epidemic")
+
+Steps = list[Annotated[Step, BeforeValidator(_no_setting)]]
+# At least one item: an empty list is a list of steps (0 every day), so the JSON Schema's
+# `oneOf` cannot match both forms.
+Burn = Annotated[list[Annotated[PerPatientDay, BeforeValidator(_no_step)]], Field(min_length=1)]
 
 Series = Annotated[
     Annotated[NonNegativeFloat, Tag(_tag("constant"))]
-    | Annotated[list[Step], Tag(_tag("steps"))]
+    | Annotated[Steps, Tag(_tag("steps"))]
     | Annotated[Ramp, Tag(_tag("ramp"))]
     | Annotated[Csv, Tag(_tag("csv"))]
     | Annotated[PerPatientDay, Tag(_tag("per_patient_day"))]
+    | Annotated[Burn, Tag(_tag("burn"))]
     | Annotated[EpidemicCensus, Tag(_tag("epidemic"))],
     Discriminator(
         _series_form,
         custom_error_type="series",
         custom_error_message="expected a series: a number, a list of {from, value} steps, "
-        "{ramp: ...}, {csv: ..., column: ...}, {per_patient_day: ..., patients: ...} "
-        "or {epidemic: ...}",
+        "{ramp: ...}, {csv: ..., column: ...}, {per_patient_day: ..., patients: ...} (or a "
+        "list of them) or {epidemic: ...}",
     ),
 ]
 
