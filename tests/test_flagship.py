@@ -12,7 +12,7 @@ The story's arithmetic, in short:
   US controls it gets 3M's Aberdeen lane (up to 48,000/day), a broker lane (5,000), usable
   China-made N95s (27,000) and the national stockpile, and is fully served. A standing US ban
   leaves it the China lane only, so once its stock is gone it is short its burn less 27,000
-  every day (~38,000-44,400). The rest of Canada (constant: no epidemic is modelled there) is
+  every day (~37,500-44,400). The rest of Canada (constant: no epidemic is modelled there) is
   short 113,000 - 41,000 = 72,000 a day the same way.
 - History blocks 3M's lanes for 3 days (3-6 April) and the broker/distributor lanes to Canada
   for 14 (3-17 April): Canada loses a little supply, never runs out, and Ontario has about a
@@ -132,7 +132,7 @@ def test_without_controls_and_in_history_canada_is_fully_served(c: Any) -> None:
 
 def test_ontario_has_about_a_week_of_cover_on_6_april_and_never_runs_out(c: Any, s: Any) -> None:
     """Seed-facts V4: ~1 week of stock on 6 April, burn ~0.5 M/week [U]; Ontario held on."""
-    burn = demand(s, "on-hospitals")  # [71,400 on 6 April, CHIME's peak; ~62,600 at the end]
+    burn = demand(s, "on-hospitals")  # [71,400 on 6 April, CHIME's peak; 62,900-71,400 over the horizon]
     assert burn[day(s, "2020-04-06")] * 7 == pytest.approx(0.5e6, rel=0.01)
     assert burn.argmax() == day(s, "2020-04-06")
     st = c.results["history"].stocks
@@ -189,7 +189,7 @@ def _ban_unmet_bounds(c: Any, s: Any, region: str, sources: dict[str, str],
 
 def test_the_ban_leaves_ontario_short_by_its_china_gap(c: Any, s: Any) -> None:
     """Once its stock is gone, Ontario gets only the China lane: its burn less 27,000 a day."""
-    burn = demand(s, "on-hospitals")  # [71,400 on 6 April, falling to ~62,600]
+    burn = demand(s, "on-hospitals")  # [71,400 on 6 April, falling to ~64,500 by 30 June]
     china = cap(s, "cn-makers->on-distributor")  # [27,000]
     daily = daily_unmet(c, "ban-no-exemptions", "on")
     short = daily[daily > 1.0]
