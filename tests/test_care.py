@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
 import textwrap
+
+import numpy as np
+import pytest
 
 import borderflow
 from borderflow.model import loads
@@ -93,15 +97,35 @@ def test_a_variant_closing_the_border_shows_in_compare() -> None:
 
 
 def test_flagship_compare_shows_michigans_cost_in_unstaffed_patient_days() -> None:
-    """In n95-2020, ban-and-retaliation keeps the 1,600 Windsor nurses home from 13 April;
-    Detroit then has 6,400 local staff x 1.25 = 8,000 patient places against 9,600 patients
-    (8-21 April) and 8,800 (22 April - 5 May): 1,600 a day for 9 days (13-21 April) and 800 a
-    day for 14 days: 14,400 + 11,200 = 25,600 unstaffed patient-days; none in history."""
+    """In n95-2020, Detroit's inpatients are 7,000 non-COVID plus 0.75 x Michigan's CHIME
+    census (a burn list at 1 per patient-day: a sum of series). The census peaks at ~3,600 on
+    6 April, so patients peak at ~9,700: under the (6,400 + 1,600) x 1.25 = 10,000 places with
+    the Windsor nurses (none unstaffed in history) and over the 6,400 x 1.25 = 8,000 without
+    them. ban-and-retaliation keeps the nurses home from 13 April (day 19), when CHIME's census
+    has already fallen to ~1,975 (8,481 patients), so Detroit has max(0, patients - 8,000)
+    unstaffed each day until the census falls under (8,000 - 7,000) / 0.75 = 1,333 in mid-May
+    (day 54): 36 days, 8,516 unstaffed patient-days, computed here from the projection."""
+    from borderflow.demand.series import epidemic, evaluate
+
+    s = borderflow.load("n95-2020")
+    care = s.care["detroit-hospitals"]
+    patients = evaluate(care.patients, s)
+    census = epidemic(s, "mi").series("hospitalized")[: s.days]
+    assert np.allclose(patients, 7000 + 0.75 * census)
+    windsor = sum(w.staff for w in s.workforce if w.site == "detroit-hospitals")  # [1,600]
+    with_windsor = (care.local_staff + windsor) * care.patients_per_staff
+    without = care.local_staff * care.patients_per_staff
+    assert without < patients.max() <= with_windsor  # the Windsor nurses are the margin at the peak
+    closed = s.day(dt.date(2020, 4, 13))  # the retaliation's measures start (test_flagship.py)
+    expected = float(np.maximum(0.0, patients[closed:] - without).sum())
+    assert 8000 < expected < 9000
+    assert int((patients[closed:] > without).sum()) == 36
+
     proc = subprocess.run([sys.executable, "-m", "borderflow.cli", "compare", "n95-2020",
                            "--variants", "history,ban-and-retaliation", "--json"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    care = {r["variant"]: r for r in json.loads(proc.stdout)["care"]}
-    assert care["history"]["unstaffed_patient_days"] == 0.0
-    assert care["ban-and-retaliation"]["unstaffed_patient_days"] == 25600.0
-    assert care["ban-and-retaliation"]["region"] == "mi"
+    rows = {r["variant"]: r for r in json.loads(proc.stdout)["care"]}
+    assert rows["history"]["unstaffed_patient_days"] == 0.0
+    assert rows["ban-and-retaliation"]["unstaffed_patient_days"] == pytest.approx(expected, rel=1e-9)
+    assert rows["ban-and-retaliation"]["region"] == "mi"
