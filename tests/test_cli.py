@@ -49,7 +49,9 @@ def test_out_writes_tables_atomically(tmp_path: Path) -> None:
     proc = bf("run", "two-country", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "flows.parquet", "kpis.parquet", "sites.parquet", "stocks.parquet", "summary.json"]
+        "care.parquet", "constraints.parquet", "flows.parquet", "kpis.parquet", "policies.parquet",
+        "scenario.json", "sites.parquet", "stocks.parquet", "summary.json",
+        "supply.parquet"]
     kpis = pd.read_parquet(out / "kpis.parquet")
     assert list(kpis.columns) == ["region", "commodity", "demand", "served", "unmet", "unmet_pct",
                                   "stockout_days", "min_days_of_supply"]

@@ -4,6 +4,7 @@ from .compare import Comparison, compare
 from .kpis import KPI_COLUMNS
 from .result import Result
 from .simulate import simulate
-from .store import write_run
+from .store import RunTables, read_run, write_comparison, write_run
 
-__all__ = ["KPI_COLUMNS", "Comparison", "Result", "compare", "simulate", "write_run"]
+__all__ = ["KPI_COLUMNS", "Comparison", "Result", "RunTables", "compare", "read_run", "simulate",
+           "write_comparison", "write_run"]

@@ -203,6 +203,26 @@ class Result:
         })
 
     @cached_property
+    def supply(self) -> pd.DataFrame:
+        """Days of supply at the point of care per region, commodity and day (on days with
+        demand): the region's sites' end-of-day stock, that day's demand, and their ratio."""
+        net, tr, b = self.network, self.trace, self.sample
+        is_site = np.array([k == "site" for k in net.kinds])
+        onehot = np.eye(len(net.regions))[net.node_region]  # [N, G]
+        demand = np.einsum("tnc,ng->tgc", tr.demand[:, b], onehot)
+        stock = np.einsum("tnc,ng->tgc", tr.stock[:, b] * is_site[None, :, None], onehot)
+        t, g, c = np.nonzero(demand > 0)
+        return pd.DataFrame({
+            "day": t,
+            "date": self._dates[t].date,
+            "region": np.asarray(net.regions, dtype=object)[g],
+            "commodity": np.asarray(net.commodities, dtype=object)[c],
+            "stock": stock[t, g, c],
+            "demand": demand[t, g, c],
+            "days_of_supply": stock[t, g, c] / demand[t, g, c],
+        }).sort_values(["region", "commodity", "day"], kind="stable").reset_index(drop=True)
+
+    @cached_property
     def kpis(self) -> pd.DataFrame:
         """Per region and commodity: demand, served, unmet, unmet_pct, stockout_days,
         min_days_of_supply."""

@@ -7,15 +7,20 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from ..model import Problem, ScenarioError
 from .compare import Comparison
 from .result import Result
 
-TABLES = ("flows", "stocks", "sites", "kpis")
+TABLES = ("flows", "stocks", "sites", "kpis", "supply", "care", "constraints", "policies")
 MARKER = "summary.json"
+INFO = "scenario.json"
 
 
 def write_atomic(out: Path, fill: Callable[[Path], None], marker: str = MARKER) -> Path:
@@ -43,22 +48,71 @@ def write_atomic(out: Path, fill: Callable[[Path], None], marker: str = MARKER) 
     return out
 
 
-def write_run(result: Result, out: Path) -> Path:
-    """flows/stocks/sites/kpis.parquet and summary.json (the `--json` document)."""
+def run_info(result: Result) -> dict[str, Any]:
+    """What a report says about the scenario beyond the tables: names and descriptions."""
+    s = result.scenario
+    variant = s.variants.get(result.variant) if result.variant else None
+    return {
+        "scenario": s.name, "description": s.description, "start": s.start.isoformat(),
+        "days": result.days, "variant": result.variant,
+        "variant_description": variant.description if variant else "",
+        "regions": {rid: {"name": r.name or rid, "country": r.country} for rid, r in s.regions.items()},
+    }
+
+
+def write_run(result: Result, out: Path, extra: Mapping[str, str] | None = None) -> Path:
+    """The tables of TABLES as Parquet, summary.json (the `--json` document), scenario.json
+    (names and descriptions, see `run_info`) and any `extra` files (name -> text, e.g. the
+    HTML report built by a layer above this one)."""
 
     def fill(tmp: Path) -> None:
         for name in TABLES:
             getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / MARKER).write_text(json.dumps(result.summary(), indent=2) + "\n")
+        (tmp / INFO).write_text(json.dumps(run_info(result), indent=2) + "\n")
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
 
     return write_atomic(out, fill)
 
 
-def write_comparison(comparison: Comparison, out: Path) -> Path:
-    """compare.parquet (the table) and compare.json (the `compare --json` document)."""
+@dataclass(frozen=True)
+class RunTables:
+    """A run folder read back: the tables by name, summary.json and scenario.json."""
+
+    tables: dict[str, pd.DataFrame]
+    summary: dict[str, Any]
+    info: dict[str, Any]
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        try:
+            return self.__dict__["tables"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def read_run(folder: Path) -> RunTables:
+    """Read a folder written by `write_run`; a missing file is bad input naming the file."""
+    folder = Path(folder)
+    missing = [n for n in (*[f"{t}.parquet" for t in TABLES], MARKER, INFO)
+               if not (folder / n).is_file()]
+    if missing:
+        raise ScenarioError([Problem(str(folder), 1, ("RUN_DIR",), "not a complete borderflow "
+                                     f"run folder (missing {', '.join(missing)}); write one with "
+                                     "`borderflow run --out DIR`")])
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+    return RunTables(tables, json.loads((folder / MARKER).read_text()),
+                     json.loads((folder / INFO).read_text()))
+
+
+def write_comparison(comparison: Comparison, out: Path, extra: Mapping[str, str] | None = None) -> Path:
+    """compare.parquet (the table), compare.json (the `compare --json` document) and any
+    `extra` files (name -> text)."""
 
     def fill(tmp: Path) -> None:
         comparison.table.to_parquet(tmp / "compare.parquet", index=False)
         (tmp / "compare.json").write_text(json.dumps(comparison.summary(), indent=2) + "\n")
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
 
     return write_atomic(out, fill, marker="compare.json")
