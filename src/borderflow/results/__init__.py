@@ -4,7 +4,7 @@ from .compare import Comparison, compare
 from .kpis import KPI_COLUMNS
 from .result import Result
 from .simulate import simulate
-from .store import RunTables, read_run, write_comparison, write_run
+from .store import RunTables, read_run, run_tables, write_comparison, write_run
 
-__all__ = ["KPI_COLUMNS", "Comparison", "Result", "RunTables", "compare", "read_run", "simulate",
-           "write_comparison", "write_run"]
+__all__ = ["KPI_COLUMNS", "Comparison", "Result", "RunTables", "compare", "read_run", "run_tables",
+           "simulate", "write_comparison", "write_run"]

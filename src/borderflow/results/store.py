@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,18 +60,19 @@ def run_info(result: Result) -> dict[str, Any]:
     }
 
 
-def write_run(result: Result, out: Path, extra: Mapping[str, str] | None = None) -> Path:
-    """The tables of TABLES as Parquet, summary.json (the `--json` document), scenario.json
-    (names and descriptions, see `run_info`) and any `extra` files (name -> text, e.g. the
-    HTML report built by a layer above this one)."""
+def write_run(result: Result, out: Path, finish: Callable[[Path], None] | None = None) -> Path:
+    """The tables of TABLES as Parquet, summary.json (the `--json` document) and scenario.json
+    (names and descriptions, see `run_info`); then `finish(folder)`, if given, adds its own
+    files (e.g. the HTML report, built by a layer above this one from the folder just written),
+    all before the folder is moved into place."""
 
     def fill(tmp: Path) -> None:
         for name in TABLES:
             getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / MARKER).write_text(json.dumps(result.summary(), indent=2) + "\n")
         (tmp / INFO).write_text(json.dumps(run_info(result), indent=2) + "\n")
-        for name, text in (extra or {}).items():
-            (tmp / name).write_text(text, encoding="utf-8")
+        if finish is not None:
+            finish(tmp)
 
     return write_atomic(out, fill)
 
@@ -91,6 +92,12 @@ class RunTables:
             raise AttributeError(name) from None
 
 
+def run_tables(result: Result) -> RunTables:
+    """A run's tables in memory, as `read_run` returns them from its folder."""
+    return RunTables({name: getattr(result, name) for name in TABLES}, result.summary(),
+                     run_info(result))
+
+
 def read_run(folder: Path) -> RunTables:
     """Read a folder written by `write_run`; a missing file is bad input naming the file."""
     folder = Path(folder)
@@ -105,14 +112,15 @@ def read_run(folder: Path) -> RunTables:
                      json.loads((folder / INFO).read_text()))
 
 
-def write_comparison(comparison: Comparison, out: Path, extra: Mapping[str, str] | None = None) -> Path:
-    """compare.parquet (the table), compare.json (the `compare --json` document) and any
-    `extra` files (name -> text)."""
+def write_comparison(comparison: Comparison, out: Path,
+                     finish: Callable[[Path], None] | None = None) -> Path:
+    """compare.parquet (the table), compare.json (the `compare --json` document), then
+    `finish(folder)` if given."""
 
     def fill(tmp: Path) -> None:
         comparison.table.to_parquet(tmp / "compare.parquet", index=False)
         (tmp / "compare.json").write_text(json.dumps(comparison.summary(), indent=2) + "\n")
-        for name, text in (extra or {}).items():
-            (tmp / name).write_text(text, encoding="utf-8")
+        if finish is not None:
+            finish(tmp)
 
     return write_atomic(out, fill, marker="compare.json")
