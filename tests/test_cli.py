@@ -50,7 +50,7 @@ def test_out_writes_tables_atomically(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "care.parquet", "constraints.parquet", "flows.parquet", "kpis.parquet", "policies.parquet",
-        "scenario.json", "sites.parquet", "stocks.parquet", "summary.json",
+        "report.html", "scenario.json", "sites.parquet", "stocks.parquet", "summary.json",
         "supply.parquet"]
     kpis = pd.read_parquet(out / "kpis.parquet")
     assert list(kpis.columns) == ["region", "commodity", "demand", "served", "unmet", "unmet_pct",

@@ -66,19 +66,27 @@ def run_cmd(
     variant: Annotated[str | None, typer.Option(help="Run this variant of the scenario.")] = None,
     allocator: Annotated[str, typer.Option(help="priority (rule-based, day by day).")] = "priority",
     days: Annotated[int | None, typer.Option(help="Stop after this many days.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Write the tables (Parquet) and "
-                                                  "summary.json to this folder.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write the tables (Parquet), "
+                                                  "summary.json and report.html to this folder.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run a scenario and print, per region and commodity, demand, served, unmet and stockouts."""
     from .results import simulate, write_run
 
     result = simulate(scenario, variant=variant, allocator=allocator, days=days)
-    if _deliver(result.summary(), out_dir, lambda d: write_run(result, d), as_json):
+    if _deliver(result.summary(), out_dir, lambda d: write_run(result, d, _write_report), as_json):
         return
     out.print(kpi_table(result))
     _policy_notes(result)
     out.print(f"mass balance error: {result.balance_error:.2g} units")
+
+
+def _write_report(folder: Path) -> None:
+    """report.html from the run folder's own tables, so `borderflow report` rebuilds it exactly."""
+    from .report import run_report
+    from .results import read_run
+
+    (folder / "report.html").write_text(run_report(read_run(folder)), encoding="utf-8")
 
 
 def _deliver(summary: dict[str, Any], out_dir: Path | None, write: Callable[[Path], Path],
@@ -131,17 +139,22 @@ def compare_cmd(
     variants: Annotated[str | None, typer.Option(help="Comma-separated variants; the first is "
                                                  "the baseline (default: all, in file order).")] = None,
     allocator: Annotated[str, typer.Option(help="priority (rule-based, day by day).")] = "priority",
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Write compare.parquet and "
-                                                  "compare.json to this folder.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write compare.parquet, "
+                                                  "compare.json and report.html to this folder.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
     """Run every variant and show who is hurt (unmet demand up) and who gains, by region."""
-    from .results import compare
-    from .results.store import write_comparison
+    from .report import comparison_report
+    from .results import compare, write_comparison
 
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     comparison = compare(scenario, variants=names, allocator=allocator)
-    if _deliver(comparison.summary(), out_dir, lambda d: write_comparison(comparison, d), as_json):
+
+    def finish(folder: Path) -> None:
+        (folder / "report.html").write_text(comparison_report(comparison), encoding="utf-8")
+
+    if _deliver(comparison.summary(), out_dir, lambda d: write_comparison(comparison, d, finish),
+                as_json):
         return
     out.print(comparison_table(comparison))
     if len(comparison.care):
@@ -203,6 +216,33 @@ def hurt_lines(c: Comparison) -> list[str]:
         if not len(rows[rows["effect"] != "same"]) and not len(care[care["effect"] != "same"]):
             lines.append(f"{name}: no region's unmet demand or care changes")
     return lines
+
+
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A folder written by `borderflow run --out`.")],
+    png: Annotated[bool, typer.Option("--png", help="Also write one PNG per figure (needs the "
+                                      "optional kaleido package: pip install 'borderflow[png]').")
+                   ] = False,
+) -> None:
+    """Rebuild report.html (one self-contained, offline HTML file) from a run folder's tables."""
+    from .report import PngUnavailable, run_figures, run_report, write_pngs
+    from .results import read_run
+
+    run = read_run(run_dir)
+    target = run_dir / "report.html"
+    tmp = target.with_name(".report.html.tmp")
+    tmp.write_text(run_report(run), encoding="utf-8")
+    os.replace(tmp, target)
+    err.print(f"wrote {target}", markup=False)
+    if png:
+        try:
+            written = write_pngs(run_figures(run), run_dir / "png")
+        except PngUnavailable as e:
+            err.print(str(e), markup=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        for path in written:
+            err.print(f"wrote {path}", markup=False)
 
 
 @app.command("explain")
