@@ -54,7 +54,7 @@ def test_run_report_is_one_offline_file_with_every_figure(name: str) -> None:
 def test_n95_report_has_care_and_blocked_flows() -> None:
     html = run_report(run_tables(simulate("n95-2020")))
     assert TITLES["care"] in html
-    assert "blocked by us-export-ban" in html
+    assert "held back by policy us-export-ban" in html
 
 
 def test_comparison_report_has_the_heatmap() -> None:

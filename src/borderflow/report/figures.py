@@ -20,7 +20,7 @@ TEMPLATE = "plotly_white"
 TITLES = {
     "days_of_supply": "Days of supply at the point of care, by region",
     "unmet_demand": "Unmet demand by region and commodity",
-    "flows": "Who shipped what to whom (and what policy blocked)",
+    "flows": "Who shipped what to whom (red: held back by policy)",
     "policy_timeline": "Policy timeline: when each policy and retaliation was in force",
     "care": "Care capacity: patients and unstaffed patients per care site",
     "heatmap": "Who is hurt: change in unmet demand against the baseline (% of demand)",
@@ -71,8 +71,9 @@ def unmet_demand(kpis: pd.DataFrame, regions: Mapping[str, Any]) -> go.Figure:
 
 def flows(flows: pd.DataFrame, constraints: pd.DataFrame) -> go.Figure:
     """A Sankey of shipments summed over the horizon, per lane and commodity; red links are
-    requests a policy blocked (requested minus shipped on the days a policy was the binding
-    limit, summed over those days, so a need repeated daily counts each day)."""
+    requests a policy held back (an export control, or a stockpile release's cap): requested
+    minus shipped on the days a policy was the binding limit, summed over those days, so a need
+    repeated daily counts each day."""
     shipped = flows.groupby(["from", "to", "commodity"], sort=True)["quantity"].sum().reset_index()
     by_policy = constraints[constraints["reason"].fillna("").str.startswith("policy:")].copy()
     by_policy["blocked"] = by_policy["requested"] - by_policy["shipped"]
@@ -94,7 +95,7 @@ def flows(flows: pd.DataFrame, constraints: pd.DataFrame) -> go.Figure:
         target.append(index[row[1]])
         value.append(round(float(row.blocked), 3))
         policy = str(row.reason).removeprefix("policy:")
-        label.append(f"{escape(str(row.commodity))} blocked by {escape(policy)}")
+        label.append(f"{escape(str(row.commodity))} held back by policy {escape(policy)}")
         color.append(BLOCKED)
     fig = go.Figure(go.Sankey(
         arrangement="snap",
