@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from ..engine import Simulator, compile_network
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..model.paths import get_path, set_path
-from ..results.kpis import kpi_table
+from ..results.kpis import kpi_batch, kpi_table
 from .sample import Array, draw, plan, sampled_arrays
 
 COLUMNS = ["variant", "sample", "region", "commodity", "demand", "served", "unmet", "unmet_pct",
@@ -47,7 +47,10 @@ def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> pd.DataFrame:
     if not p.each:
         net = compile_network(s)
         trace = Simulator(net, len(samples), sampled_arrays(s, net, draws, p.batch)).run()
-        frames = [_rows(kpi_table(net, trace, i), chunk, k) for i, k in enumerate(samples)]
+        kpis = kpi_batch(net, trace)
+        kpis["sample"] = kpis["sample"] + chunk.start
+        kpis.insert(0, "variant", chunk.label)
+        frames = [kpis]
     else:
         for i, k in enumerate(samples):
             one = {path: v[i:i + 1] for path, v in draws.items()}
