@@ -239,7 +239,7 @@ def sweep_cmd(
                MofNCompleteColumn(), TextColumn("{task.fields[rate]} samples/s"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     started = dt.datetime.now()
-    with Progress(*columns, console=err, transient=as_json, disable=as_json) as bar:
+    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
         task = bar.add_task("sweep", total=None, rate="-")
         first: list[int] = []
 

@@ -138,6 +138,7 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
         apply_variant(s, v)  # an unknown variant fails here, before any work
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r} (available: {', '.join(EXECUTORS)})")
+    runner = EXECUTORS[executor](workers)  # a missing optional executor fails before any work
     chunks = plan_chunks(names, samples, chunk_size)
     done: dict[Chunk, pd.DataFrame] = {}
     out_dir = Path(out) if out is not None else None
@@ -151,7 +152,6 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
     if progress:
         progress(count, total)
     todo = [c for c in chunks if c not in done]
-    runner = EXECUTORS[executor](workers)
     for c, frame in runner.map(s, todo, seed):
         if out_dir is not None:
             _write_atomic(out_dir / c.file, _parquet_writer(frame))
