@@ -207,9 +207,17 @@ ONE_DEFECT = [
      "48: uncertainty.nodes.mill.produce.media.capacity.sdev: unknown key 'sdev' (did you mean 'sd'?)"),
     ("", "uncertainty:\n  lanes.plant->depot.lead_time: {dist: gaussian, mean: 2, sd: 1}\n",
      "48: uncertainty.lanes.plant->depot.lead_time.dist: unknown dist 'gaussian'; expected one of "
-     "'normal', 'lognormal', 'uniform', 'triangular'"),
+     "'normal', 'lognormal', 'uniform', 'triangular', 'choice'"),
     ("", "uncertainty:\n  lanes.plant->depot: {dist: normal, mean: 2, sd: 1}\n",
      "48: uncertainty.lanes.plant->depot: lanes.plant->depot is not a number in this scenario"),
+    ("", "uncertainty:\n  lanes.plant->depot: {dist: normal, mean: 1, sd: 0.1, scale: true}\n",
+     "48: uncertainty.lanes.plant->depot: lanes.plant->depot is neither a number nor a series; "
+     "`scale: true` multiplies a number or a whole series"),
+    ("", "uncertainty:\n  lanes.plant->depot.lead_time: {dist: choice, values: [1, 2], weights: [1]}\n",
+     "48: uncertainty.lanes.plant->depot.lead_time.weights: 1 weights for 2 values; give one "
+     "weight per value"),
+    ("", "uncertainty:\n  lanes.plant->depot.lead_time: {dist: choice, values: []}\n",
+     "48: uncertainty.lanes.plant->depot.lead_time.values: must not be empty"),
 ]
 
 

@@ -13,10 +13,12 @@ from .model import Scenario, ScenarioError, load
 
 if TYPE_CHECKING:
     from .results import Comparison, Result, compare, simulate
+    from .sweep import sweep
 
 __version__ = "0.1.0"
 
-__all__ = ["Comparison", "Result", "Scenario", "ScenarioError", "compare", "load", "simulate"]
+__all__ = ["Comparison", "Result", "Scenario", "ScenarioError", "compare", "load", "simulate",
+           "sweep"]
 
 _RESULTS = {"Comparison", "Result", "compare", "simulate"}
 
@@ -27,4 +29,8 @@ def __getattr__(name: str) -> Any:
         from . import results
 
         return getattr(results, name)
+    if name == "sweep":
+        from .sweep import sweep
+
+        return sweep
     raise AttributeError(f"module 'borderflow' has no attribute {name!r}")

@@ -245,6 +245,79 @@ def report_cmd(
             err.print(f"wrote {path}", markup=False)
 
 
+@app.command("sweep")
+def sweep_cmd(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    samples: Annotated[int, typer.Option(help="Samples per variant.")] = 100,
+    variants: Annotated[str | None, typer.Option(help="Comma-separated variants (default: the "
+                                                 "scenario as written).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the SeedSequence samples are drawn from.")] = 0,
+    workers: Annotated[int, typer.Option(help="Worker processes (1: in this process).")] = 1,
+    executor: Annotated[str, typer.Option(help="local (processes) or ray.")] = "local",
+    chunk_size: Annotated[int, typer.Option(help="Samples per chunk (one batch, one file).")] = 64,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write each finished chunk "
+                                                  "(Parquet) to this folder.")] = None,
+    resume: Annotated[bool, typer.Option(help="Finish the sweep in --out, skipping finished "
+                                         "chunks.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Monte Carlo over the scenario's `uncertainty`: unmet % (mean, P10, P50, P90) and the
+    probability of a stockout, per variant, region and commodity."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from .sweep import RayMissing, sweep
+
+    names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TextColumn("{task.fields[rate]} samples/s"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    started = dt.datetime.now()
+    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("sweep", total=None, rate="-")
+        first: list[int] = []
+
+        def report(done: int, total: int) -> None:
+            if not first:
+                first.append(done)  # resumed samples do not count towards the rate
+            secs = (dt.datetime.now() - started).total_seconds()
+            rate = (done - first[0]) / secs if secs > 0 else 0.0
+            bar.update(task, completed=done, total=total, rate=f"{rate:,.0f}")
+
+        try:
+            result = sweep(scenario, samples=samples, variants=names, seed=seed, workers=workers,
+                           out=out_dir, resume=resume, executor=executor, chunk_size=chunk_size,
+                           progress=report)
+        except RayMissing as e:
+            err.print(str(e), markup=False)
+            raise SystemExit(2) from None
+    summary = result.summary()
+    if as_json:
+        doc = {"scenario": result.scenario, "seed": result.seed, "samples": result.samples,
+               "summary": summary.to_dict(orient="records")}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    table = Table(title=f"{result.scenario}: {samples} samples per variant, seed {seed}",
+                  title_justify="left")
+    for name in ("variant", "region", "commodity", "unmet % mean", "P10", "P50", "P90",
+                 "P(stockout)"):
+        table.add_column(name, justify="left" if name in ("variant", "region", "commodity") else "right")
+    for row in summary.itertuples(index=False):
+        table.add_row(str(row.variant), str(row.region), str(row.commodity),
+                      *(_fmt(float(v), 1) for v in (row.unmet_pct_mean, row.unmet_pct_p10,
+                                                    row.unmet_pct_p50, row.unmet_pct_p90)),
+                      f"{float(row.p_stockout):.2f}")
+    out.print(table)
+    if out_dir is not None:
+        err.print(f"wrote {out_dir}")
+
+
 @app.command("explain")
 def explain_cmd(
     scenario: ScenarioArg = DEFAULT_SCENARIO,

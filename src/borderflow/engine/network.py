@@ -84,6 +84,21 @@ class Network:
         return int(self.arc_lead.max()) if self.arc_lead.size else 1
 
 
+@dataclass(frozen=True, eq=False)
+class Sampled:
+    """Per-sample values for a batch of B samples run together (each None: as the network has it).
+
+    demand [B, T, N, C], rec_cap [B, T, R], stock0 [B, N, C], arc_cap [B, A]. A sampled lane
+    capacity caps shipments; whether a lane is open (receives requests) is decided by the
+    network's own capacity and policies, so a sample never depends on the others in its batch.
+    """
+
+    demand: Array | None = None
+    rec_cap: Array | None = None
+    stock0: Array | None = None
+    arc_cap: Array | None = None
+
+
 def compile_network(scenario: Scenario) -> Network:
     nodes = tuple(scenario.nodes)
     coms = tuple(scenario.commodities)

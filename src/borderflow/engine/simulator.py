@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..policy import FIXED_REASONS
-from .network import Network
+from .network import Network, Sampled
 from .records import DayRecord, Trace
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
@@ -40,12 +40,19 @@ def scatter_add(out: Array, cols: IntArray, values: Array) -> None:
 class Simulator:
     """Runs a Network day by day. State is private; each step returns a frozen DayRecord."""
 
-    def __init__(self, net: Network, batch: int = 1) -> None:
+    def __init__(self, net: Network, batch: int = 1, sampled: Sampled | None = None) -> None:
         self.net = net
         self.batch = batch
         N, C = net.shape
         self._nc = N * C
-        self._stock = np.repeat(net.stock0.reshape(1, -1), batch, axis=0)  # [B, N*C]
+        sampled = sampled or Sampled()
+        self._sampled_demand = sampled.demand  # [B, T, N, C] or None
+        self._sampled_rec_cap = sampled.rec_cap  # [B, T, R] or None
+        self._sampled_arc_cap = sampled.arc_cap  # [B, A] or None
+        if sampled.stock0 is not None:
+            self._stock = sampled.stock0.reshape(batch, -1).astype(float)  # a copy
+        else:
+            self._stock = np.repeat(net.stock0.reshape(1, -1), batch, axis=0)  # [B, N*C]
         self._slots = net.max_lead + 1
         self._pipe = np.zeros((self._slots, batch, self._nc))  # arrivals by day modulo slots
         self._transit = np.zeros((batch, self._nc))
@@ -128,12 +135,20 @@ class Simulator:
         """
         net, S, B = self.net, self._stock, self.batch
         idx = self._rec_input_pairs  # [R, C]: the pair holding each recipe's inputs
-        want = net.rec_cap[t][:, None] * net.rec_inputs  # [R, C] inputs at full capacity
-        full_use = np.bincount(idx.ravel(), want.ravel(), minlength=self._nc)[None, :].astype(float)
-        total = full_use[0, idx]
+        if self._sampled_rec_cap is None:
+            cap = net.rec_cap[t][None, :]  # [1, R]
+            want = cap[0][:, None] * net.rec_inputs  # [R, C] inputs at full capacity
+            full_use = np.bincount(idx.ravel(), want.ravel(), minlength=self._nc)[None, :].astype(float)
+            total = full_use[:, idx]
+        else:
+            cap = self._sampled_rec_cap[:, t]  # [B, R]
+            want = cap[:, :, None] * net.rec_inputs[None, :, :]  # [B, R, C]
+            full_use = np.zeros((B, self._nc))
+            scatter_add(full_use, idx.ravel(), want.reshape(B, -1))
+            total = full_use[:, idx]
         have = S[:, idx]  # [B, R, C]
         scale = np.where(want > 0, capped_ratio(have, np.broadcast_to(total, have.shape)), 1.0)
-        made = net.rec_cap[t][None, :] * scale.min(axis=2, initial=1.0)  # [B, R]
+        made = cap * scale.min(axis=2, initial=1.0)  # [B, R]
         used = made[:, :, None] * net.rec_inputs[None, :, :]
         scatter_add(S, idx.ravel(), -used.reshape(B, -1))
         np.maximum(S, 0.0, out=S)  # pro-rata shares can overshoot a stock by one rounding step
@@ -155,7 +170,10 @@ class Simulator:
 
     def _demand(self, t: int) -> tuple[Array, np.ndarray[Any, np.dtype[np.bool_]]]:
         pol = self.net.policies
-        raw = np.broadcast_to(self.net.demand[t].reshape(1, -1), (self.batch, self._nc))
+        if self._sampled_demand is None:
+            raw = np.broadcast_to(self.net.demand[t].reshape(1, -1), (self.batch, self._nc))
+        else:
+            raw = self._sampled_demand[:, t].reshape(self.batch, self._nc)
         if pol.conserve_below is None or pol.conserve_multiplier is None:
             return raw.copy(), np.zeros(raw.shape, dtype=bool)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -226,6 +244,10 @@ class Simulator:
         B, A, K = self.batch, net.arc_src.size, len(pol.claims)
         limit, quota_today, blocker = limits
         room = np.repeat(limit[None, :], B, axis=0)
+        lane_cap: Array = net.arc_cap
+        if self._sampled_arc_cap is not None:
+            lane_cap = self._sampled_arc_cap
+            np.minimum(room, lane_cap, out=room)
         quota = np.repeat(quota_today[None, :], B, axis=0)
         shipped = np.zeros((B, A))
         claim_room = np.zeros((B, A), dtype=bool)  # a claim took lane room from requests
@@ -276,7 +298,7 @@ class Simulator:
         stock_bound = shipped < allowed - TOL * np.maximum(1.0, allowed)
         src_reason = drawn_by[:, self._src]
         cap = np.where(claim_room & (requested > capped + TOL), claim_reason, group_reason)
-        cap = np.where(asked > net.arc_cap + TOL, LANE_CAPACITY, cap)
+        cap = np.where(asked > lane_cap + TOL, LANE_CAPACITY, cap)
         cap = np.where(blocker >= 0, blocker, cap)
         reason = np.where(stock_bound, np.where(src_reason >= 0, src_reason, STOCK), cap)
         reason = np.where(short, reason, -1)

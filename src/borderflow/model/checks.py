@@ -14,7 +14,7 @@ from . import policies as P
 from .csvdata import CsvError, read_column
 from .errors import Path
 from .messages import did_you_mean
-from .scenario import Scenario, Triangular, Uniform
+from .scenario import Choice, Scenario, Triangular, Uniform
 from .series import Csv, EpidemicCensus, PerPatientDay, Ramp, Step
 
 Found = Iterator[tuple[Path, str]]
@@ -337,7 +337,12 @@ def _epidemics(s: Scenario) -> Found:
                 "hospitalized.rate))"
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _uncertainty(s: Scenario) -> Found:
+    """Each path must name a number (or, with `scale: true`, a number or a series)."""
     from .paths import PathError, get_path
 
     for path, dist in s.uncertainty.items():
@@ -346,10 +351,24 @@ def _uncertainty(s: Scenario) -> Found:
         except PathError as e:
             yield ("uncertainty", path), str(e)
             continue
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-            yield ("uncertainty", path), f"{path} is not a number in this scenario"
+        parts = path.split(".")
+        is_series = (len(parts) == 4 and parts[0] == "nodes" and parts[2] == "demand") or \
+            (len(parts) == 5 and parts[0] == "nodes" and parts[2] == "produce" and parts[4] == "capacity")
+        if dist.scale:
+            if not (_is_number(value) or is_series or (parts[0] == "lanes" and parts[-1] == "capacity")):
+                yield ("uncertainty", path), f"{path} is neither a number nor a series; " \
+                    "`scale: true` multiplies a number or a whole series"
+        elif not _is_number(value):
+            hint = " (use `scale: true` to multiply a whole series)" if is_series else ""
+            yield ("uncertainty", path), f"{path} is not a number in this scenario{hint}"
         if isinstance(dist, Uniform | Triangular) and dist.low > dist.high:
             yield ("uncertainty", path, "high"), f"high ({dist.high:g}) is below low ({dist.low:g})"
         elif isinstance(dist, Triangular) and not dist.low <= dist.mode <= dist.high:
             yield ("uncertainty", path, "mode"), \
                 f"mode ({dist.mode:g}) must lie between low ({dist.low:g}) and high ({dist.high:g})"
+        elif isinstance(dist, Choice) and dist.weights is not None:
+            if len(dist.weights) != len(dist.values):
+                yield ("uncertainty", path, "weights"), f"{len(dist.weights)} weights for " \
+                    f"{len(dist.values)} values; give one weight per value"
+            elif sum(dist.weights) <= 0:
+                yield ("uncertainty", path, "weights"), "at least one weight must be above 0"

@@ -19,7 +19,8 @@ SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
                   P.StockpileRelease, P.Conservation, P.BorderClosure, P.Retaliation,
                   P.Trigger]),
     ("Epidemics and care", [S.Epidemic, S.Stay, S.Commuters, S.Care]),
-    ("Variants and uncertainty", [S.Variant, S.Normal, S.LogNormal, S.Uniform, S.Triangular]),
+    ("Variants and uncertainty", [S.Variant, S.Normal, S.LogNormal, S.Uniform, S.Triangular,
+                                  S.Choice]),
 ]
 
 INTRO = """# Scenario format, version 1

@@ -132,22 +132,29 @@ class Variant(Frozen):
     set: dict[str, Any] = Field({}, description="dotted.path -> new value")
 
 
+SCALE_HELP = ("multiply the value at the path (a number or a whole series: demand, capacity ramps) "
+              "by the draw instead of replacing it")
+
+
 class Normal(Frozen):
     dist: Literal["normal"]
     mean: float
     sd: NonNegativeFloat
+    scale: bool = Field(False, description=SCALE_HELP)
 
 
 class LogNormal(Frozen):
     dist: Literal["lognormal"]
     median: PositiveFloat
     sigma: NonNegativeFloat
+    scale: bool = Field(False, description=SCALE_HELP)
 
 
 class Uniform(Frozen):
     dist: Literal["uniform"]
     low: float
     high: float
+    scale: bool = Field(False, description=SCALE_HELP)
 
 
 class Triangular(Frozen):
@@ -155,9 +162,19 @@ class Triangular(Frozen):
     low: float
     mode: float
     high: float
+    scale: bool = Field(False, description=SCALE_HELP)
 
 
-Distribution = Annotated[Normal | LogNormal | Uniform | Triangular, Field(discriminator="dist")]
+class Choice(Frozen):
+    dist: Literal["choice"]
+    values: list[float] = Field(min_length=1, description="the values to pick from")
+    weights: list[NonNegativeFloat] | None = Field(
+        None, description="relative weight of each value (default: equal)")
+    scale: bool = Field(False, description=SCALE_HELP)
+
+
+Distribution = Annotated[Normal | LogNormal | Uniform | Triangular | Choice,
+                         Field(discriminator="dist")]
 
 
 class Scenario(Frozen):
