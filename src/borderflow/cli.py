@@ -63,7 +63,8 @@ def kpi_table(result: Result) -> Table:
 def run_cmd(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     variant: Annotated[str | None, typer.Option(help="Run this variant of the scenario.")] = None,
-    allocator: Annotated[str, typer.Option(help="priority (rule-based, day by day).")] = "priority",
+    allocator: Annotated[str, typer.Option(
+        help="priority (rule-based, day by day) or optimal (one LP over the horizon, HiGHS).")] = "priority",
     days: Annotated[int | None, typer.Option(help="Stop after this many days.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write the tables (Parquet) and "
                                                   "summary.json to this folder.")] = None,
@@ -121,7 +122,8 @@ def compare_cmd(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     variants: Annotated[str | None, typer.Option(help="Comma-separated variants; the first is "
                                                  "the baseline (default: all, in file order).")] = None,
-    allocator: Annotated[str, typer.Option(help="priority (rule-based, day by day).")] = "priority",
+    allocator: Annotated[str, typer.Option(
+        help="priority (rule-based, day by day) or optimal (one LP over the horizon, HiGHS).")] = "priority",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write compare.parquet and "
                                                   "compare.json to this folder.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,

@@ -26,7 +26,19 @@ class Priority:
         return Simulator(net).run()
 
 
-ALLOCATORS: dict[str, Allocator] = {"priority": Priority()}
+class Optimal:
+    """One LP over the whole horizon on HiGHS (engine/optimal.py, imported on first use so
+    that commands which never optimise do not load the solver)."""
+
+    name = "optimal"
+
+    def run(self, net: Network) -> Trace:
+        from .optimal import Optimal as Lp
+
+        return Lp().run(net)
+
+
+ALLOCATORS: dict[str, Allocator] = {"priority": Priority(), "optimal": Optimal()}
 
 
 # Check every run against the invariants (the test suite turns this on; so can a user who
