@@ -46,6 +46,11 @@ ALLOCATORS: dict[str, Allocator] = {"priority": Priority(), "optimal": Optimal()
 CHECK = os.environ.get("BORDERFLOW_CHECK", "") not in ("", "0")
 
 
+class OptimalError(ValueError):
+    """The optimal allocation's LP has no optimum: the message names the constraint family at
+    fault, never a raw solver status."""
+
+
 class InvariantError(AssertionError):
     """A run broke an invariant: a bug in an allocator, never bad input."""
 

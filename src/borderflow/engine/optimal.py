@@ -28,6 +28,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from .allocators import OptimalError
 from .network import Network
 from .records import Trace
 from .simulator import Simulator, care_capacity
@@ -38,10 +39,6 @@ BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 
 EPS = 1e-6  # transport cost per unit and day of lead time, against a unit of unmet demand
 INF = np.inf
-
-
-class OptimalError(ValueError):
-    """The LP has no optimum: the message names the constraint family at fault."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +126,9 @@ def penalties(net: Network) -> tuple[float, float]:
     worth elsewhere (its priority, times what it can make through recipes)."""
     weight = float(net.priority.max(initial=1.0))
     ratios = net.rec_inputs[net.rec_inputs > 0]
-    gain = max(1.0, 1.0 / float(ratios.min())) ** min(len(net.rec_node), 3) if ratios.size else 1.0
+    # capped: beyond this the penalties swamp the objective and the simplex loses precision
+    gain = min(1e3, max(1.0, 1.0 / float(ratios.min())) ** min(len(net.rec_node), 3)) \
+        if ratios.size else 1.0
     airlift = 100.0 * weight * gain
     return 10.0 * airlift, airlift
 
@@ -457,8 +456,13 @@ def _new_highs() -> Any:
     return h
 
 
+IPM_ABOVE = 50_000  # columns: above this, interior point (with crossover) beats the simplex
+
+
 def _highs(lp: LP) -> Any:
     h = _new_highs()
+    if lp.cost.size > IPM_ABOVE:
+        h.setOptionValue("solver", "ipm")  # crossover (on by default) returns a vertex
     h.passModel(int(lp.cost.size), int(lp.row_lower.size), int(lp.value.size),
                 int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
                 lp.cost, lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper,
@@ -466,16 +470,33 @@ def _highs(lp: LP) -> Any:
     return h
 
 
+# HiGHS settings tried in turn when a solve ends in a numerical failure rather than a verdict:
+# the tight tolerances the invariants want, then HiGHS's defaults, then interior point.
+RETRIES: tuple[dict[str, Any], ...] = (
+    {},
+    {"primal_feasibility_tolerance": 1e-7, "dual_feasibility_tolerance": 1e-7},
+    {"primal_feasibility_tolerance": 1e-7, "dual_feasibility_tolerance": 1e-7, "solver": "ipm"},
+)
+
+
 def solve(lp: LP, net: Network | None = None) -> Solution:
     """Solve on HiGHS; an LP without optimum raises OptimalError naming what is at fault."""
     began = time.perf_counter()
-    h = _highs(lp)
-    h.run()
-    status = h.getModelStatus()
+    M = highspy.HighsModelStatus
+    for options in RETRIES:
+        h = _highs(lp)
+        for key, value in options.items():
+            h.setOptionValue(key, value)
+        h.run()
+        status = h.getModelStatus()
+        # with a slack on every claim the LP is always feasible and bounded: any other verdict
+        # is numerical trouble, so the next settings get their chance too
+        if status in (M.kOptimal, M.kModelEmpty):
+            break
     seconds = time.perf_counter() - began
-    if status == highspy.HighsModelStatus.kModelEmpty:  # nothing to decide
+    if status == M.kModelEmpty:  # nothing to decide
         return Solution(0.0, np.zeros(lp.cost.size), seconds)
-    if status != highspy.HighsModelStatus.kOptimal:
+    if status != M.kOptimal:
         raise OptimalError(diagnose(lp, net, h.modelStatusToString(status)))
     values = np.asarray(h.getSolution().col_value, dtype=float)
     return Solution(float(h.getInfo().objective_function_value), values, seconds)
@@ -631,3 +652,4 @@ class Optimal:
     def run(self, net: Network) -> Trace:
         lp = build(net)
         return assign(net, lp, solve(lp, net))
+
