@@ -64,20 +64,38 @@ def kpi_table(result: Result) -> Table:
 def run_cmd(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     variant: Annotated[str | None, typer.Option(help="Run this variant of the scenario.")] = None,
-    allocator: Annotated[str, typer.Option(help="priority (rule-based, day by day).")] = "priority",
+    allocator: Annotated[str, typer.Option(
+        help="priority (rule-based, day by day) or optimal (one LP over the horizon, HiGHS).")] = "priority",
     days: Annotated[int | None, typer.Option(help="Stop after this many days.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write the tables (Parquet), "
                                                   "summary.json and report.html to this folder.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    avoidable: Annotated[bool, typer.Option(
+        "--avoidable", help="Also run the other allocator and show, per region and commodity, "
+        "the unmet demand better allocation would have avoided (adds `avoidable` to --json).")
+    ] = False,
 ) -> None:
     """Run a scenario and print, per region and commodity, demand, served, unmet and stockouts."""
     from .results import simulate, write_run
+    from .results.avoidable import avoidable_records, avoidable_table
 
     result = simulate(scenario, variant=variant, allocator=allocator, days=days)
-    if _deliver(result.summary(), out_dir, lambda d: write_run(result, d, _write_report), as_json):
+    table = None
+    if avoidable:
+        other = simulate(scenario, variant=variant, days=days,
+                         allocator="optimal" if allocator == "priority" else "priority")
+        pair = (result, other) if allocator == "priority" else (other, result)
+        table = avoidable_table(*pair)
+    doc = result.summary()
+    if table is not None:
+        doc["avoidable"] = avoidable_records(table)
+    if _deliver(doc, out_dir, lambda d: write_run(result, d, _write_report), as_json):
         return
     out.print(kpi_table(result))
     _policy_notes(result)
+    if table is not None:
+        out.print(avoidable_view(table, result.scenario, result.scenario.name +
+                                 (f" / {variant}" if variant else "")))
     out.print(f"mass balance error: {result.balance_error:.2g} units")
 
 
@@ -100,6 +118,20 @@ def _deliver(summary: dict[str, Any], out_dir: Path | None, write: Callable[[Pat
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     return as_json
+
+
+def avoidable_view(table: Any, s: Scenario, title: str) -> Table:
+    """Unmet under the priority rules and under the optimal allocation, and the difference."""
+    view = Table(title=f"{title}: shortage better allocation would have avoided",
+                 title_justify="left")
+    for name in ("region", "commodity", "unmet (priority)", "unmet (optimal)", "avoidable",
+                 "% of demand"):
+        view.add_column(name, justify="left" if name in ("region", "commodity") else "right")
+    for row in table.itertuples(index=False):
+        view.add_row(s.regions[str(row.region)].name or str(row.region), str(row.commodity),
+                     _fmt(float(row.unmet_priority)), _fmt(float(row.unmet_optimal)),
+                     _fmt(float(row.avoidable)), _fmt(float(row.avoidable_pct), 1))
+    return view
 
 
 def _policy_notes(result: Result) -> None:
@@ -138,17 +170,21 @@ def compare_cmd(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     variants: Annotated[str | None, typer.Option(help="Comma-separated variants; the first is "
                                                  "the baseline (default: all, in file order).")] = None,
-    allocator: Annotated[str, typer.Option(help="priority (rule-based, day by day).")] = "priority",
+    allocator: Annotated[str, typer.Option(
+        help="priority (rule-based, day by day) or optimal (one LP over the horizon, HiGHS).")] = "priority",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write compare.parquet, "
                                                   "compare.json and report.html to this folder.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    avoidable: Annotated[bool, typer.Option(
+        "--avoidable", help="Run every variant under both allocators and show the shortage "
+        "better allocation would have avoided (adds `avoidable` to --json).")] = False,
 ) -> None:
     """Run every variant and show who is hurt (unmet demand up) and who gains, by region."""
     from .report import comparison_report
     from .results import compare, write_comparison
 
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
-    comparison = compare(scenario, variants=names, allocator=allocator)
+    comparison = compare(scenario, variants=names, allocator=allocator, avoidable=avoidable)
 
     def finish(folder: Path) -> None:
         (folder / "report.html").write_text(comparison_report(comparison), encoding="utf-8")
@@ -161,6 +197,10 @@ def compare_cmd(
         out.print(care_comparison(comparison))
     for line in hurt_lines(comparison):
         out.print(line)
+    if comparison.avoidable is not None:
+        for name, rows in comparison.avoidable.groupby("variant", sort=False):
+            out.print(avoidable_view(rows, comparison.scenario,
+                                     f"{comparison.scenario.name} / {name}"))
 
 
 def comparison_table(c: Comparison) -> Table:
@@ -424,6 +464,11 @@ def main() -> None:
     except Exception as e:  # an internal error: say so plainly; the traceback only on request
         if os.environ.get("BORDERFLOW_DEBUG"):
             raise
+        from .engine.allocators import OptimalError
+
+        if isinstance(e, OptimalError):
+            err.print(f"no optimal allocation: {e}", markup=False)
+            raise SystemExit(1) from None
         err.print(f"internal error: {type(e).__name__}: {e}", markup=False)
         err.print("(this is a bug in borderflow; set BORDERFLOW_DEBUG=1 to see the traceback)")
         raise SystemExit(1) from None

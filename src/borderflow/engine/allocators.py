@@ -26,12 +26,29 @@ class Priority:
         return Simulator(net).run()
 
 
-ALLOCATORS: dict[str, Allocator] = {"priority": Priority()}
+class Optimal:
+    """One LP over the whole horizon on HiGHS (engine/optimal.py, imported on first use so
+    that commands which never optimise do not load the solver)."""
+
+    name = "optimal"
+
+    def run(self, net: Network) -> Trace:
+        from .optimal import Optimal as Lp
+
+        return Lp().run(net)
+
+
+ALLOCATORS: dict[str, Allocator] = {"priority": Priority(), "optimal": Optimal()}
 
 
 # Check every run against the invariants (the test suite turns this on; so can a user who
 # wants the extra safety, with BORDERFLOW_CHECK=1).
 CHECK = os.environ.get("BORDERFLOW_CHECK", "") not in ("", "0")
+
+
+class OptimalError(ValueError):
+    """The optimal allocation's LP has no optimum: the message names the constraint family at
+    fault, never a raw solver status."""
 
 
 class InvariantError(AssertionError):

@@ -34,6 +34,7 @@ class Network:
     regions: tuple[str, ...]
     commodities: tuple[str, ...]
     target: Array  # [N] days of use to order up to
+    priority: Array  # [N] weight of a unit of unmet demand at each site (optimal allocator)
     stock0: Array  # [N, C]
     demand: Array  # [T, N, C] (zero except at sites)
     # arcs: one commodity on one lane; then one per airlift (no lane; never asked for by requests)
@@ -148,6 +149,7 @@ def compile_network(scenario: Scenario) -> Network:
         regions=regions,
         commodities=coms,
         target=_frozen(np.array([node.target for node in scenario.nodes.values()], dtype=float)),
+        priority=_frozen(np.array([node.priority for node in scenario.nodes.values()], dtype=float)),
         stock0=_frozen(stock0),
         demand=_frozen(demand),
         arc_names=names.lane,

@@ -37,6 +37,19 @@ def scatter_add(out: Array, cols: IntArray, values: Array) -> None:
     out += np.bincount(idx, values.ravel(), minlength=B * width).reshape(B, width)
 
 
+def care_capacity(net: Network, t: int, batch: int) -> tuple[Array, Array, Array]:
+    """[B, S] patients, staff and unstaffed on day t: staff on duty = local staff + commuters
+    whose border is open today; unstaffed = patients beyond staff x patients_per_staff."""
+    S = len(net.care_sites)
+    present = net.commuter_staff * ~net.policies.commuters_blocked[t]
+    staff = net.care_local_staff + np.bincount(net.commuter_site, present, minlength=S)
+    patients = net.care_patients[t]
+    unstaffed = np.maximum(0.0, patients - staff * net.care_patients_per_staff)
+    patients, staff, unstaffed = (np.repeat(v[None, :], batch, axis=0).astype(float)
+                                  for v in (patients, staff, unstaffed))
+    return patients, staff, unstaffed
+
+
 class Simulator:
     """Runs a Network day by day. State is private; each step returns a frozen DayRecord."""
 
@@ -156,17 +169,7 @@ class Simulator:
         return made, full_use
 
     def _care(self, t: int) -> tuple[Array, Array, Array]:
-        """Staff on duty = local staff + commuters whose border is open today; unstaffed =
-        patients beyond staff x patients_per_staff."""
-        net, B = self.net, self.batch
-        S = len(net.care_sites)
-        present = net.commuter_staff * ~net.policies.commuters_blocked[t]
-        staff = net.care_local_staff + np.bincount(net.commuter_site, present, minlength=S)
-        patients = net.care_patients[t]
-        unstaffed = np.maximum(0.0, patients - staff * net.care_patients_per_staff)
-        patients, staff, unstaffed = (np.repeat(v[None, :], B, axis=0).astype(float)
-                                      for v in (patients, staff, unstaffed))
-        return patients, staff, unstaffed
+        return care_capacity(self.net, t, self.batch)
 
     def _demand(self, t: int) -> tuple[Array, np.ndarray[Any, np.dtype[np.bool_]]]:
         pol = self.net.policies

@@ -54,6 +54,9 @@ class Node(Frozen):
     target_days: NonNegativeFloat | None = Field(
         None, description="order up to this many days of use (default: site 7, warehouse and "
         "broker 14, stockpile 0, plant 7 of its inputs at full capacity)")
+    priority: PositiveFloat = Field(
+        1.0, description="sites: weight of a unit of unmet demand here, against other sites, "
+        "in the optimal allocator's objective (the priority allocator ignores it)")
 
     @property
     def target(self) -> float:

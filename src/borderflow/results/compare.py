@@ -16,6 +16,7 @@ from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..model.policies import Airlift
 from ..policy import compile_policies
 from ..policy.compile import Arcs
+from .avoidable import avoidable_records, avoidable_table
 from .result import Result
 from .simulate import as_scenario
 
@@ -31,6 +32,8 @@ class Comparison:
     results: dict[str, Result]
     table: pd.DataFrame
     care: pd.DataFrame  # variant, site, region, unstaffed_patient_days, delta, effect
+    # variant, region, commodity, demand, unmet_priority, unmet_optimal, avoidable, avoidable_pct
+    avoidable: pd.DataFrame | None = None
 
     @property
     def baseline(self) -> str:
@@ -44,6 +47,8 @@ class Comparison:
             "variants": list(self.results),
             "rows": json.loads(self.table.to_json(orient="records")),
             "care": json.loads(self.care.to_json(orient="records")),
+            **({} if self.avoidable is None else
+               {"avoidable": avoidable_records(self.avoidable)}),
         }
 
 
@@ -87,17 +92,29 @@ class _Compiler:
 
 
 def compare(scenario: Scenario | str | Path, variants: list[str] | None = None,
-            allocator: str = "priority") -> Comparison:
-    """Run every variant (or those named; the first is the baseline) and compare them."""
+            allocator: str = "priority", avoidable: bool = False) -> Comparison:
+    """Run every variant (or those named; the first is the baseline) and compare them.
+
+    With `avoidable`, each variant also runs under both allocators and the comparison gains
+    the shortage better allocation would have avoided (results/avoidable.py)."""
     base = as_scenario(scenario)
     names = list(base.variants) if variants is None else variants
     if not names:
         raise ScenarioError([Problem(base.file, 1, ("variants",),
                                      "this scenario has no variants to compare")])
     compiler = _Compiler()
-    results = {name: compiler.result(apply_variant(base, name), name, allocator)
-               for name in names}
-    return Comparison(base, results, comparison_table(results), care_table(results))
+    scenarios = {name: apply_variant(base, name) for name in names}
+    results = {name: compiler.result(s, name, allocator) for name, s in scenarios.items()}
+    table = None
+    if avoidable:
+        frames = []
+        for name, s in scenarios.items():
+            part = avoidable_table(compiler.result(s, name, "priority"),
+                                   compiler.result(s, name, "optimal"))
+            part.insert(0, "variant", name)
+            frames.append(part)
+        table = pd.concat(frames, ignore_index=True)
+    return Comparison(base, results, comparison_table(results), care_table(results), table)
 
 
 def comparison_table(results: dict[str, Result]) -> pd.DataFrame:

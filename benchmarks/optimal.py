@@ -1,0 +1,223 @@
+"""LP figures for the optimal allocator: LP size, model-build and HiGHS solve times (apart),
+for the flagship and a synthetic 50-region network; and the same model built with linopy, in
+the same run, for the ratio of build times.
+
+    python benchmarks/optimal.py [--quick]     # prints one JSON document
+
+The linopy model is written with linopy's own modelling API (variables on labelled grids,
+shifts for lead times, group-by sums onto pairs), not from our matrices; its optimum is
+checked against ours so both builds are of the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+import borderflow
+import synthetic
+from borderflow.engine import Network, compile_network
+from borderflow.engine import optimal as O
+
+FULL_SYNTHETIC = (50, 100, 400, 2, 180)  # regions, nodes, lanes, commodities, days
+QUICK_SYNTHETIC = (50, 60, 180, 2, 30)
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null: HiGHS's banner is printed from C, and nothing but
+    the JSON document may reach stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+def linopy_model(net: Network) -> Any:
+    """The optimal allocator's LP, written in linopy (demand with conservation fixed as ours)."""
+    import linopy
+    import xarray as xr
+
+    T, (N, C) = net.days, net.shape
+    A, R, P = net.arc_src.size, net.rec_node.size, N * C
+    pol = net.policies
+    demand, _ = O.lp_demand(net)
+    rated, airlift = O.penalties(net)
+    day, arc, rec, pair = np.arange(T), np.arange(A), np.arange(R), np.arange(P)
+
+    def grid(values: Any, dims: tuple[str, ...], coords: list[Any]) -> Any:
+        return xr.DataArray(values, coords=coords, dims=dims)
+
+    flights = O.flights_grid(net)
+    cap = np.broadcast_to(net.arc_cap, (T, A))
+    upper = np.where(net.arc_lane < 0, np.minimum(cap, flights), cap)
+    x_ok = ~O.blocked_grid(net) & (upper > 0)
+    m = linopy.Model()
+    x = m.add_variables(lower=0, upper=grid(upper, ("day", "arc"), [day, arc]),
+                        mask=grid(x_ok, ("day", "arc"), [day, arc]), name="x")
+    made = m.add_variables(lower=0, upper=grid(net.rec_cap, ("day", "rec"), [day, rec]),
+                           mask=grid(net.rec_cap > 0, ("day", "rec"), [day, rec]), name="made")
+    s = m.add_variables(lower=0, coords=[day, pair], dims=["day", "pair"], name="s")
+    u = m.add_variables(lower=0, upper=grid(demand, ("day", "pair"), [day, pair]),
+                        mask=grid(demand > 0, ("day", "pair"), [day, pair]), name="u")
+
+    def onto_pairs(expr: Any, by: np.ndarray[Any, Any], dim: str) -> Any:
+        key = xr.DataArray(by, coords=[expr.coords[dim].values], dims=[dim], name="pair")
+        return expr.groupby(key).sum()
+
+    terms = [1 * s, -1 * s.shift(day=1), onto_pairs(1 * x, net.arc_src_pair, "arc"), -1 * u,
+             -onto_pairs(1 * made, net.rec_node * C + net.rec_com, "rec")]
+    for lead in np.unique(net.arc_lead):
+        arcs = arc[net.arc_lead == lead]
+        terms.append(-onto_pairs(x.isel(arc=arcs).shift(day=int(lead)), net.arc_dst_pair[arcs], "arc"))
+    ri, ci = np.nonzero(net.rec_inputs > 0)
+    if ri.size:
+        used = made.isel(rec=ri) * xr.DataArray(net.rec_inputs[ri, ci], coords=[rec[ri]], dims=["rec"])
+        used = used.assign_coords(rec=np.arange(ri.size)).rename(rec="entry")
+        inputs = onto_pairs(used, net.rec_node[ri] * C + ci, "entry")
+        terms.append(inputs)
+    balance = linopy.merge(terms, dim="_term", join="outer")
+    rhs = -demand.copy()
+    rhs[0] += net.stock0.reshape(-1)
+    m.add_constraints(balance == grid(rhs, ("day", "pair"), [day, pair]).sel(pair=balance.coords["pair"]),
+                      name="balance")
+    if ri.size:
+        have = [1 * s.shift(day=1)]
+        for lead in np.unique(net.arc_lead):
+            arcs = arc[net.arc_lead == lead]
+            have.append(onto_pairs(x.isel(arc=arcs).shift(day=int(lead)), net.arc_dst_pair[arcs], "arc"))
+        avail = linopy.merge(have, dim="_term", join="outer")
+        first = np.zeros((T, P))
+        first[0] = net.stock0.reshape(-1)
+        lhs = linopy.merge([inputs, -1 * avail.sel(pair=inputs.coords["pair"])], dim="_term",
+                           join="left")
+        m.add_constraints(lhs <= grid(first, ("day", "pair"), [day, pair]).sel(pair=inputs.coords["pair"]),
+                          name="inputs")
+    if pol.member_arc.size:
+        member = (1 * x.isel(arc=pol.member_arc)).assign_coords(arc=np.arange(pol.member_arc.size))
+        member = member.rename(arc="member")
+        key = xr.DataArray(pol.member_group, coords=[np.arange(pol.member_arc.size)], dims=["member"],
+                           name="group")
+        total = member.groupby(key).sum()
+        quota = grid(pol.group_quota, ("day", "group"), [day, np.arange(pol.group_quota.shape[1])])
+        quota = quota.sel(group=total.coords["group"])
+        m.add_constraints(total <= quota.fillna(0), mask=np.isfinite(quota), name="quota")
+    objective = [(grid(np.repeat(net.priority, C), ("pair",), [pair]) * u).sum(),
+                 (grid(O.EPS * net.arc_lead, ("arc",), [arc]) * x).sum()]
+    ks, window = O._window(net)
+    if ks:
+        order = np.arange(len(ks))
+        order_arc = np.array([pol.claims[k].arc for k in ks])
+        ok = window & x_ok[:, order_arc]
+        y = m.add_variables(lower=0, coords=[day, order], dims=["day", "order"],
+                            mask=grid(ok, ("day", "order"), [day, order]), name="y")
+        short = m.add_variables(lower=0, coords=[order], dims=["order"], name="short")
+        qty = grid(np.array([pol.claims[k].quantity for k in ks]), ("order",), [order])
+        m.add_constraints(y.sum("day") + short == qty, name="delivered")
+        lanes = np.unique(order_arc)
+        share = onto_pairs(1 * y, order_arc, "order").rename(pair="arc")
+        m.add_constraints(share - x.sel(arc=share.coords["arc"]) <= 0, name="share")
+        objective.append(rated * short.sum())
+        del lanes
+    air = arc[net.arc_lane < 0]
+    if air.size:
+        fly = flights[:, air]
+        ok = (fly > 0) & x_ok[:, air]
+        sa = m.add_variables(lower=0, upper=grid(fly, ("day", "arc"), [day, air]),
+                             mask=grid(ok, ("day", "arc"), [day, air]), name="air_short")
+        m.add_constraints(x.sel(arc=air) + sa == grid(fly, ("day", "arc"), [day, air]),
+                          mask=grid(ok, ("day", "arc"), [day, air]), name="airlift")
+        objective.append(airlift * sa.sum())
+    m.add_objective(sum(objective))
+    return m
+
+
+def linopy_build(net: Network) -> tuple[float, Any]:
+    """Seconds to build the linopy model down to the matrices a solver takes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        m = linopy_model(net)
+        m.matrices.A  # noqa: B018  (the sparse matrix: where linopy's build ends)
+        return time.perf_counter() - t0, m
+
+
+def figures(net: Network, name: str, repeats: int, with_linopy: bool) -> dict[str, Any]:
+    best_build = best_solve = np.inf
+    for _ in range(repeats):
+        gc.collect()
+        lp = O.build(net)
+        solution = O.solve(lp, net)
+        best_build = min(best_build, lp.build_seconds)
+        best_solve = min(best_solve, solution.solve_seconds)
+    rows, cols, nnz = lp.shape
+    out: dict[str, Any] = {
+        "case": name, "rows": rows, "columns": cols, "nonzeros": nnz,
+        "build_seconds": round(best_build, 4), "solve_seconds": round(best_solve, 4),
+        "build_under_solve": bool(best_build < best_solve),
+        "objective": solution.objective,
+    }
+    if with_linopy:
+        seconds, m = min((linopy_build(net) for _ in range(repeats)), key=lambda r: r[0])
+        out["linopy"] = {"build_seconds": round(seconds, 4),
+                         "build_ratio": round(seconds / best_build, 2)}
+        with warnings.catch_warnings(), quiet_stdout():
+            warnings.simplefilter("ignore")
+            # the tolerances ours uses: the transport cost is 1e-6 a unit, so HiGHS's default
+            # dual tolerance (1e-7) would stop short of the optimum on large networks
+            m.solve(solver_name="highs", io_api="direct", output_flag=False, progress=False,
+                    primal_feasibility_tolerance=1e-10, dual_feasibility_tolerance=1e-10)
+        value = float(m.objective.value)
+        diff = abs(value - solution.objective) / max(1.0, abs(solution.objective))
+        out["linopy"].update(objective=value, objective_rel_diff=float(f"{diff:.3g}"),
+                             same_optimum=bool(diff <= 1e-6))
+    return out
+
+
+def run(quick: bool, repeats: int = 3) -> dict[str, Any]:
+    flagship = compile_network(borderflow.load("n95-2020"))
+    size = QUICK_SYNTHETIC if quick else FULL_SYNTHETIC
+    big = compile_network(synthetic.build(*size))
+    return {
+        "flagship": {**figures(flagship, "n95-2020", repeats, True),
+                     "full_run_seconds": round(_full_run(), 3)},
+        "synthetic": {**figures(big, "synthetic", 1 if not quick else repeats, True),
+                      "size": dict(zip(("regions", "nodes", "lanes", "commodities", "days"), size,
+                                       strict=True))},
+    }
+
+
+def _full_run() -> float:
+    """borderflow.simulate(n95-2020, allocator="optimal"): load, compile, priority run for
+    conservation, build, solve, assign, tables."""
+    t0 = time.perf_counter()
+    borderflow.simulate("n95-2020", allocator="optimal").kpis  # noqa: B018
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.quick), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,655 @@
+"""The optimal allocator: one LP over the whole horizon, on HiGHS.
+
+Same physics and policies as the priority allocator (DESIGN.md, engine semantics), but every
+day's shipments and production are chosen together to minimise the priority-weighted unmet
+demand. Build -> solve -> assign are separate verbs:
+
+- `build(net)` calls the `define_*` builders, each returning its block (variables over a
+  [T, X] grid with -1 where no variable exists, or constraints as COO triplets), and assembles
+  them into one sparse column-wise matrix (numpy only, no Python loop over arcs or days);
+- `solve(lp)` hands the arrays straight to HiGHS (`passModel`) and reads the solution back;
+- `assign(net, lp, solution)` fills a Trace with every field the priority engine fills.
+
+Variables: shipments x[t, a] (none where a block closes the arc), production m[t, r], end-of-day
+stock s[t, p], unmet demand u[t, p] at sites, each rated order's share y[t, k] of its lane's
+flow, and slacks for rated orders (shortfall at the due day) and airlifts (flights the origin
+could not fill). In-transit is derived from shipments and lead times.
+
+Conservation fires on the days the priority run conserved: those days' demand multipliers are
+fixed, so the LP stays linear (retaliation is static already, in PolicyArrays).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import numpy as np
+
+from .allocators import OptimalError
+from .network import Network
+from .records import Trace
+from .simulator import Simulator, care_capacity
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+IntArray = np.ndarray[Any, np.dtype[np.intp]]
+BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+
+EPS = 1e-6  # transport cost per unit and day of lead time, against a unit of unmet demand
+INF = np.inf
+
+
+@dataclass(frozen=True)
+class Variables:
+    """A block of columns laid out on a grid (e.g. [T, A]); index is -1 where none exists."""
+
+    name: str
+    index: IntArray  # grid of global column numbers
+    lower: Array  # per column, in column order
+    upper: Array
+    cost: Array
+
+    @property
+    def size(self) -> int:
+        return int(self.lower.size)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """A block of rows as COO triplets (local row numbers), with row bounds and, for messages,
+    each row's day and the item (pair, group, claim) it is about."""
+
+    name: str
+    row: IntArray
+    col: IntArray
+    val: Array
+    lower: Array
+    upper: Array
+    day: IntArray
+    item: IntArray
+    describe: str = ""  # what an item is: "pair", "group", "claim"
+
+    @property
+    def size(self) -> int:
+        return int(self.lower.size)
+
+
+@dataclass(frozen=True)
+class LP:
+    """The assembled model: columns, rows, a column-wise sparse matrix, and the blocks."""
+
+    variables: dict[str, Variables]
+    constraints: dict[str, Constraints]
+    cost: Array
+    col_lower: Array
+    col_upper: Array
+    row_lower: Array
+    row_upper: Array
+    start: np.ndarray[Any, np.dtype[np.int32]]
+    index: np.ndarray[Any, np.dtype[np.int32]]
+    value: Array
+    demand: Array  # [T, N*C] demand the LP serves (conservation multipliers fixed)
+    conserving: BoolArray  # [T, N*C]
+    build_seconds: float = 0.0
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return int(self.row_lower.size), int(self.cost.size), int(self.value.size)
+
+
+@dataclass(frozen=True)
+class Solution:
+    objective: float
+    col_value: Array
+    solve_seconds: float
+    status: str = "optimal"
+    details: dict[str, float] = field(default_factory=dict)
+
+
+def _grid(mask: BoolArray, start: int) -> IntArray:
+    """Column numbers start, start+1, ... on the True cells of mask (row-major), -1 elsewhere."""
+    index = np.full(mask.shape, -1, dtype=np.intp)
+    index[mask] = start + np.arange(int(mask.sum()))
+    return index
+
+
+def _variables(name: str, mask: BoolArray, start: int, upper: Array, cost: Array) -> Variables:
+    upper = np.broadcast_to(upper, mask.shape)[mask]
+    return Variables(name, _grid(mask, start), np.zeros(upper.size), upper.astype(float),
+                     np.broadcast_to(cost, mask.shape)[mask].astype(float))
+
+
+def penalties(net: Network) -> tuple[float, float]:
+    """Penalties per unit of rated-order and airlift shortfall: above anything a unit can be
+    worth elsewhere (its priority, times what it can make through recipes)."""
+    weight = float(net.priority.max(initial=1.0))
+    ratios = net.rec_inputs[net.rec_inputs > 0]
+    # capped: beyond this the penalties swamp the objective and the simplex loses precision
+    gain = min(1e3, max(1.0, 1.0 / float(ratios.min())) ** min(len(net.rec_node), 3)) \
+        if ratios.size else 1.0
+    airlift = 100.0 * weight * gain
+    return 10.0 * airlift, airlift
+
+
+def blocked_grid(net: Network) -> BoolArray:
+    """[T, A]: arcs closed by a block on each day."""
+    pol = net.policies
+    blocked = np.zeros((net.days, net.arc_src.size), dtype=bool)
+    blocked[:, pol.blocked_arcs] = pol.blocked_by >= 0
+    return blocked
+
+
+def flights_grid(net: Network) -> Array:
+    """[T, A]: airlift units leaving on each day (0 on lane arcs)."""
+    out = np.zeros((net.days, net.arc_src.size))
+    for c in net.policies.claims:
+        if c.kind == "airlift":
+            out[:, c.arc] += c.flights
+    return out
+
+
+# --- variables ------------------------------------------------------------------------------
+
+def define_shipments(net: Network, start: int) -> Variables:
+    """x[t, a]: units sent on arc a on day t. No variable where blocked or capacity is 0; an
+    airlift arc carries at most its flights."""
+    cap = np.broadcast_to(net.arc_cap, (net.days, net.arc_src.size))
+    upper = np.where(net.arc_lane < 0, np.minimum(cap, flights_grid(net)), cap)
+    mask = ~blocked_grid(net) & (upper > 0)
+    return _variables("shipments", mask, start, upper, EPS * net.arc_lead.astype(float))
+
+
+def define_production(net: Network, start: int) -> Variables:
+    """m[t, r]: units made by recipe r on day t, up to capacity."""
+    return _variables("production", net.rec_cap > 0, start, net.rec_cap, np.zeros(1))
+
+
+def relevant_pairs(net: Network, demand: Array) -> BoolArray:
+    """[N*C]: pairs that can ever hold stock (others are always empty and get no rows)."""
+    C = net.shape[1]
+    out = net.stock0.reshape(-1) > 0
+    out |= demand.max(axis=0, initial=0.0) > 0
+    out[net.arc_src_pair] = True
+    out[net.arc_dst_pair] = True
+    out[net.rec_node * C + net.rec_com] = True
+    ri, ci = np.nonzero(net.rec_inputs > 0)
+    out[net.rec_node[ri] * C + ci] = True
+    return out
+
+
+def define_stock(net: Network, start: int, pairs: BoolArray) -> Variables:
+    """s[t, p]: end-of-day stock of each pair that can hold any."""
+    mask = np.broadcast_to(pairs, (net.days, pairs.size))
+    return _variables("stock", mask, start, np.full(1, INF), np.zeros(1))
+
+
+def define_unmet(net: Network, start: int, demand: Array) -> Variables:
+    """u[t, p]: demand left unmet at a site, weighted by the site's priority."""
+    C = net.shape[1]
+    weight = np.repeat(net.priority, C)[None, :]
+    return _variables("unmet", demand > 0, start, demand, weight)
+
+
+def _window(net: Network) -> tuple[list[int], BoolArray]:
+    """Rated orders (claim numbers) and [T, K] the days a shipment counts towards each:
+    while the order is in force and early enough to arrive by its due day."""
+    pol = net.policies
+    ks = [k for k, c in enumerate(pol.claims) if c.kind == "rated_order"]
+    t = np.arange(net.days)[:, None]
+    window = np.zeros((net.days, len(ks)), dtype=bool)
+    for j, k in enumerate(ks):  # a handful of orders
+        c = pol.claims[k]
+        window[:, j] = c.active & (t[:, 0] <= c.due - int(net.arc_lead[c.arc]))
+    return ks, window
+
+
+def define_order_flows(net: Network, start: int, x: Variables) -> Variables:
+    """y[t, k]: the part of a rated order's lane flow delivered towards the order."""
+    ks, window = _window(net)
+    arcs = np.array([net.policies.claims[k].arc for k in ks], dtype=np.intp)
+    mask = window & (x.index[:, arcs] >= 0) if ks else window
+    return _variables("order_flows", mask, start, np.full(1, INF), np.zeros(1))
+
+
+def define_order_slack(net: Network, start: int, penalty: float) -> Variables:
+    """One shortfall per rated order: units not delivered by its due day."""
+    ks, _ = _window(net)
+    return _variables("order_shortfall", np.ones(len(ks), dtype=bool), start, np.full(1, INF),
+                      np.full(1, penalty))
+
+
+def define_airlift_slack(net: Network, start: int, x: Variables, penalty: float) -> Variables:
+    """[T, A] flights units the origin did not send (on days the flight may leave)."""
+    flights = flights_grid(net)
+    mask = (flights > 0) & (x.index >= 0)
+    return _variables("airlift_shortfall", mask, start, flights, np.full(1, penalty))
+
+
+# --- constraints ----------------------------------------------------------------------------
+
+def _rows(mask: BoolArray) -> IntArray:
+    return _grid(mask, 0)
+
+
+def define_balance(net: Network, x: Variables, m: Variables, s: Variables, u: Variables,
+                   demand: Array, pairs: BoolArray) -> Constraints:
+    """Per day and pair: stock = yesterday's + arrivals + made - inputs used - served - shipped.
+
+    As equality rows: s[t] - s[t-1] - arrivals - made + inputs - u + shipped = stock0 (t=0) - d.
+    """
+    T, C = net.days, net.shape[1]
+    P = pairs.size
+    rowmap = _rows(np.broadcast_to(pairs, (T, P)))
+    parts: list[tuple[IntArray, IntArray, Array]] = []
+
+    def add(rows: IntArray, cols: IntArray, vals: Array | float) -> None:
+        parts.append((rows, cols, np.broadcast_to(np.asarray(vals, dtype=float), rows.shape)))
+
+    ts, ps = np.nonzero(s.index >= 0)
+    add(rowmap[ts, ps], s.index[ts, ps], 1.0)
+    later = ts < T - 1
+    add(rowmap[ts[later] + 1, ps[later]], s.index[ts[later], ps[later]], -1.0)
+    ta, aa = np.nonzero(x.index >= 0)
+    add(rowmap[ta, net.arc_src_pair[aa]], x.index[ta, aa], 1.0)
+    arrive = ta + net.arc_lead[aa]
+    inside = arrive < T
+    add(rowmap[arrive[inside], net.arc_dst_pair[aa[inside]]], x.index[ta[inside], aa[inside]], -1.0)
+    tr, rr = np.nonzero(m.index >= 0)
+    add(rowmap[tr, net.rec_node[rr] * C + net.rec_com[rr]], m.index[tr, rr], -1.0)
+    ri, ci = np.nonzero(net.rec_inputs > 0)  # (recipe, input) entries
+    tt = np.repeat(np.arange(T), ri.size)
+    rr2, cc2 = np.tile(ri, T), np.tile(ci, T)
+    has = m.index[tt, rr2] >= 0
+    add(rowmap[tt[has], net.rec_node[rr2[has]] * C + cc2[has]], m.index[tt[has], rr2[has]],
+        net.rec_inputs[rr2[has], cc2[has]])
+    tu, pu = np.nonzero(u.index >= 0)
+    add(rowmap[tu, pu], u.index[tu, pu], -1.0)
+
+    rhs = -demand.copy()
+    rhs[0] += net.stock0.reshape(-1)
+    rhs = rhs[:, pairs].reshape(-1)
+    day, item = np.nonzero(np.broadcast_to(pairs, (T, P)))
+    return _constraints("stock balance", parts, rhs, rhs, day, item, "pair")
+
+
+def define_inputs(net: Network, x: Variables, m: Variables, s: Variables) -> Constraints:
+    """Per day and input pair: inputs used <= yesterday's stock + today's arrivals (what a
+    plant makes today cannot feed its other recipes until tomorrow)."""
+    T, C = net.days, net.shape[1]
+    ri, ci = np.nonzero(net.rec_inputs > 0)
+    inputs = np.unique(net.rec_node[ri] * C + ci)
+    P = net.shape[0] * C
+    is_input = np.zeros(P, dtype=bool)
+    is_input[inputs] = True
+    rowmap = _rows(np.broadcast_to(is_input, (T, P)))
+    parts: list[tuple[IntArray, IntArray, Array]] = []
+    if inputs.size:
+        tt = np.repeat(np.arange(T), ri.size)
+        rr, cc = np.tile(ri, T), np.tile(ci, T)
+        has = m.index[tt, rr] >= 0
+        parts.append((rowmap[tt[has], net.rec_node[rr[has]] * C + cc[has]], m.index[tt[has], rr[has]],
+                      net.rec_inputs[rr[has], cc[has]]))
+        ts, ps = np.nonzero((s.index[:-1] >= 0) & is_input[None, :])
+        parts.append((rowmap[ts + 1, ps], s.index[ts, ps], np.full(ts.size, -1.0)))
+        ta, aa = np.nonzero(x.index >= 0)
+        arrive = ta + net.arc_lead[aa]
+        ok = (arrive < T) & is_input[net.arc_dst_pair[aa]]
+        parts.append((rowmap[arrive[ok], net.arc_dst_pair[aa[ok]]], x.index[ta[ok], aa[ok]],
+                      np.full(int(ok.sum()), -1.0)))
+    first = np.zeros((T, P))
+    first[0] = net.stock0.reshape(-1)
+    upper = first[:, is_input].reshape(-1)
+    day, item = np.nonzero(np.broadcast_to(is_input, (T, P)))
+    return _constraints("input availability", parts, np.full(upper.size, -INF), upper, day, item,
+                        "pair")
+
+
+def define_quotas(net: Network, x: Variables) -> Constraints:
+    """Per day and quota group in force: the group's flows add up to at most its quota."""
+    pol = net.policies
+    quota = pol.group_quota  # [T, G]
+    mask = np.isfinite(quota)
+    rowmap = _rows(mask)
+    parts: list[tuple[IntArray, IntArray, Array]] = []
+    if pol.member_arc.size:
+        cols = x.index[:, pol.member_arc]  # [T, M]
+        rows = rowmap[:, pol.member_group]
+        ok = (cols >= 0) & (rows >= 0)
+        parts.append((rows[ok], cols[ok], np.ones(int(ok.sum()))))
+    day, item = np.nonzero(mask)
+    q = quota[mask]
+    return _constraints("quota", parts, np.full(q.size, -INF), q, day, item, "group")
+
+
+def define_order_link(net: Network, x: Variables, y: Variables) -> Constraints:
+    """Per day and rated-order lane: the orders' shares add up to at most the lane's flow."""
+    ks, _ = _window(net)
+    arcs = np.array([net.policies.claims[k].arc for k in ks], dtype=np.intp)
+    lanes, which = np.unique(arcs, return_inverse=True)
+    T = net.days
+    has = (x.index[:, lanes] >= 0) if ks else np.zeros((T, 0), dtype=bool)
+    rowmap = _rows(has)
+    parts: list[tuple[IntArray, IntArray, Array]] = []
+    if ks:
+        ty, ky = np.nonzero(y.index >= 0)
+        parts.append((rowmap[ty, which[ky]], y.index[ty, ky], np.ones(ty.size)))
+        tl, jl = np.nonzero(has)
+        parts.append((rowmap[tl, jl], x.index[tl, lanes[jl]], np.full(tl.size, -1.0)))
+    day, item = np.nonzero(has)
+    return _constraints("rated-order lane share", parts, np.full(day.size, -INF),
+                        np.zeros(day.size), day, lanes[item] if ks else item, "arc")
+
+
+def define_order_totals(net: Network, y: Variables, slack: Variables) -> Constraints:
+    """Per rated order: delivered by its due day + shortfall = quantity."""
+    ks, _ = _window(net)
+    ty, ky = np.nonzero(y.index >= 0)
+    parts = [(ky.astype(np.intp), y.index[ty, ky], np.ones(ty.size)),
+             (np.arange(len(ks), dtype=np.intp), slack.index, np.ones(len(ks)))]
+    q = np.array([net.policies.claims[k].quantity for k in ks], dtype=float)
+    due = np.array([net.policies.claims[k].due for k in ks], dtype=np.intp)
+    return _constraints("rated-order delivery", parts, q, q, due, np.array(ks, dtype=np.intp), "claim")
+
+
+def define_airlifts(net: Network, x: Variables, slack: Variables) -> Constraints:
+    """Per flight day: airlifted + shortfall = units on the flights."""
+    mask = slack.index >= 0
+    rows = _rows(mask)
+    t, a = np.nonzero(mask)
+    parts = [(rows[t, a], x.index[t, a], np.ones(t.size)),
+             (rows[t, a], slack.index[t, a], np.ones(t.size))]
+    f = flights_grid(net)[mask]
+    return _constraints("airlift", parts, f, f, t, a, "arc")
+
+
+def _constraints(name: str, parts: list[tuple[IntArray, IntArray, Array]], lower: Array,
+                 upper: Array, day: IntArray, item: IntArray, describe: str) -> Constraints:
+    def cat(i: int, dtype: Any) -> Any:
+        return np.concatenate([p[i] for p in parts]).astype(dtype) if parts else \
+            np.zeros(0, dtype=dtype)
+
+    return Constraints(name, cat(0, np.intp), cat(1, np.intp), cat(2, float),
+                       np.asarray(lower, dtype=float), np.asarray(upper, dtype=float),
+                       np.asarray(day, dtype=np.intp), np.asarray(item, dtype=np.intp), describe)
+
+
+# --- build, solve, assign -------------------------------------------------------------------
+
+def lp_demand(net: Network) -> tuple[Array, BoolArray]:
+    """[T, N*C] demand with conservation fixed to the priority run's days, and those days."""
+    pol = net.policies
+    if pol.conserve_below is None:
+        return net.demand.reshape(net.days, -1).copy(), np.zeros((net.days, net.demand[0].size),
+                                                                  dtype=bool)
+    trace = Simulator(net).run()
+    return trace.demand[:, 0].reshape(net.days, -1).copy(), \
+        trace.conserving[:, 0].reshape(net.days, -1).copy()
+
+
+def build(net: Network) -> LP:
+    """Every define_* block, assembled into one column-wise sparse LP."""
+    began = time.perf_counter()
+    demand, conserving = lp_demand(net)
+    pairs = relevant_pairs(net, demand)
+    rated, airlift = penalties(net)
+    blocks: dict[str, Variables] = {}
+
+    def add(v: Variables) -> Variables:
+        blocks[v.name] = v
+        return v
+
+    def n() -> int:
+        return sum(v.size for v in blocks.values())
+
+    x = add(define_shipments(net, n()))
+    m = add(define_production(net, n()))
+    s = add(define_stock(net, n(), pairs))
+    u = add(define_unmet(net, n(), demand))
+    y = add(define_order_flows(net, n(), x))
+    ys = add(define_order_slack(net, n(), rated))
+    ya = add(define_airlift_slack(net, n(), x, airlift))
+    cons = [define_balance(net, x, m, s, u, demand, pairs), define_inputs(net, x, m, s),
+            define_quotas(net, x), define_order_link(net, x, y), define_order_totals(net, y, ys),
+            define_airlifts(net, x, ya)]
+    offsets = np.cumsum([0] + [c.size for c in cons])
+    rows = np.concatenate([c.row + off for c, off in zip(cons, offsets, strict=False)])
+    cols = np.concatenate([c.col for c in cons])
+    vals = np.concatenate([c.val for c in cons])
+    start, index, value = _csc(rows, cols, vals, n())
+
+    def cat(f: str) -> Array:
+        return np.concatenate([getattr(v, f) for v in blocks.values()])
+
+    return LP(blocks, {c.name: c for c in cons}, cat("cost"), cat("lower"), cat("upper"),
+              np.concatenate([c.lower for c in cons]), np.concatenate([c.upper for c in cons]),
+              start, index, value, demand, conserving, time.perf_counter() - began)
+
+
+def _csc(rows: IntArray, cols: IntArray, vals: Array,
+         n_cols: int) -> tuple[np.ndarray[Any, np.dtype[np.int32]], np.ndarray[Any, np.dtype[np.int32]],
+                               Array]:
+    """COO -> compressed sparse columns, adding up duplicate entries."""
+    order = np.lexsort((rows, cols))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    if rows.size:
+        first = np.ones(rows.size, dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        at = np.flatnonzero(first)
+        vals = np.add.reduceat(vals, at)
+        rows, cols = rows[at], cols[at]
+    start = np.zeros(n_cols + 1, dtype=np.int32)
+    np.cumsum(np.bincount(cols, minlength=n_cols), out=start[1:])
+    return start, rows.astype(np.int32), vals.astype(float)
+
+
+def _new_highs() -> Any:
+    """A silent HiGHS. The core class, not `highspy.Highs`: the wrapper's callback set-up prints
+    a banner on stdout at construction, which would corrupt `run --json`."""
+    h = highspy._core._Highs()
+    h.setOptionValue("output_flag", False)
+    # The invariants allow 1e-9 of the throughput; HiGHS's default 1e-7 absolute tolerance
+    # would let a tiny scenario ship 1e-7 units it does not have.
+    h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+    h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+    return h
+
+
+IPM_ABOVE = 50_000  # columns: above this, interior point (with crossover) beats the simplex
+
+
+def _highs(lp: LP) -> Any:
+    h = _new_highs()
+    if lp.cost.size > IPM_ABOVE:
+        h.setOptionValue("solver", "ipm")  # crossover (on by default) returns a vertex
+    h.passModel(int(lp.cost.size), int(lp.row_lower.size), int(lp.value.size),
+                int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
+                lp.cost, lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper,
+                lp.start[:-1], lp.index, lp.value, np.zeros(lp.cost.size, dtype=np.int32))
+    return h
+
+
+# HiGHS settings tried in turn when a solve ends in a numerical failure rather than a verdict:
+# the tight tolerances the invariants want, then HiGHS's defaults, then interior point.
+RETRIES: tuple[dict[str, Any], ...] = (
+    {},
+    {"primal_feasibility_tolerance": 1e-7, "dual_feasibility_tolerance": 1e-7},
+    {"primal_feasibility_tolerance": 1e-7, "dual_feasibility_tolerance": 1e-7, "solver": "ipm"},
+)
+
+
+def solve(lp: LP, net: Network | None = None) -> Solution:
+    """Solve on HiGHS; an LP without optimum raises OptimalError naming what is at fault."""
+    began = time.perf_counter()
+    M = highspy.HighsModelStatus
+    for options in RETRIES:
+        h = _highs(lp)
+        for key, value in options.items():
+            h.setOptionValue(key, value)
+        h.run()
+        status = h.getModelStatus()
+        # with a slack on every claim the LP is always feasible and bounded: any other verdict
+        # is numerical trouble, so the next settings get their chance too
+        if status in (M.kOptimal, M.kModelEmpty):
+            break
+    seconds = time.perf_counter() - began
+    if status == M.kModelEmpty:  # nothing to decide
+        return Solution(0.0, np.zeros(lp.cost.size), seconds)
+    if status != M.kOptimal:
+        raise OptimalError(diagnose(lp, net, h.modelStatusToString(status)))
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    return Solution(float(h.getInfo().objective_function_value), values, seconds)
+
+
+def diagnose(lp: LP, net: Network | None, status: str) -> str:
+    """Say which constraint family makes the LP infeasible: re-solve with an elastic variable
+    on every row (minimising their sum) and name the families whose rows needed one."""
+    if "nbounded" in status:
+        return ("the optimal allocation's LP is unbounded: some shipment or stock could grow "
+                "without limit at no cost (a bug in the model; please report it)")
+    R, n = lp.row_lower.size, lp.cost.size
+    eye = np.arange(R, dtype=np.int32)
+    starts = np.concatenate([lp.start[:-1], lp.value.size + np.arange(2 * R + 1, dtype=np.int32)])
+    index = np.concatenate([lp.index, eye, eye])
+    value = np.concatenate([lp.value, np.ones(R), -np.ones(R)])
+    h = _new_highs()
+    h.passModel(n + 2 * R, R, int(value.size), int(highspy.MatrixFormat.kColwise),
+                int(highspy.ObjSense.kMinimize), 0.0,
+                np.concatenate([np.zeros(n), np.ones(2 * R)]),
+                np.concatenate([lp.col_lower, np.zeros(2 * R)]),
+                np.concatenate([np.minimum(lp.col_upper, 1e30), np.full(2 * R, INF)]),
+                lp.row_lower, lp.row_upper, starts[:-1].astype(np.int32), index, value,
+                np.zeros(n + 2 * R, dtype=np.int32))
+    h.run()
+    elastic = np.asarray(h.getSolution().col_value, dtype=float)[n:]
+    bad = (elastic[:R] + elastic[R:]) > 1e-7
+    found = []
+    at = 0
+    for c in lp.constraints.values():
+        hit = np.flatnonzero(bad[at: at + c.size])
+        if hit.size:
+            i = hit[0]
+            what = _item(net, c.describe, int(c.item[i])) if net is not None else str(c.item[i])
+            found.append(f"{c.name} constraints ({hit.size} rows; first: {what} on day {c.day[i]})")
+        at += c.size
+    if not found:
+        return f"the optimal allocation's LP has no optimum ({status}); no constraint family is at fault"
+    return "no allocation satisfies the " + "; ".join(found)
+
+
+def _item(net: Network, kind: str, i: int) -> str:
+    if kind == "pair":
+        C = net.shape[1]
+        return f"{net.nodes[i // C]}/{net.commodities[i % C]}"
+    if kind == "arc":
+        return net.arc_names[i]
+    if kind == "claim":
+        return net.policies.claims[i].id
+    return str(net.policies.reasons[net.policies.group_reason[i]])
+
+
+def _values(v: Variables, sol: Array, shape: tuple[int, ...]) -> Array:
+    out = np.zeros(shape)
+    mask = v.index >= 0
+    out[mask] = np.clip(sol[v.index[mask]], v.lower, v.upper)
+    return out
+
+
+def assign(net: Network, lp: LP, solution: Solution) -> Trace:
+    """A Trace (batch of one) from the LP's values: requested = allowed = shipped, no reasons;
+    stock re-derived from the flows so the mass balance holds exactly."""
+    T, (N, C) = net.days, net.shape
+    A, R, P, pol = net.arc_src.size, net.rec_node.size, N * C, net.policies
+    sol = solution.col_value
+    x = _values(lp.variables["shipments"], sol, (T, A))
+    made = _values(lp.variables["production"], sol, (T, R))
+    unmet = _values(lp.variables["unmet"], sol, (T, P))
+    served = np.clip(lp.demand - unmet, 0.0, lp.demand)
+
+    def by_pair(cols: IntArray, vals: Array) -> Array:  # [T, X] -> [T, P] sums
+        out = np.zeros((T, P))
+        for t in range(T):  # bincount per day: cheaper than np.add.at over [T, X]
+            out[t] = np.bincount(cols, vals[t], minlength=P)
+        return out
+
+    arrive_day = np.arange(T)[:, None] + net.arc_lead[None, :]
+    landed = np.where(arrive_day < T, x, 0.0)
+    arrivals = np.zeros((T, P))
+    ta, aa = np.nonzero(landed)
+    np.add.at(arrivals, (arrive_day[ta, aa], net.arc_dst_pair[aa]), x[ta, aa])
+    ri, ci = np.nonzero(net.rec_inputs > 0)
+    inputs = by_pair(net.rec_node[ri] * C + ci, made[:, ri] * net.rec_inputs[ri, ci])
+    flow = arrivals + by_pair(net.rec_node * C + net.rec_com, made) - inputs - served \
+        - by_pair(net.arc_src_pair, x)
+    stock = net.stock0.reshape(1, -1) + np.cumsum(flow, axis=0)
+    shipped_to = np.cumsum(by_pair(net.arc_dst_pair, x), axis=0)
+    in_transit = shipped_to - np.cumsum(arrivals, axis=0)
+
+    K = len(pol.claims)
+    asked, limit, claimed = np.zeros((T, K)), np.zeros((T, K)), np.zeros((T, K))
+    day_limit = np.minimum(np.broadcast_to(net.arc_cap, (T, A)), np.where(blocked_grid(net), 0.0, INF))
+    if pol.member_arc.size:
+        for g in range(pol.group_quota.shape[1]):  # a handful of groups, for the record only
+            arcs = pol.member_arc[pol.member_group == g]
+            day_limit[:, arcs] = np.minimum(day_limit[:, arcs], pol.group_quota[:, g:g + 1])
+    ks, _ = _window(net)
+    y = _values(lp.variables["order_flows"], sol, (T, len(ks)))
+    for j, k in enumerate(ks):
+        claimed[:, k] = y[:, j]
+        asked[:, k] = y[:, j]  # the plan's own schedule is what the order asks each day
+        limit[:, k] = day_limit[:, pol.claims[k].arc]
+    for k, c in enumerate(pol.claims):
+        if c.kind == "airlift":
+            asked[:, k] = c.flights
+            limit[:, k] = day_limit[:, c.arc]
+            claimed[:, k] = x[:, c.arc]
+
+    care = [care_capacity(net, t, 1) for t in range(T)]
+    S = len(net.care_sites)
+    shape = (T, 1, N, C)
+
+    def stack(a: Array, dims: tuple[int, ...]) -> Array:
+        out = np.ascontiguousarray(a.reshape(dims))
+        out.setflags(write=False)
+        return out
+
+    return Trace(
+        stock=stack(stock, shape), in_transit=stack(in_transit, shape),
+        produced=stack(made, (T, 1, R)), demand=stack(lp.demand, shape),
+        served=stack(served, shape), requested=stack(x.copy(), (T, 1, A)),
+        allowed=stack(x.copy(), (T, 1, A)), shipped=stack(x, (T, 1, A)),
+        reason=stack(np.full((T, A), -1, dtype=np.int16), (T, 1, A)),  # type: ignore[arg-type]
+        conserving=stack(lp.conserving, shape),  # type: ignore[arg-type]
+        claim_asked=stack(asked, (T, 1, K)), claim_limit=stack(limit, (T, 1, K)),
+        claimed=stack(claimed, (T, 1, K)),
+        patients=stack(np.stack([c[0] for c in care]), (T, 1, S)),
+        staff=stack(np.stack([c[1] for c in care]), (T, 1, S)),
+        unstaffed=stack(np.stack([c[2] for c in care]), (T, 1, S)),
+    )
+
+
+def shortfalls(net: Network, lp: LP, solution: Solution) -> dict[str, float]:
+    """Per rated order and airlift: the penalised shortfall in the optimum."""
+    sol = solution.col_value
+    ks, _ = _window(net)
+    out = {net.policies.claims[k].id: float(sol[lp.variables["order_shortfall"].index[j]])
+           for j, k in enumerate(ks)}
+    ya = lp.variables["airlift_shortfall"]
+    for c in net.policies.claims:
+        if c.kind == "airlift":
+            cols = ya.index[:, c.arc]
+            out[c.id] = float(sol[cols[cols >= 0]].sum())
+    return out
+
+
+class Optimal:
+    """One LP over the whole horizon: the least priority-weighted unmet demand the physics and
+    policies allow."""
+
+    name = "optimal"
+
+    def run(self, net: Network) -> Trace:
+        lp = build(net)
+        return assign(net, lp, solve(lp, net))
+

@@ -1,0 +1,33 @@
+"""The LP benchmark (benchmarks/optimal.py) runs in quick mode and keeps its promises: LP sizes
+and times are reported apart, the build is faster than the solve, the linopy build of the same
+model reaches the same optimum, and the flagship's full optimal run is well under 5 s."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_quick_lp_figures() -> None:
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "optimal.py"), "--quick"],
+                          cwd=ROOT / "benchmarks", capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    doc = json.loads(proc.stdout)  # stdout is exactly one JSON document
+    for case in ("flagship", "synthetic"):
+        f = doc[case]
+        for key in ("rows", "columns", "nonzeros"):
+            assert isinstance(f[key], int) and f[key] > 0, key
+        for key in ("build_seconds", "solve_seconds"):
+            assert math.isfinite(f[key]) and f[key] > 0, key
+        assert f["build_under_solve"] is True
+        assert f["linopy"]["same_optimum"] is True
+        assert f["linopy"]["build_ratio"] > 0
+    assert doc["flagship"]["full_run_seconds"] < 5.0
