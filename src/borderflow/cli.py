@@ -203,18 +203,27 @@ def compare_cmd(
                                      f"{comparison.scenario.name} / {name}"))
 
 
-def comparison_table(c: Comparison) -> Table:
-    table = Table(title=f"{c.scenario.name}: unmet demand by variant (change against "
-                  f"{c.baseline})", title_justify="left")
-    table.add_column("region")
-    table.add_column("commodity")
+EFFECT_MARK = {"hurt": " [red]▲[/red]", "gains": " [green]▼[/green]"}
+
+
+def _variant_table(c: Comparison, what: str, first: tuple[str, str]) -> Table:
+    """A table with two label columns, then one column per variant."""
+    table = Table(title=f"{c.scenario.name}: {what} by variant (change against {c.baseline})",
+                  title_justify="left")
+    for name in first:
+        table.add_column(name)
     for name in c.results:
         table.add_column(name, justify="right")
+    return table
+
+
+def comparison_table(c: Comparison) -> Table:
+    table = _variant_table(c, "unmet demand", ("region", "commodity"))
     regions = c.scenario.regions
     for (region, commodity), rows in c.table.groupby(["region", "commodity"], sort=False):
         cells = []
         for row in rows.itertuples(index=False):
-            mark = {"hurt": " [red]▲[/red]", "gains": " [green]▼[/green]"}.get(str(row.effect), "")
+            mark = EFFECT_MARK.get(str(row.effect), "")
             delta = "" if row.variant == c.baseline else f" ({row.delta_unmet_pct:+.1f})"
             cells.append(f"{_fmt(float(row.unmet))} = {row.unmet_pct:.1f}%{delta}{mark}")
         table.add_row(regions[str(region)].name or str(region), str(commodity), *cells)
@@ -222,16 +231,11 @@ def comparison_table(c: Comparison) -> Table:
 
 
 def care_comparison(c: Comparison) -> Table:
-    table = Table(title=f"{c.scenario.name}: unstaffed patient-days by variant (change against "
-                  f"{c.baseline})", title_justify="left")
-    table.add_column("care site")
-    table.add_column("region")
-    for name in c.results:
-        table.add_column(name, justify="right")
+    table = _variant_table(c, "unstaffed patient-days", ("care site", "region"))
     for site, rows in c.care.groupby("site", sort=False):
         cells = []
         for row in rows.itertuples(index=False):
-            mark = {"hurt": " [red]▲[/red]", "gains": " [green]▼[/green]"}.get(str(row.effect), "")
+            mark = EFFECT_MARK.get(str(row.effect), "")
             delta = "" if row.variant == c.baseline else f" ({row.delta_unstaffed_patient_days:+,.0f})"
             cells.append(f"{_fmt(float(row.unstaffed_patient_days))}{delta}{mark}")
         region = str(rows["region"].iloc[0])
