@@ -455,6 +455,33 @@ def scenarios() -> None:
     out.print(table)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but loopback needs "
+                                      "a token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    token: Annotated[str | None, typer.Option(
+        envvar="BORDERFLOW_TOKEN", show_envvar=True,
+        help="Require this token on every request (needed to listen beyond 127.0.0.1).")] = None,
+    data_dir: Annotated[Path, typer.Option("--data", help="Folder for uploaded scenarios and "
+                                           "runs.")] = Path("borderflow-results"),
+) -> None:
+    """Serve the dashboard: scenarios, policy switches and key numbers, runs, comparisons."""
+    import uvicorn
+
+    from .web import Settings, create_app, refuse_to_bind
+
+    why = refuse_to_bind(host, token)
+    if why:
+        err.print(why, markup=False, soft_wrap=True)
+        raise SystemExit(2)
+    shown = f"[{host}]" if ":" in host else host
+    err.print(f"borderflow dashboard on http://{shown}:{port}/" +
+              (f"?token={token}" if token else ""), markup=False, soft_wrap=True)
+    uvicorn.run(create_app(Settings(data_dir, token=token)), host=host, port=port,
+                log_level="warning")
+
+
 def main() -> None:
     try:
         app()
