@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import plotly.io as pio
-from fastapi import FastAPI, HTTPException, Request, Response, UploadFile
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..model import Scenario, apply_variant, builtin_names, load
@@ -161,8 +162,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/scenarios/{kind}/{key}/run")
     async def run(request: Request, kind: str, key: str) -> Response:
-        form = await request.form(max_files=0, max_fields=1000)
-        check_csrf(request, form)
+        async with request.form(max_files=0, max_fields=1000) as form:
+            check_csrf(request, form)
         base = _open(request, kind, key)
         if isinstance(base, Response):
             return base
@@ -293,23 +294,23 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/upload")
     async def upload(request: Request) -> Response:
-        form = await request.form(max_files=settings.max_files, max_fields=50)
-        check_csrf(request, form)
-        main = form.get("scenario")
-        if not isinstance(main, UploadFile) or not main.filename:
-            raise HTTPException(400, "400: choose a scenario YAML file to upload")
-        yaml = await _read(main, uploads.display_name(main.filename))
-        csvs: dict[str, bytes] = {}
-        for f in form.getlist("csv"):
-            if not isinstance(f, UploadFile) or not f.filename:
-                continue  # the browser sends an empty part when no CSV is chosen
-            try:
-                name = uploads.csv_name(f.filename)
-            except uploads.Refused as e:
-                raise HTTPException(e.status, f"{e.status}: {e}") from None
-            if name in csvs:
-                raise HTTPException(400, f"400: two CSV files named {name}")
-            csvs[name] = await _read(f, name)
+        async with request.form(max_files=settings.max_files + 1, max_fields=50) as form:
+            check_csrf(request, form)
+            main = form.get("scenario")
+            if not isinstance(main, UploadFile) or not main.filename:
+                raise HTTPException(400, "400: choose a scenario YAML file to upload")
+            yaml = await _read(main, uploads.display_name(main.filename))
+            csvs: dict[str, bytes] = {}
+            for f in form.getlist("csv"):
+                if not isinstance(f, UploadFile) or not f.filename:
+                    continue  # the browser sends an empty part when no CSV is chosen
+                try:
+                    name = uploads.csv_name(f.filename)
+                except uploads.Refused as e:
+                    raise HTTPException(e.status, f"{e.status}: {e}") from None
+                if name in csvs:
+                    raise HTTPException(400, f"400: two CSV files named {name}")
+                csvs[name] = await _read(f, name)
         try:
             key = uploads.store(settings.uploads, main.filename, yaml, csvs)
         except uploads.Refused as e:
