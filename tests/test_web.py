@@ -501,8 +501,18 @@ def test_serve_listens_on_loopback_port_8000_by_default(monkeypatch: pytest.Monk
         assert client.get("/", headers={"Authorization": "Bearer from-env-0123456789"}).status_code == 200
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "example.org"])
-def test_serve_refuses_other_hosts_without_a_token(host: str, tmp_path: Path) -> None:
+def test_only_loopback_may_go_without_a_token() -> None:
+    from borderflow.web import refuse_to_bind
+
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"):
+        assert refuse_to_bind(host, None) is None, host
+    for host in ("0.0.0.0", "192.168.1.5", "::", "example.org", "localhost.example.org", ""):
+        assert refuse_to_bind(host, None), host
+        assert refuse_to_bind(host, "a-token") is None
+
+
+def test_serve_refuses_other_hosts_without_a_token(tmp_path: Path) -> None:
+    host = "0.0.0.0"
     env = {k: v for k, v in os.environ.items() if k != "BORDERFLOW_TOKEN"}
     r = subprocess.run([sys.executable, "-m", "borderflow.cli", "serve", "--host", host,
                         "--data", str(tmp_path)], capture_output=True, text=True, env=env,
