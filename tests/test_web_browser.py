@@ -128,9 +128,10 @@ def readme_screenshot(browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
     size = browser.get_window_size()
-    browser.set_window_size(1400, 1250)
+    browser.set_window_size(1400, 1350)
     try:
-        browser.execute_script("arguments[0].scrollIntoView();", browser.find_element(By.ID, "results"))
+        browser.execute_script("window.scrollTo(0, 0);")
+        wait(browser, lambda b: b.find_element(By.ID, "results").is_displayed())
         time.sleep(0.5)  # plotly re-lays out on resize
         target = ROOT / "docs" / "img" / "dashboard.png"
         target.parent.mkdir(parents=True, exist_ok=True)
