@@ -238,6 +238,23 @@ def test_a_bad_edit_is_reported_next_to_its_field_by_the_model(client: TestClien
     assert page.status_code == 422 and "is not a field this page can change" in page.text
 
 
+def test_problems_go_to_their_field_else_their_policy_else_the_top() -> None:
+    from borderflow.model import Problem, ScenarioError
+    from borderflow.web.edits import _sorted
+
+    s = load("n95-2020")
+    data = s.model_dump(by_alias=True, exclude_none=True)
+    i = next(i for i, p in enumerate(s.policies) if p.id == "ca-retaliation")
+    j = next(i for i, p in enumerate(s.policies) if p.id == "us-export-ban")
+    bad = _sorted(ScenarioError([Problem("f", 1, ("policies", i, "activate", 0), "a"),
+                                 Problem("f", 1, ("policies", j, "end"), "b"),
+                                 Problem("f", 1, ("lanes", 0, "capacity"), "c")]),
+                  data, ["policies.us-export-ban.end", "policies.us-export-ban.start"])
+    assert bad.fields == {"policies.us-export-ban.end": ["b"]}
+    assert bad.policies == {"ca-retaliation": ["activate.0: a"]}
+    assert bad.general == ["lanes.0.capacity: c"]
+
+
 def test_the_flagship_answers_within_a_second(client: TestClient) -> None:
     on = enabled(load("n95-2020"), "history")
     run(client, FLAGSHIP, "history", on)  # first run: imports and caches warm up
@@ -334,6 +351,10 @@ def test_uploads_are_size_limited(client: TestClient) -> None:
     assert "scenario.yaml is larger than the limit of 1 MiB per file" in unescape(r.text)
     r = upload(client, TINY, {"demand.csv": DEMAND + "1\n" * (2**19)})
     assert r.status_code == 413 and "demand.csv is larger" in r.text
+    many = {f"d{i}.csv": DEMAND for i in range(20)}  # 21 files with the YAML; the limit is 20
+    r = upload(client, TINY, {"demand.csv": DEMAND, **many})
+    assert r.status_code == 400 and "Too many files" in r.text
+    assert upload(client, TINY, {"demand.csv": DEMAND, **dict(list(many.items())[:18])}).status_code == 200
 
 
 def test_uploads_refuse_object_constructing_yaml_tags(client: TestClient, tmp_path: Path) -> None:

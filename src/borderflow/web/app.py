@@ -294,7 +294,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/upload")
     async def upload(request: Request) -> Response:
-        async with request.form(max_files=settings.max_files + 1, max_fields=50) as form:
+        async with request.form(max_files=settings.max_files, max_fields=50) as form:
             check_csrf(request, form)
             main = form.get("scenario")
             if not isinstance(main, UploadFile) or not main.filename:
