@@ -512,6 +512,13 @@ def test_serve_listens_on_loopback_port_8000_by_default(monkeypatch: pytest.Monk
     result = CliRunner().invoke(app, ["serve", "--data", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert calls[0]["host"] == "127.0.0.1" and calls[0]["port"] == 8000
+    with TestClient(calls[0]["app"], base_url="http://127.0.0.1:8000") as client:
+        assert client.get("/").status_code == 200
+        for host in ("localhost:8000", "[::1]:8000", "127.0.0.1"):
+            assert client.get("/", headers={"Host": host}).status_code == 200, host
+        # a page elsewhere that rebinds its own name to 127.0.0.1 is not answered
+        evil = client.get("/", headers={"Host": "evil.example:8000"})
+        assert evil.status_code == 400 and "answers only to" in evil.text
     # with a token from the environment it may listen on every interface, and checks it
     monkeypatch.setenv("BORDERFLOW_TOKEN", "from-env-0123456789")
     result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--data", str(tmp_path)])

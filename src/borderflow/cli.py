@@ -469,7 +469,7 @@ def serve(
     """Serve the dashboard: scenarios, policy switches and key numbers, runs, comparisons."""
     import uvicorn
 
-    from .web import Settings, create_app, refuse_to_bind
+    from .web import LOOPBACK_NAMES, Settings, create_app, refuse_to_bind
 
     why = refuse_to_bind(host, token)
     if why:
@@ -478,7 +478,9 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     err.print(f"borderflow dashboard on http://{shown}:{port}/" +
               (f"?token={token}" if token else ""), markup=False, soft_wrap=True)
-    uvicorn.run(create_app(Settings(data_dir, token=token)), host=host, port=port,
+    # without a token only loopback names may address it (no DNS rebinding from a web page)
+    hosts = None if token else (*LOOPBACK_NAMES, host.strip("[]").lower())
+    uvicorn.run(create_app(Settings(data_dir, token=token, hosts=hosts)), host=host, port=port,
                 log_level="warning")
 
 

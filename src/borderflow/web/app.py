@@ -72,7 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="borderflow", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lifespan)
     max_body = settings.max_files * settings.max_file_bytes + 2**16
-    app.middleware("http")(guard(settings.token, max_body))
+    app.middleware("http")(guard(settings.token, max_body, settings.hosts))
     app.mount("/static", StaticFiles(packages=[("borderflow.web", "static")]), name="static")
     env = Environment(loader=PackageLoader("borderflow.web", "templates"), autoescape=True)
     templates = Jinja2Templates(env=env)

@@ -44,8 +44,16 @@ def token_ok(request: Request, token: str) -> bool:
     return same(request.cookies.get(TOKEN_COOKIE, ""), token)
 
 
-def guard(token: str | None, max_body: int) -> Callable[[Request, Next], Awaitable[Response]]:
-    """The middleware: token, body size, CSRF cookie, headers."""
+def host_name(header: str) -> str:
+    """The host of a Host header, without its port (`[::1]:8000` -> `::1`)."""
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def guard(token: str | None, max_body: int,
+          hosts: tuple[str, ...] | None) -> Callable[[Request, Next], Awaitable[Response]]:
+    """The middleware: host, token, body size, CSRF cookie, headers."""
 
     async def middleware(request: Request, call_next: Next) -> Response:
         response = await _checked(request, call_next)
@@ -53,6 +61,9 @@ def guard(token: str | None, max_body: int) -> Callable[[Request, Next], Awaitab
         return response
 
     async def _checked(request: Request, call_next: Next) -> Response:
+        if hosts is not None and host_name(request.headers.get("host", "")).lower() not in hosts:
+            return PlainTextResponse("400: this server answers only to " + ", ".join(hosts),
+                                     status_code=400)
         if token:
             given = request.query_params.get("token")
             if given is not None:

@@ -26,6 +26,9 @@ class Settings:
     max_file_bytes: int = MiB  # per uploaded file
     max_files: int = 20  # per upload (the scenario and its CSV files)
     run: Callable[[Scenario], Result] | None = None  # default: borderflow.simulate
+    # Host names a request may address (None: any). Without a token `serve` allows only
+    # loopback names, so a web page elsewhere cannot reach the app by DNS rebinding.
+    hosts: tuple[str, ...] | None = None
 
     @property
     def uploads(self) -> Path:
@@ -43,6 +46,9 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name other than localhost may resolve to anything
+
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
 
 def refuse_to_bind(host: str, token: str | None) -> str | None:
