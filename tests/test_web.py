@@ -326,6 +326,21 @@ def test_upload_a_scenario_with_its_csv_then_run_it(client: TestClient) -> None:
     assert numbers[0] == f"{sum(50 + d for d in range(10)):,.0f}"
 
 
+def test_a_run_outlives_its_upload(tmp_path: Path) -> None:
+    import shutil
+
+    with TestClient(create_app(Settings(tmp_path))) as client:
+        url = str(upload(client, TINY, {"demand.csv": DEMAND}).url).removeprefix("http://testserver")
+        ran = run(client, url, "open", [])
+    shutil.rmtree(tmp_path / "uploads" / url.rsplit("/", 1)[1])
+    with TestClient(create_app(Settings(tmp_path))) as client:
+        page = client.get(str(ran.url).removeprefix("http://testserver"))
+        assert page.status_code == 200
+        assert kpi_numbers(page.text) == kpi_numbers(ran.text)
+        assert 'id="run-form"' not in page.text and "Results: tiny" in page.text
+        assert client.get(url).status_code == 404
+
+
 def test_upload_error_is_shown_next_to_its_line(client: TestClient, tmp_path: Path) -> None:
     bad = TINY.replace("lead_time: 1}", "lead_time: 0}").replace("capacity: 100", "capacity: lots")
     r = upload(client, bad, {"demand.csv": DEMAND}, name="mine.yaml")
