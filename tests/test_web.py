@@ -196,6 +196,20 @@ def test_run_shows_the_kpis_of_exactly_that_configuration_and_saves_it(
     assert (folder / "summary.json").is_file() and (folder / "web.json").is_file()
 
 
+def test_the_optimal_allocator_can_be_chosen(client: TestClient, tmp_path: Path) -> None:
+    s = load("n95-2020")
+    data: dict[str, Any] = {"csrf": csrf(client), "variant": "ban-no-exemptions",
+                            "policy": enabled(s, "ban-no-exemptions"), "allocator": "optimal"}
+    page = client.post(f"{FLAGSHIP}/run", data=data)
+    assert page.status_code == 200 and "optimal allocator" in page.text
+    expected = simulate(s, variant="ban-no-exemptions", allocator="optimal").kpis
+    assert kpi_rows(page.text)[("Ontario", "n95")][2] == round(
+        float(expected.set_index(["region", "commodity"]).loc[("on", "n95"), "unmet"]))
+    assert re.search(r'<option value="optimal" selected>', page.text)
+    bad = client.post(f"{FLAGSHIP}/run", data={**data, "allocator": "magic"})
+    assert bad.status_code == 422 and "allocator &#39;magic&#39;: choose one of priority, optimal" in bad.text
+
+
 def test_switching_the_export_ban_off_changes_the_results(client: TestClient) -> None:
     s = load("n95-2020")
     on = enabled(s, "ban-no-exemptions")
@@ -594,10 +608,10 @@ def test_a_slow_run_never_blocks_pages_and_excess_runs_get_503(tmp_path: Path) -
     gate = threading.Event()
     started = threading.Semaphore(0)
 
-    def slow(s: Scenario) -> Result:
+    def slow(s: Scenario, allocator: str) -> Result:
         started.release()
         assert gate.wait(30)
-        return simulate(s)
+        return simulate(s, allocator=allocator)
 
     on = enabled(load("n95-2020"), "history")
     with TestClient(create_app(Settings(tmp_path, workers=2, queue=0, run=slow))) as client:

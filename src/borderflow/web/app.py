@@ -37,6 +37,7 @@ from .security import CSRF_FIELD, check_csrf, guard
 from .settings import Settings
 
 PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+ALLOCATORS = ("priority", "optimal")
 BUSY = "503: busy: every worker is running a scenario and the queue is full; try again in a moment"
 
 
@@ -54,7 +55,7 @@ def shown_figures(tables: RunTables) -> tuple[dict[str, str], str]:
 def create_app(settings: Settings) -> FastAPI:
     pool = Pool(settings.workers, settings.queue)
     store = Store(settings.runs)
-    run_fn = settings.run or simulate
+    run_fn = settings.run or (lambda s, allocator: simulate(s, allocator=allocator))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,7 +123,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     def form_context(kind: str, key: str, base: Scenario, variant: str | None,
                      enabled: set[str] | None = None, values: dict[str, str] | None = None,
-                     invalid: Invalid | None = None) -> dict[str, Any]:
+                     invalid: Invalid | None = None, allocator: str = "priority") -> dict[str, Any]:
         if variant is not None and variant not in base.variants:
             raise HTTPException(404, f"{base.name} has no variant {variant!r}")
         s = apply_variant(base, variant)
@@ -133,6 +134,7 @@ def create_app(settings: Settings) -> FastAPI:
         node_country = {nid: countries[n.region] for nid, n in s.nodes.items()}
         return {
             "kind": kind, "key": key, "s": base, "variant": variant, "enabled": on,
+            "allocator": allocator, "allocators": ALLOCATORS,
             "capacities": [f for f in shown if f.policy is None],
             "policy_fields": {p.id: [f for f in shown if f.policy == p.id] for p in s.policies},
             "policies": s.policies, "invalid": invalid or Invalid(),
@@ -157,7 +159,7 @@ def create_app(settings: Settings) -> FastAPI:
             return rejected(request, e)
 
     def job(s: Scenario, form: dict[str, Any]) -> str:
-        result: Result = run_fn(s)
+        result: Result = run_fn(s, form["allocator"])
         return store.save(result, form)
 
     @app.post("/scenarios/{kind}/{key}/run")
@@ -170,13 +172,17 @@ def create_app(settings: Settings) -> FastAPI:
         variant = str(form.get("variant") or "") or None
         enabled = {str(v) for v in form.getlist("policy")}
         values = {k.removeprefix("f:"): str(v) for k, v in form.multi_items() if k.startswith("f:")}
+        allocator = str(form.get("allocator") or "priority")
         try:
+            if allocator not in ALLOCATORS:
+                raise Invalid(general=[f"allocator {allocator!r}: choose one of "
+                                       f"{', '.join(ALLOCATORS)}"])
             s = edited(base, variant, enabled, values)
         except Invalid as bad:
             return page(request, "scenario.html", 422,
                         **form_context(kind, key, base, variant, enabled, values, bad))
         asked = {"kind": kind, "key": key, "scenario": base.name, "variant": variant,
-                 "enabled": sorted(enabled), "values": values,
+                 "allocator": allocator, "enabled": sorted(enabled), "values": values,
                  "changed": _changes(base, variant, enabled, values)}
         try:
             run_id = await pool.submit(job, s, asked)
@@ -218,7 +224,8 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             base = scenario(asked["kind"], asked["key"])
             context = form_context(asked["kind"], asked["key"], base, asked["variant"],
-                                   set(asked["enabled"]), asked["values"])
+                                   set(asked["enabled"]), asked["values"],
+                                   allocator=asked.get("allocator", "priority"))
         except (HTTPException, uploads.Rejected):
             pass  # the upload is gone: show the results without the form
         return page(request, "scenario.html", **context, run=asked, figures=figs,

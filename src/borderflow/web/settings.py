@@ -25,7 +25,8 @@ class Settings:
     queue: int = 2  # runs waiting for a worker; more than workers + queue: 503 busy
     max_file_bytes: int = MiB  # per uploaded file
     max_files: int = 20  # per upload (the scenario and its CSV files)
-    run: Callable[[Scenario], Result] | None = None  # default: borderflow.simulate
+    # runs (scenario, allocator); default: borderflow.simulate
+    run: Callable[[Scenario, str], Result] | None = None
     # Host names a request may address (None: any). Without a token `serve` allows only
     # loopback names, so a web page elsewhere cannot reach the app by DNS rebinding.
     hosts: tuple[str, ...] | None = None
