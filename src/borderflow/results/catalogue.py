@@ -198,8 +198,8 @@ def describe(folder: str | Path) -> dict[str, Any]:
         row.update(kind="sweep", scenario=doc["scenario"], scenario_sha256=doc.get("scenario_sha256"),
                    variants=",".join(names), allocator="priority", seed=int(doc["seed"]),
                    samples=samples, status="complete" if found >= planned else "incomplete",
-                   summary=f"{samples} samples x {len(names)} variant(s), seed {doc['seed']}: "
-                           f"{found} of {planned} chunks")
+                   summary=f"{samples} samples x {len(names)} variant{'s' * (len(names) > 1)}, "
+                           f"seed {doc['seed']}; {found} of {planned} chunks")
     elif (folder / "compare.json").is_file():
         doc = _read_json(folder / "compare.json")
         names = [str(v) for v in doc.get("variants", [])]
@@ -370,4 +370,4 @@ def query(sql: str, root: str | Path | None = None,
         try:
             return con.execute(sql, params or []).df()
         except duckdb.Error as e:
-            raise QueryError([Problem("SQL", 1, ("query",), str(e).replace("\n", " "))]) from None
+            raise QueryError([Problem("SQL", 1, ("query",), str(e).strip())]) from None
