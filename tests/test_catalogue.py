@@ -4,7 +4,9 @@ and from the command line; concurrent writers; broken catalogue files."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -189,3 +191,150 @@ def test_a_writer_waits_for_another_process_holding_the_catalogue(tmp_path: Path
     assert proc.returncode == 0, stderr
     assert time.monotonic() - started >= 3
     assert len(catalogue.runs(tmp_path)) == 1
+
+
+# ---- the command line -------------------------------------------------------------------------
+
+def entries(root: Path) -> pd.DataFrame:
+    return catalogue.runs(root).sort_values("id").reset_index(drop=True)
+
+
+def test_every_run_compare_and_sweep_command_registers_once(results_root: Path, tmp_path: Path) -> None:
+    plain = bf("run", "two-country")
+    assert plain.returncode == 0, plain.stderr
+    saved = Path(plain.stderr.split("wrote ", 1)[1].split("\n")[0].strip())
+    assert saved.parent == results_root.resolve() / "runs" and (saved / "report.html").is_file()
+    assert bf("run", "two-country", "--json", "--variant", "narrow-border").returncode == 0
+    assert bf("run", "two-country", "--out", str(tmp_path / "mine")).returncode == 0
+    assert bf("compare", "two-country").returncode == 0  # prints only: nothing to register
+    assert bf("compare", "two-country", "--out", str(tmp_path / "cmp")).returncode == 0
+    swept = bf("sweep", "two-country", "--samples", "5", "--chunk-size", "2")
+    assert swept.returncode == 0, swept.stderr
+    args = ("sweep", "two-country", "--samples", "5", "--chunk-size", "2", "--out",
+            str(tmp_path / "sw"))
+    assert bf(*args).returncode == 0
+    assert bf(*args, "--resume").returncode == 0  # nothing left to run: the same entry
+    found = entries(results_root)
+    assert list(found["kind"]) == ["run", "run", "run", "compare", "sweep", "sweep"]
+    assert list(found["id"]) == [1, 2, 3, 4, 5, 6]
+    assert found["path"].iloc[0] == str(saved)
+    assert list(found["path"].iloc[2:4]) == [str(tmp_path / "mine"), str(tmp_path / "cmp")]
+    assert found["variants"].iloc[1] == "narrow-border"
+    assert found["path"].iloc[4].startswith(str(results_root.resolve() / "sweeps"))
+    assert list(found["status"]) == ["complete"] * 6
+    assert list(found["samples"].iloc[4:]) == [5, 5]
+
+
+def test_an_interrupted_sweep_is_listed_incomplete_and_resume_completes_the_same_entry(
+        results_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    args = ("sweep", "n95-2020", "--samples", "400", "--chunk-size", "8", "--out", str(out))
+    proc = subprocess.Popen([sys.executable, "-m", "borderflow.cli", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("chunk-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stderr = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, stderr
+    first = entries(results_root)
+    assert list(first["status"]) == ["incomplete"] and "of 50 chunks" in first["summary"].iloc[0]
+    resumed = bf(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    after = entries(results_root)
+    assert list(after["id"]) == list(first["id"]) and list(after["status"]) == ["complete"]
+    assert after["created"].iloc[0] == first["created"].iloc[0]
+    assert len(catalogue.query("select * from sweep_kpis where variant = '(as written)'")) == \
+        400 * len(pd.read_parquet(next(out.glob("chunk-*.parquet"))).groupby(["region", "commodity"]))
+
+
+def test_no_save_and_failed_runs_write_nothing(results_root: Path) -> None:
+    quick = bf("run", "two-country", "--no-save")
+    assert quick.returncode == 0 and "Ontario" in quick.stdout and "wrote" not in quick.stderr
+    assert bf("sweep", "two-country", "--samples", "3", "--no-save").returncode == 0
+    for bad in (("run", "two-country", "--variant", "no-such-variant"),
+                ("run", "two-country", "--days", "999"),
+                ("run", "no-such-scenario"),
+                ("sweep", "two-country", "--variants", "no-such-variant"),
+                ("sweep", "two-country", "--samples", "0"),
+                ("compare", "two-country", "--variants", "nope", "--out",
+                 str(results_root / "c"))):
+        proc = bf(*bad)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, (bad, proc.stderr)
+    assert list(results_root.iterdir()) == []
+
+
+def test_contradicting_options_are_bad_input(tmp_path: Path) -> None:
+    both = bf("run", "two-country", "--no-save", "--out", str(tmp_path / "x"))
+    assert both.returncode == 2 and "--no-save" in both.stderr
+    resume = bf("sweep", "two-country", "--resume")
+    assert resume.returncode == 2 and "needs --out" in resume.stderr
+    kind = bf("runs", "--kind", "runs")
+    assert kind.returncode == 2 and "--kind" in kind.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_default_root_is_borderflow_results_in_the_current_folder(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "BORDERFLOW_RESULTS"}
+    proc = subprocess.run([sys.executable, "-m", "borderflow.cli", "run", "two-country"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "borderflow-results" / "catalog.duckdb").is_file()
+    assert len(catalogue.runs(tmp_path / "borderflow-results")) == 1
+    listed = subprocess.run([sys.executable, "-m", "borderflow.cli", "runs"], capture_output=True,
+                            text=True, cwd=tmp_path, env=env, timeout=300)
+    assert "two-country" in listed.stdout
+
+
+def test_the_results_option_overrides_the_environment(results_root: Path, tmp_path: Path) -> None:
+    assert bf("run", "two-country", "--results", str(tmp_path)).returncode == 0
+    assert len(catalogue.runs(tmp_path)) == 1 and catalogue.runs(results_root).empty
+    listed = bf("runs", "--results", str(tmp_path))
+    assert "two-country" in listed.stdout and "1 entries" in listed.stdout
+
+
+def test_runs_lists_newest_first_and_filters(tmp_path: Path) -> None:
+    for variant in ("bigger-plant", "narrow-border"):
+        assert bf("run", "two-country", "--variant", variant).returncode == 0
+    assert bf("sweep", "two-country", "--samples", "2").returncode == 0
+    listed = bf("runs")
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    rows = [next(i for i, line in enumerate(lines) if word in line)
+            for word in ("sweep", "narrow-border", "bigger-plant")]
+    assert rows == sorted(rows)
+    runs_only = bf("runs", "--kind", "run").stdout
+    assert "bigger-plant" in runs_only and "sweep" not in runs_only.split("\n", 2)[2]
+
+
+def test_query_prints_a_table_csv_or_json_equal_to_the_parquet_files(results_root: Path) -> None:
+    assert bf("sweep", "n95-2020", "--samples", "6", "--variants", "history", "--seed", "3"
+              ).returncode == 0
+    assert bf("sweep", "n95-2020", "--samples", "4", "--seed", "4").returncode == 0
+    sql = ("select quantile_cont(unmet_pct, 0.9) as p90 from sweep_kpis "
+           "where region_name = 'Ontario' and commodity = 'n95'")
+    csv = bf("query", sql, "--format", "csv")
+    assert csv.returncode == 0, csv.stderr
+    frames = pd.concat(pd.read_parquet(f) for f in results_root.glob("sweeps/*/chunk-*.parquet"))
+    on = frames[(frames["region"] == "on") & (frames["commodity"] == "n95")]["unmet_pct"]
+    assert len(on) == 10
+    assert float(csv.stdout.splitlines()[1]) == pytest.approx(float(np.quantile(on, 0.9)), rel=1e-12)
+    doc = json.loads(bf("query", "select kind, samples from entries order by id", "--format",
+                        "json").stdout)
+    assert doc == [{"kind": "sweep", "samples": 6}, {"kind": "sweep", "samples": 4}]
+    table = bf("query", "select count(*) as n from sweep_kpis")
+    assert table.returncode == 0 and str(len(frames)) in table.stdout
+
+
+def test_bad_sql_and_a_corrupt_catalogue_exit_2_without_a_traceback(results_root: Path) -> None:
+    bad = bf("query", "select * from no_such_view")
+    assert bad.returncode == 2 and bad.stderr.startswith("SQL error:")
+    assert "no_such_view" in bad.stderr and "Traceback" not in bad.stderr
+    (results_root / "catalog.duckdb").write_bytes(b"\x00garbage" * 512)
+    for args in (("runs",), ("query", "select 1"), ("run", "two-country"),
+                 ("sweep", "two-country", "--samples", "2")):
+        proc = bf(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert str(results_root / "catalog.duckdb") in proc.stderr
+        assert "not a borderflow catalogue" in proc.stderr and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in results_root.iterdir()) == ["catalog.duckdb"]

@@ -136,7 +136,7 @@ def _deliver(summary: dict[str, Any], write: Callable[[], Path] | None, as_json:
     if write is not None:
         written = write()
         if not as_json:
-            err.print(f"wrote {written}", markup=False)
+            err.print(f"wrote {written}", markup=False, soft_wrap=True)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     return as_json
@@ -393,7 +393,7 @@ def sweep_cmd(
                       f"{float(row.p_stockout):.2f}")
     out.print(table)
     if folder is not None:
-        err.print(f"wrote {folder}", markup=False)
+        err.print(f"wrote {folder}", markup=False, soft_wrap=True)
 
 
 def _sweep_folder(scenario: str, out_dir: Path | None, resume: bool, no_save: bool,
@@ -420,8 +420,8 @@ def _register_sweep(folder: Path | None, reserved: bool, results: Path | None) -
 
     if folder is not None and (folder / MANIFEST).is_file():
         catalogue.register(folder, results)
-    elif reserved and folder is not None and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()  # the sweep stopped before it began: leave nothing behind
+    elif reserved and folder is not None:
+        catalogue.release(folder, results)  # it stopped before it began: leave nothing behind
 
 
 # ---- the results catalogue: `runs` and `query` -------------------------------------------------

@@ -274,6 +274,19 @@ def default_folder(root: str | Path | None, kind: str, name: str) -> Path:
     raise CatalogueError([_problem(parent, "has no free folder name left")])
 
 
+def release(folder: Path, root: str | Path | None = None) -> None:
+    """Remove a folder made by `default_folder` that stayed empty (the work failed), and its
+    parents below the results root while they are empty: a failed run leaves nothing behind."""
+    top = results_root(root).resolve()
+    for path in (folder, *folder.parents):
+        if path == top or not path.is_relative_to(top):
+            break
+        try:
+            path.rmdir()  # only ever removes an empty folder
+        except OSError:
+            break
+
+
 def save(result: Result, out: str | Path | None = None, root: str | Path | None = None,
          finish: Callable[[Path], None] | None = None) -> Path:
     """Write a run's folder (`write_run`: Parquet tables, summary.json, scenario.json, then
@@ -287,8 +300,7 @@ def save(result: Result, out: str | Path | None = None, root: str | Path | None 
         try:
             folder = write_run(result, reserved, finish)
         except BaseException:
-            if reserved.is_dir() and not any(reserved.iterdir()):
-                reserved.rmdir()
+            release(reserved, root)
             raise
     register(folder, root)
     return folder
