@@ -338,3 +338,15 @@ def test_bad_sql_and_a_corrupt_catalogue_exit_2_without_a_traceback(results_root
         assert str(results_root / "catalog.duckdb") in proc.stderr
         assert "not a borderflow catalogue" in proc.stderr and "Traceback" not in proc.stderr
     assert sorted(p.name for p in results_root.iterdir()) == ["catalog.duckdb"]
+
+
+def test_registering_a_folder_that_is_not_ours_says_so(tmp_path: Path) -> None:
+    with pytest.raises(CatalogueError, match="not a borderflow results folder"):
+        catalogue.register(tmp_path)
+    (tmp_path / "summary.json").write_text('{"no": "scenario"}')
+    with pytest.raises(CatalogueError, match="not a complete borderflow results folder"):
+        catalogue.register(tmp_path)
+    (tmp_path / "summary.json").write_text("{not json")
+    with pytest.raises(CatalogueError, match=r"summary\.json.*unreadable"):
+        catalogue.register(tmp_path)
+    assert catalogue.runs().empty

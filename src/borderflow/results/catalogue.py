@@ -186,6 +186,14 @@ def describe(folder: str | Path) -> dict[str, Any]:
     `sweep.json` (a sweep), `compare.json` (a comparison) or `summary.json` (a run), and
     `scenario.json` where present."""
     folder = Path(folder).resolve()
+    try:
+        return _describe(folder)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise CatalogueError([_problem(folder, f"is not a complete borderflow results folder "
+                                       f"({type(e).__name__}: {e})", "FOLDER")]) from None
+
+
+def _describe(folder: Path) -> dict[str, Any]:
     info = _read_json(folder / INFO) if (folder / INFO).is_file() else {}
     row: dict[str, Any] = {"scenario_sha256": info.get("scenario_sha256"), "seed": None,
                            "samples": None, "regions": info.get("regions", {})}
