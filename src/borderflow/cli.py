@@ -88,6 +88,8 @@ def run_cmd(
     from .results.avoidable import avoidable_records, avoidable_table
 
     _save_or_not(no_save, out_dir)
+    if not no_save:
+        catalogue.check(results)  # a broken catalogue fails before the work
     result = simulate(scenario, variant=variant, allocator=allocator, days=days)
     table = None
     if avoidable:
