@@ -23,6 +23,15 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage", "--window-size=1400,1000"]
 
 
+@pytest.fixture(autouse=True)
+def results_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every command it runs in a subprocess, which inherits the environment)
+    saves results and registers them in a fresh folder of its own, never in the repository."""
+    root = tmp_path_factory.mktemp("borderflow-results")
+    monkeypatch.setenv("BORDERFLOW_RESULTS", str(root))
+    return root
+
+
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A headless Chromium driven by Selenium. Fails (never skips) without the browser:

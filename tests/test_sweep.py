@@ -201,18 +201,3 @@ def test_batched_kpis_are_the_per_sample_kpis() -> None:
         one = batch[batch["sample"] == b].drop(columns="sample").reset_index(drop=True)
         # the same sums in another order (einsum): equal to the last bits
         pd.testing.assert_frame_equal(one, kpi_table(net, trace, b), check_exact=False, rtol=1e-13)
-
-
-def test_duckdb_catalogue_sees_every_sweep_folder(tmp_path: Path) -> None:
-    pytest.importorskip("duckdb")
-    from borderflow.sweep import catalogue
-
-    a = sweep("n95-2020", samples=4, chunk_size=2, out=tmp_path / "a", variants=["history"])
-    sweep("n95-2020", samples=3, seed=5, out=tmp_path / "runs" / "b")
-    con = catalogue(tmp_path)
-    assert con.execute("select count(*) from sweeps").fetchall() == [(2,)]
-    assert con.execute("select count(*) from kpis").fetchall()[0][0] == len(a.kpis) + \
-        len(sweep("n95-2020", samples=3, seed=5).kpis)
-    mean = con.execute("select avg(unmet_pct) from kpis where folder = ?",
-                       [str(tmp_path / "a")]).fetchall()[0][0]
-    assert abs(mean - a.kpis["unmet_pct"].mean()) < 1e-9

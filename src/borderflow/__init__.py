@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__ as __version__
 from .model import Scenario, ScenarioError, load
 
 if TYPE_CHECKING:
     from .results import Comparison, Result, compare, simulate
     from .sweep import sweep
-
-__version__ = "0.1.0"
 
 __all__ = ["Comparison", "Result", "Scenario", "ScenarioError", "compare", "load", "simulate",
            "sweep"]

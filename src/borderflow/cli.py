@@ -33,6 +33,9 @@ DEFAULT_SCENARIO = "n95-2020" if "n95-2020" in builtin_names() else "two-country
 
 ScenarioArg = Annotated[str, typer.Argument(
     help="A built-in scenario's name (see `borderflow scenarios`) or a YAML file.")]
+ResultsOpt = Annotated[Path | None, typer.Option(
+    "--results", help="The results root holding catalog.duckdb (default: $BORDERFLOW_RESULTS, "
+    "else ./borderflow-results).")]
 
 
 def _fmt(value: float, digits: int = 0) -> str:
@@ -68,17 +71,25 @@ def run_cmd(
         help="priority (rule-based, day by day) or optimal (one LP over the horizon, HiGHS).")] = "priority",
     days: Annotated[int | None, typer.Option(help="Stop after this many days.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write the tables (Parquet), "
-                                                  "summary.json and report.html to this folder.")] = None,
+                                                  "summary.json and report.html to this folder "
+                                                  "(default: a new folder under the results "
+                                                  "root's runs/).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     avoidable: Annotated[bool, typer.Option(
         "--avoidable", help="Also run the other allocator and show, per region and commodity, "
         "the unmet demand better allocation would have avoided (adds `avoidable` to --json).")
     ] = False,
+    no_save: Annotated[bool, typer.Option(
+        "--no-save", help="Only print: write no files and register nothing.")] = False,
+    results: ResultsOpt = None,
 ) -> None:
     """Run a scenario and print, per region and commodity, demand, served, unmet and stockouts."""
-    from .results import simulate, write_run
+    from .results import catalogue, simulate
     from .results.avoidable import avoidable_records, avoidable_table
 
+    _save_or_not(no_save, out_dir)
+    if not no_save:
+        catalogue.check(results)  # a broken catalogue fails before the work
     result = simulate(scenario, variant=variant, allocator=allocator, days=days)
     table = None
     if avoidable:
@@ -89,7 +100,8 @@ def run_cmd(
     doc = result.summary()
     if table is not None:
         doc["avoidable"] = avoidable_records(table)
-    if _deliver(doc, out_dir, lambda d: write_run(result, d, _write_report), as_json):
+    save = None if no_save else (lambda: catalogue.save(result, out_dir, results, _write_report))
+    if _deliver(doc, save, as_json):
         return
     out.print(kpi_table(result))
     _policy_notes(result)
@@ -107,14 +119,26 @@ def _write_report(folder: Path) -> None:
     (folder / "report.html").write_text(run_report(read_run(folder)), encoding="utf-8")
 
 
-def _deliver(summary: dict[str, Any], out_dir: Path | None, write: Callable[[Path], Path],
-             as_json: bool) -> bool:
-    """Write the files to --out if asked, then print the JSON if --json; True if the JSON was
-    the output, so the human tables are not printed."""
-    if out_dir is not None:
-        written = write(out_dir)
+def _save_or_not(no_save: bool, out_dir: Path | None) -> None:
+    if no_save and out_dir is not None:
+        raise ScenarioError([Problem("--no-save", 1, ("--no-save",), "cannot be combined with "
+                                     "--out (which asks for the files)")])
+
+
+def _registered(folder: Path, results: Path | None) -> Path:
+    from .results import catalogue
+
+    catalogue.register(folder, results)
+    return folder
+
+
+def _deliver(summary: dict[str, Any], write: Callable[[], Path] | None, as_json: bool) -> bool:
+    """Write the files if asked (`write` returns the folder), then print the JSON if --json;
+    True if the JSON was the output, so the human tables are not printed."""
+    if write is not None:
+        written = write()
         if not as_json:
-            err.print(f"wrote {written}")
+            err.print(f"wrote {written}", markup=False, soft_wrap=True)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     return as_json
@@ -173,24 +197,29 @@ def compare_cmd(
     allocator: Annotated[str, typer.Option(
         help="priority (rule-based, day by day) or optimal (one LP over the horizon, HiGHS).")] = "priority",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write compare.parquet, "
-                                                  "compare.json and report.html to this folder.")] = None,
+                                                  "compare.json and report.html to this folder "
+                                                  "and register it in the catalogue.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     avoidable: Annotated[bool, typer.Option(
         "--avoidable", help="Run every variant under both allocators and show the shortage "
         "better allocation would have avoided (adds `avoidable` to --json).")] = False,
+    results: ResultsOpt = None,
 ) -> None:
     """Run every variant and show who is hurt (unmet demand up) and who gains, by region."""
     from .report import comparison_report
-    from .results import compare, write_comparison
+    from .results import catalogue, compare, write_comparison
 
+    if out_dir is not None:
+        catalogue.check(results)  # a broken catalogue fails before the work
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     comparison = compare(scenario, variants=names, allocator=allocator, avoidable=avoidable)
 
     def finish(folder: Path) -> None:
         (folder / "report.html").write_text(comparison_report(comparison), encoding="utf-8")
 
-    if _deliver(comparison.summary(), out_dir, lambda d: write_comparison(comparison, d, finish),
-                as_json):
+    save = None if out_dir is None else (
+        lambda: _registered(write_comparison(comparison, out_dir, finish), results))
+    if _deliver(comparison.summary(), save, as_json):
         return
     out.print(comparison_table(comparison))
     if len(comparison.care):
@@ -300,10 +329,14 @@ def sweep_cmd(
     executor: Annotated[str, typer.Option(help="local (processes) or ray.")] = "local",
     chunk_size: Annotated[int, typer.Option(help="Samples per chunk (one batch, one file).")] = 64,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write each finished chunk "
-                                                  "(Parquet) to this folder.")] = None,
+                                                  "(Parquet) to this folder (default: a new "
+                                                  "folder under the results root's sweeps/).")] = None,
     resume: Annotated[bool, typer.Option(help="Finish the sweep in --out, skipping finished "
                                          "chunks.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    no_save: Annotated[bool, typer.Option(
+        "--no-save", help="Keep the samples in memory: write no files and register nothing.")] = False,
+    results: ResultsOpt = None,
 ) -> None:
     """Monte Carlo over the scenario's `uncertainty`: unmet % (mean, P10, P50, P90) and the
     probability of a stockout, per variant, region and commodity."""
@@ -318,6 +351,7 @@ def sweep_cmd(
 
     from .sweep import RayMissing, sweep
 
+    folder, reserved = _sweep_folder(scenario, out_dir, resume, no_save, results)
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
                MofNCompleteColumn(), TextColumn("{task.fields[rate]} samples/s"),
@@ -336,11 +370,13 @@ def sweep_cmd(
 
         try:
             result = sweep(scenario, samples=samples, variants=names, seed=seed, workers=workers,
-                           out=out_dir, resume=resume, executor=executor, chunk_size=chunk_size,
+                           out=folder, resume=resume, executor=executor, chunk_size=chunk_size,
                            progress=report)
         except RayMissing as e:
             err.print(str(e), markup=False)
             raise SystemExit(2) from None
+        finally:  # even a sweep interrupted half way is registered (as incomplete)
+            _register_sweep(folder, reserved, results)
     summary = result.summary()
     if as_json:
         doc = {"scenario": result.scenario, "seed": result.seed, "samples": result.samples,
@@ -358,8 +394,119 @@ def sweep_cmd(
                                                     row.unmet_pct_p50, row.unmet_pct_p90)),
                       f"{float(row.p_stockout):.2f}")
     out.print(table)
+    if folder is not None:
+        err.print(f"wrote {folder}", markup=False, soft_wrap=True)
+
+
+def _sweep_folder(scenario: str, out_dir: Path | None, resume: bool, no_save: bool,
+                  results: Path | None) -> tuple[Path | None, bool]:
+    """Where the sweep writes its chunks (None: nowhere), and whether we made the folder."""
+    from .results import catalogue
+
+    _save_or_not(no_save, out_dir)
+    if resume and out_dir is None:
+        raise ScenarioError([Problem("--resume", 1, ("--resume",), "needs --out, the folder of "
+                                     "the sweep to finish (`borderflow runs --kind sweep` lists "
+                                     "them)")])
+    if no_save:
+        return None, False
+    catalogue.check(results)  # a broken catalogue fails before the work
     if out_dir is not None:
-        err.print(f"wrote {out_dir}")
+        return out_dir, False
+    return catalogue.default_folder(results, "sweep", load(scenario).name), True
+
+
+def _register_sweep(folder: Path | None, reserved: bool, results: Path | None) -> None:
+    from .results import catalogue
+    from .sweep.run import MANIFEST
+
+    if folder is not None and (folder / MANIFEST).is_file():
+        catalogue.register(folder, results)
+    elif reserved and folder is not None:
+        catalogue.release(folder, results)  # it stopped before it began: leave nothing behind
+
+
+# ---- the results catalogue: `runs` and `query` -------------------------------------------------
+
+@app.command("runs")
+def runs_cmd(
+    results: ResultsOpt = None,
+    kind: Annotated[str | None, typer.Option(help="Only run, compare or sweep.")] = None,
+    scenario: Annotated[str | None, typer.Option(help="Only this scenario (its name).")] = None,
+) -> None:
+    """List the runs, comparisons and sweeps registered in the results catalogue, newest first."""
+    from .results import catalogue
+
+    if kind is not None and kind not in catalogue.KINDS:
+        raise ScenarioError([Problem("--kind", 1, ("--kind",), f"{kind!r} is none of "
+                                     f"{', '.join(catalogue.KINDS)}")])
+    entries = catalogue.runs(results, kind=kind, scenario=scenario)
+    root = catalogue.results_root(results)
+    table = Table(title=f"{root / catalogue.FILE}: {len(entries)} entries", title_justify="left")
+    for name in ("id", "kind", "scenario", "variants", "samples", "created (UTC)", "summary",
+                 "path"):
+        table.add_column(name, justify="right" if name in ("id", "samples") else "left",
+                         overflow="fold")
+    where = root.resolve()
+    for row in entries.itertuples(index=False):
+        path = Path(str(row.path))
+        summary = str(row.summary) + ("" if row.status == "complete" else f" ({row.status})")
+        table.add_row(str(row.id), str(row.kind), str(row.scenario),
+                      str(row.variants).replace(",", ", "), _cell(row.samples),
+                      f"{row.created:%Y-%m-%d %H:%M}", summary,
+                      str(path.relative_to(where) if path.is_relative_to(where) else path),
+                      style="yellow" if row.status != "complete" else "")
+    out.print(table, markup=False)
+    if len(entries):
+        err.print(f"paths are relative to {where}; `borderflow query \"select * from entries\"` "
+                  "shows every column", markup=False)
+
+
+def _cell(value: Any) -> str:
+    import pandas as pd
+
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+QUERY_FORMATS = ("table", "csv", "json")
+
+
+@app.command("query")
+def query_cmd(
+    sql: Annotated[str, typer.Argument(help="SQL (DuckDB) over the catalogue: the table "
+                                       "`entries` and the views run_kpis, run_flows, ..., "
+                                       "sweep_kpis, compare_kpis.")],
+    results: ResultsOpt = None,
+    format_: Annotated[str, typer.Option("--format", help="table, csv or json (a list of "
+                                         "rows).")] = "table",
+) -> None:
+    """Run SQL over the results catalogue and the Parquet tables of everything registered."""
+    from .results import catalogue
+
+    if format_ not in QUERY_FORMATS:
+        raise ScenarioError([Problem("--format", 1, ("--format",), f"{format_!r} is none of "
+                                     f"{', '.join(QUERY_FORMATS)}")])
+    try:
+        frame = catalogue.query(sql, results)
+    except catalogue.QueryError as e:
+        err.print(f"SQL error: {e.problems[0].message}", markup=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    if format_ == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+    elif format_ == "json":
+        rows = json.loads(frame.to_json(orient="records", date_format="iso"))
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        table = Table(title=f"{len(frame)} rows", title_justify="left")
+        for name in frame.columns:
+            table.add_column(str(name), overflow="fold")
+        for row in frame.itertuples(index=False):
+            table.add_row(*(_cell(v) for v in row))
+        out.print(table, markup=False)
 
 
 @app.command("explain")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -251,6 +252,14 @@ class Result:
                       "unstaffed_patient_days": float(v)} for site, v in unstaffed.items()],
             "balance": {"max_abs_error": self.balance_error},
         }
+
+    def save(self, out: str | Path | None = None, root: str | Path | None = None) -> Path:
+        """Write this run's folder (Parquet tables, summary.json, scenario.json) to `out`, or to
+        a new folder under the results root's `runs/`, and register it in the catalogue
+        (`borderflow.results.catalogue`). `borderflow report FOLDER` adds the HTML report."""
+        from .catalogue import save
+
+        return save(self, out, root)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ which is renamed into place only once complete. A failed run leaves nothing behi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..model import Problem, ScenarioError
+from ..model import Problem, Scenario, ScenarioError
 from .compare import Comparison
 from .result import Result
 
@@ -48,15 +49,28 @@ def write_atomic(out: Path, fill: Callable[[Path], None], marker: str = MARKER) 
     return out
 
 
+def content_hash(s: Scenario) -> str:
+    """SHA-256 of the validated scenario (as JSON): equal hashes, equal scenarios."""
+    return hashlib.sha256(s.model_dump_json(by_alias=True).encode()).hexdigest()
+
+
+def scenario_info(s: Scenario) -> dict[str, Any]:
+    """The scenario's name, description, content hash and regions (names and countries)."""
+    return {
+        "scenario": s.name, "description": s.description, "start": s.start.isoformat(),
+        "scenario_sha256": content_hash(s),
+        "regions": {rid: {"name": r.name or rid, "country": r.country} for rid, r in s.regions.items()},
+    }
+
+
 def run_info(result: Result) -> dict[str, Any]:
-    """What a report says about the scenario beyond the tables: names and descriptions."""
+    """What a report says about the scenario beyond the tables: names and descriptions
+    (the hash is of the scenario as run, variant applied)."""
     s = result.scenario
     variant = s.variants.get(result.variant) if result.variant else None
     return {
-        "scenario": s.name, "description": s.description, "start": s.start.isoformat(),
-        "days": result.days, "variant": result.variant,
+        **scenario_info(s), "days": result.days, "variant": result.variant,
         "variant_description": variant.description if variant else "",
-        "regions": {rid: {"name": r.name or rid, "country": r.country} for rid, r in s.regions.items()},
     }
 
 
@@ -114,12 +128,15 @@ def read_run(folder: Path) -> RunTables:
 
 def write_comparison(comparison: Comparison, out: Path,
                      finish: Callable[[Path], None] | None = None) -> Path:
-    """compare.parquet (the table), compare.json (the `compare --json` document), then
-    `finish(folder)` if given."""
+    """compare.parquet (the table), compare.json (the `compare --json` document), scenario.json
+    (see `scenario_info`, plus the variants and allocator), then `finish(folder)` if given."""
+    info = {**scenario_info(comparison.scenario), "variants": list(comparison.results),
+            "allocator": next(iter(comparison.results.values())).allocator}
 
     def fill(tmp: Path) -> None:
         comparison.table.to_parquet(tmp / "compare.parquet", index=False)
         (tmp / "compare.json").write_text(json.dumps(comparison.summary(), indent=2) + "\n")
+        (tmp / INFO).write_text(json.dumps(info, indent=2) + "\n")
         if finish is not None:
             finish(tmp)
 

@@ -4,14 +4,13 @@ import sys
 import types
 from typing import Any
 
-from .catalogue import DuckDBMissing, catalogue
 from .chunk import COLUMNS, Chunk, run_chunk
 from .executors import EXECUTORS, Local, Ray, RayMissing
 from .run import SweepResult, sweep
 from .sample import batchable, draw, generators
 
-__all__ = ["COLUMNS", "EXECUTORS", "Chunk", "DuckDBMissing", "Local", "Ray", "RayMissing",
-           "SweepResult", "batchable", "catalogue", "draw", "generators", "run_chunk", "sweep"]
+__all__ = ["COLUMNS", "EXECUTORS", "Chunk", "Local", "Ray", "RayMissing", "SweepResult",
+           "batchable", "draw", "generators", "run_chunk", "sweep"]
 
 
 class _CallableModule(types.ModuleType):

@@ -7,7 +7,6 @@ variants, chunk size). A restart with `resume=True` runs only the chunks without
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -21,6 +20,7 @@ import pandas as pd
 
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..results.simulate import as_scenario
+from ..results.store import INFO, content_hash, scenario_info
 from .chunk import COLUMNS, Chunk
 from .executors import EXECUTORS
 
@@ -59,9 +59,9 @@ def _bad_out(out: Path, message: str) -> ScenarioError:
 
 def _identity(s: Scenario, seed: int, samples: int, variants: list[str | None],
               chunk_size: int) -> dict[str, Any]:
-    digest = hashlib.sha256(s.model_dump_json(by_alias=True).encode()).hexdigest()
-    return {"borderflow_sweep": 1, "scenario": s.name, "scenario_sha256": digest, "seed": seed,
-            "samples": samples, "variants": [v or "" for v in variants], "chunk_size": chunk_size}
+    return {"borderflow_sweep": 1, "scenario": s.name, "scenario_sha256": content_hash(s),
+            "seed": seed, "samples": samples, "variants": [v or "" for v in variants],
+            "chunk_size": chunk_size}
 
 
 def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -144,6 +144,9 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
         _prepare_out(out_dir, _identity(s, seed, samples, names, chunk_size), resume)
+        if not (out_dir / INFO).exists():  # region names and descriptions, for the catalogue
+            _write_atomic(out_dir / INFO,
+                          lambda p: p.write_text(json.dumps(scenario_info(s), indent=2) + "\n"))
         for c in chunks:
             if (out_dir / c.file).exists():
                 done[c] = _read_chunk(out_dir / c.file, c)

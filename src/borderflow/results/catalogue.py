@@ -1,0 +1,393 @@
+"""The results catalogue: one DuckDB file, `catalog.duckdb`, in a results root, with one row per
+run, comparison and sweep folder registered, and SQL views over their Parquet tables.
+
+    from borderflow.results import catalogue
+    catalogue.runs()                                  # every entry, newest first
+    catalogue.query("select quantile_cont(unmet_pct, 0.9) from sweep_kpis "
+                    "where region_name = 'Ontario' and commodity = 'n95'")
+
+The root is `root=` if given, else the environment variable BORDERFLOW_RESULTS, else
+`borderflow-results/` in the current directory. The catalogue holds only metadata and paths:
+the tables stay in each folder's Parquet files, which the views read at query time.
+
+Several processes may share a catalogue: DuckDB lets one process at a time open the file, so
+every call opens it for one short transaction and retries with backoff while another holds it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from .._version import __version__
+from ..model import Problem, ScenarioError
+from .result import Result
+from .store import INFO, MARKER, TABLES, write_run
+
+ENV = "BORDERFLOW_RESULTS"
+DEFAULT_ROOT = "borderflow-results"
+FILE = "catalog.duckdb"
+FORMAT = 1
+KINDS = ("run", "compare", "sweep")
+AS_WRITTEN = "(as written)"  # the label sweeps give the scenario without a variant
+WAIT = 60.0  # seconds to wait for another process's transaction before giving up
+
+COLUMNS = ["id", "kind", "scenario", "scenario_sha256", "variants", "allocator", "seed", "samples",
+           "version", "created", "path", "status", "summary"]
+
+SCHEMA = """
+create table if not exists borderflow_catalogue (format integer not null);
+create table if not exists entries (
+    id bigint not null,         -- 1, 2, ... in order of registration
+    kind varchar not null,      -- run | compare | sweep
+    scenario varchar not null,
+    scenario_sha256 varchar,    -- SHA-256 of the validated scenario (a run's: variant applied)
+    variants varchar,           -- comma-separated; '(as written)' for the scenario without one
+    allocator varchar,
+    seed bigint,                -- sweeps
+    samples bigint,             -- sweeps: samples per variant
+    version varchar,            -- borderflow's
+    created timestamp not null, -- UTC
+    path varchar not null,      -- the folder holding the Parquet files
+    status varchar not null,    -- complete | incomplete (a sweep with chunks still to run)
+    summary varchar not null    -- one line for people
+);
+create table if not exists regions (entry bigint not null, region varchar not null,
+                                    name varchar, country varchar);
+"""
+
+# Column types of the Parquet tables, so a view over no files still has its columns.
+KPI_TYPES = {"region": "varchar", "commodity": "varchar", "demand": "double", "served": "double",
+             "unmet": "double", "unmet_pct": "double", "stockout_days": "bigint",
+             "min_days_of_supply": "double"}
+SWEEP_TYPES = {"variant": "varchar", "sample": "bigint", **KPI_TYPES}
+COMPARE_TYPES = {"variant": "varchar", "region": "varchar", "commodity": "varchar",
+                 "demand": "double", "served": "double", "unmet": "double", "unmet_pct": "double",
+                 "delta_unmet": "double", "delta_unmet_pct": "double", "effect": "varchar"}
+
+_lock = threading.Lock()  # DuckDB refuses a second configuration of one file in one process
+
+
+class CatalogueError(ScenarioError):
+    """The catalogue file is corrupt, foreign or unreachable (bad input: exit 2)."""
+
+
+class QueryError(ScenarioError):
+    """The SQL given to `query` failed (bad input: exit 2)."""
+
+
+def results_root(root: str | Path | None = None) -> Path:
+    """`root`, else $BORDERFLOW_RESULTS, else ./borderflow-results."""
+    return Path(root if root is not None else os.environ.get(ENV) or DEFAULT_ROOT)
+
+
+def _problem(path: Path | str, message: str, field: str = "--results") -> Problem:
+    return Problem(str(path), 1, (field,), message)
+
+
+@contextmanager
+def _connect(root: str | Path | None, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the catalogue of `root`, inside one transaction (committed on success).
+
+    Reading a catalogue that does not exist yet gives an empty one in memory, so nothing is
+    created by looking."""
+    path = results_root(root) / FILE
+    if write:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with _lock:
+        if not write and not path.exists():
+            con = duckdb.connect(":memory:")
+            _create(con)
+        else:
+            con = _open(path, read_only=not write)
+        try:
+            _check(con, path, write)
+            con.execute("begin transaction")
+            yield con
+            con.execute("commit")
+        finally:
+            con.close()
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    delay, deadline = 0.01, time.monotonic() + WAIT
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as e:
+            text = str(e)
+            busy = "lock" in text or "different configuration" in text
+            if not busy:
+                raise CatalogueError([_problem(path, "is not a borderflow catalogue (DuckDB "
+                                               f"cannot open it: {text.splitlines()[0]}); move "
+                                               "it away or choose another --results folder")]) from None
+            if time.monotonic() > deadline:
+                raise CatalogueError([_problem(path, f"still locked by another process after "
+                                               f"{WAIT:.0f} s: {text.splitlines()[0]}")]) from None
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.5)
+
+
+def _check(con: duckdb.DuckDBPyConnection, path: Path, write: bool) -> None:
+    """Create the tables in a new catalogue; refuse a DuckDB file that is someone else's."""
+    tables = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+    if not tables:  # new, or created by a process that died before its first commit
+        _create(con, temp=not write)
+        return
+    if "borderflow_catalogue" not in tables:
+        raise CatalogueError([_problem(path, "is a DuckDB file but not a borderflow catalogue "
+                                       "(no borderflow_catalogue table); choose another --results "
+                                       "folder")])
+    found = con.execute("select max(format) from borderflow_catalogue").fetchone()
+    if found is None or found[0] != FORMAT:
+        raise CatalogueError([_problem(path, f"has catalogue format {found[0] if found else None}, "
+                                       f"this borderflow reads format {FORMAT}")])
+
+
+def _create(con: duckdb.DuckDBPyConnection, temp: bool = False) -> None:
+    con.execute("begin transaction")
+    con.execute(SCHEMA.replace("create table", "create temp table") if temp else SCHEMA)
+    con.execute("insert into borderflow_catalogue values (?)", [FORMAT])
+    con.execute("commit")
+
+
+def check(root: str | Path | None = None) -> None:
+    """Raise CatalogueError now if the catalogue of `root` cannot be used (before a long run)."""
+    with _connect(root, write=False):
+        pass
+
+
+# ---- registering ------------------------------------------------------------------------------
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise CatalogueError([_problem(path, f"is unreadable ({e})", "FOLDER")]) from None
+    if not isinstance(doc, dict):
+        raise CatalogueError([_problem(path, "is not a JSON object", "FOLDER")])
+    return doc
+
+
+def describe(folder: str | Path) -> dict[str, Any]:
+    """What the catalogue records about a results folder, read from the folder's own files:
+    `sweep.json` (a sweep), `compare.json` (a comparison) or `summary.json` (a run), and
+    `scenario.json` where present."""
+    folder = Path(folder).resolve()
+    try:
+        return _describe(folder)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise CatalogueError([_problem(folder, f"is not a complete borderflow results folder "
+                                       f"({type(e).__name__}: {e})", "FOLDER")]) from None
+
+
+def _describe(folder: Path) -> dict[str, Any]:
+    info = _read_json(folder / INFO) if (folder / INFO).is_file() else {}
+    row: dict[str, Any] = {"scenario_sha256": info.get("scenario_sha256"), "seed": None,
+                           "samples": None, "regions": info.get("regions", {})}
+    if (folder / "sweep.json").is_file():
+        doc = _read_json(folder / "sweep.json")
+        names = [v or AS_WRITTEN for v in doc.get("variants", [])]
+        samples, size = int(doc["samples"]), int(doc["chunk_size"])
+        planned = len(names) * -(-samples // size)
+        found = len(list(folder.glob("chunk-*.parquet")))
+        row.update(kind="sweep", scenario=doc["scenario"], scenario_sha256=doc.get("scenario_sha256"),
+                   variants=",".join(names), allocator="priority", seed=int(doc["seed"]),
+                   samples=samples, status="complete" if found >= planned else "incomplete",
+                   summary=f"{samples} samples x {len(names)} variant{'s' * (len(names) > 1)}, "
+                           f"seed {doc['seed']}; {found} of {planned} chunks")
+    elif (folder / "compare.json").is_file():
+        doc = _read_json(folder / "compare.json")
+        names = [str(v) for v in doc.get("variants", [])]
+        row.update(kind="compare", scenario=doc["scenario"], variants=",".join(names),
+                   allocator=info.get("allocator"), status="complete",
+                   summary=f"{len(names)} variants against {doc.get('baseline', names[:1])}")
+    elif (folder / MARKER).is_file():
+        doc = _read_json(folder / MARKER)
+        row.update(kind="run", scenario=doc["scenario"], variants=doc.get("variant") or AS_WRITTEN,
+                   allocator=doc.get("allocator"), status="complete",
+                   summary=_run_summary(doc, row["regions"]))
+    else:
+        raise CatalogueError([_problem(folder, "is not a borderflow results folder (no "
+                                       "summary.json, compare.json or sweep.json)", "FOLDER")])
+    return row
+
+
+def _run_summary(doc: dict[str, Any], regions: dict[str, Any]) -> str:
+    kpis = doc.get("kpis") or []
+    if not kpis:
+        return f"{doc.get('days')} days"
+    worst = max(kpis, key=lambda k: k.get("unmet_pct") or 0.0)
+    name = regions.get(worst["region"], {}).get("name", worst["region"])
+    return (f"{doc.get('days')} days; worst: {name} {worst['commodity']} "
+            f"{worst.get('unmet_pct') or 0.0:.1f}% unmet")
+
+
+def register(folder: str | Path, root: str | Path | None = None) -> int:
+    """Record a results folder (written by `save`, `write_run`, `write_comparison` or a sweep's
+    `out=`) in the catalogue of `root` and return its entry id.
+
+    Registering a folder again updates its entry instead of adding one: a sweep keeps its id and
+    time (a resumed sweep is the same sweep), a run or comparison written again into the same
+    folder replaces the old entry (its files are gone)."""
+    folder = Path(folder).resolve()
+    row = describe(folder)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with _connect(root, write=True) as con:
+        old = con.execute("select id, kind, created from entries where path = ?",
+                          [str(folder)]).fetchall()
+        if old and old[0][1] == row["kind"] == "sweep":
+            entry, created = int(old[0][0]), old[0][2]
+        else:
+            top = con.execute("select coalesce(max(id), 0) + 1 from entries").fetchone()
+            entry, created = int(top[0]) if top else 1, now
+        con.execute("delete from entries where path = ?", [str(folder)])
+        for stale in old:
+            con.execute("delete from regions where entry = ?", [stale[0]])
+        con.execute("insert into entries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [entry, row["kind"], row["scenario"], row["scenario_sha256"], row["variants"],
+                     row["allocator"], row["seed"], row["samples"], __version__, created,
+                     str(folder), row["status"], row["summary"]])
+        regions = [(entry, rid, r.get("name"), r.get("country")) for rid, r in row["regions"].items()]
+        if regions:
+            con.executemany("insert into regions values (?, ?, ?, ?)", regions)
+    return entry
+
+
+def default_folder(root: str | Path | None, kind: str, name: str) -> Path:
+    """A new, empty folder `<root>/<kind>s/<name>-<UTC time>[-n]`, created here so two processes
+    never pick the same one."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    parent = results_root(root).resolve() / f"{kind}s"
+    parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        folder = parent / (f"{name}-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise CatalogueError([_problem(parent, "has no free folder name left")])
+
+
+def release(folder: Path, root: str | Path | None = None) -> None:
+    """Remove a folder made by `default_folder` that stayed empty (the work failed), and its
+    parents below the results root while they are empty: a failed run leaves nothing behind."""
+    top = results_root(root).resolve()
+    for path in (folder, *folder.parents):
+        if path == top or not path.is_relative_to(top):
+            break
+        try:
+            path.rmdir()  # only ever removes an empty folder
+        except OSError:
+            break
+
+
+def save(result: Result, out: str | Path | None = None, root: str | Path | None = None,
+         finish: Callable[[Path], None] | None = None) -> Path:
+    """Write a run's folder (`write_run`: Parquet tables, summary.json, scenario.json, then
+    `finish(folder)`) to `out`, or to a new folder under `<root>/runs/`, and register it."""
+    check(root)  # a broken catalogue fails before anything is written
+    if out is not None:
+        folder = write_run(result, Path(out), finish)
+    else:
+        name = result.scenario.name + (f"-{result.variant}" if result.variant else "")
+        reserved = default_folder(root, "run", name)
+        try:
+            folder = write_run(result, reserved, finish)
+        except BaseException:
+            release(reserved, root)
+            raise
+    register(folder, root)
+    return folder
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+def runs(root: str | Path | None = None, kind: str | None = None,
+         scenario: str | None = None) -> pd.DataFrame:
+    """The catalogue's entries (columns COLUMNS), newest first; optionally of one kind or
+    scenario."""
+    where, params = [], []
+    if kind is not None:
+        where.append("kind = ?")
+        params.append(kind)
+    if scenario is not None:
+        where.append("scenario = ?")
+        params.append(scenario)
+    sql = (f"select {', '.join(COLUMNS)} from entries"
+           + (" where " + " and ".join(where) if where else "") + " order by created desc, id desc")
+    with _connect(root, write=False) as con:
+        return con.execute(sql, params).df()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _view(con: duckdb.DuckDBPyConnection, name: str, labels: dict[str, tuple[str, str]],
+          parts: list[tuple[int, str]], types: dict[str, str] | None) -> None:
+    """View `name`: for each (entry id, Parquet file or glob), the entry's id and `labels`
+    (column -> (SQL over entries `e`, type)), the file's columns, then `region_name` when the
+    table has a `region`. Over no files: the columns of `types`, or no view if None."""
+    head = ", ".join(f"{expr} as {col}" for col, (expr, _) in labels.items())
+    if parts:
+        body = " union all by name ".join(
+            f"select e.id as entry, {head}, t.* from read_parquet({_literal(files)}) t, entries e "
+            f"where e.id = {entry}" for entry, files in parts)
+    elif types is not None:
+        cols = {"entry": "bigint", **{c: t for c, (_, t) in labels.items()}, **types}
+        body = "select " + ", ".join(f"null::{t} as {c}" for c, t in cols.items()) + " where false"
+    else:
+        return
+    columns = {r[0] for r in con.execute(f"describe {body}").fetchall()}
+    if "region" in columns:
+        body = (f"select u.*, r.name as region_name from ({body}) u left join regions r "
+                "on r.entry = u.entry and r.region = u.region")
+    con.execute(f"create temp view {name} as {body}")
+
+
+def _views(con: duckdb.DuckDBPyConnection) -> None:
+    """Temporary views over the Parquet files of every registered entry whose files exist."""
+    entries = con.execute("select id, kind, path from entries order by id").fetchall()
+    scenario = ("e.scenario", "varchar")
+    run = {"scenario": scenario, "variant": ("e.variants", "varchar"),
+           "allocator": ("e.allocator", "varchar")}
+    for table in TABLES:
+        parts = [(i, f"{p}/{table}.parquet") for i, k, p in entries
+                 if k == "run" and Path(p, f"{table}.parquet").is_file()]
+        _view(con, f"run_{table}", run, parts, KPI_TYPES if table == "kpis" else None)
+    parts = [(i, f"{p}/chunk-*.parquet") for i, k, p in entries
+             if k == "sweep" and any(Path(p).glob("chunk-*.parquet"))]
+    _view(con, "sweep_kpis", {"scenario": scenario, "seed": ("e.seed", "bigint")}, parts,
+          SWEEP_TYPES)
+    parts = [(i, f"{p}/compare.parquet") for i, k, p in entries
+             if k == "compare" and Path(p, "compare.parquet").is_file()]
+    _view(con, "compare_kpis", {"scenario": scenario, "allocator": ("e.allocator", "varchar")},
+          parts, COMPARE_TYPES)
+
+
+def query(sql: str, root: str | Path | None = None,
+          params: list[Any] | None = None) -> pd.DataFrame:
+    """Run SQL over the catalogue (tables `entries`, `regions`) and the views `run_kpis`,
+    `run_flows`, `run_stocks`, `run_sites`, ... (one per run table), `sweep_kpis` and
+    `compare_kpis`: the rows of every registered folder with its entry id, scenario and
+    variant. The catalogue is opened read only."""
+    with _connect(root, write=False) as con:
+        _views(con)
+        try:
+            return con.execute(sql, params or []).df()
+        except duckdb.Error as e:
+            raise QueryError([Problem("SQL", 1, ("query",), str(e).strip())]) from None
