@@ -292,6 +292,48 @@ def test_run_history_lists_every_run_with_its_changes(client: TestClient) -> Non
     assert page.index(str(second.url).rsplit("/", 1)[1]) < page.index(str(first.url).rsplit("/", 1)[1])
 
 
+def test_runs_are_saved_and_registered_in_the_results_catalogue(client: TestClient,
+                                                                tmp_path: Path) -> None:
+    from borderflow.results import catalogue
+
+    on = enabled(load("n95-2020"), "history")
+    plain = run(client, FLAGSHIP, "history", on)
+    edited_ = run(client, FLAGSHIP, "history", on, **{"policies.dpa-3m.quantity": "1000"})
+    client.get("/runs")  # waits for the registrations that follow each answer
+    entries = catalogue.runs(tmp_path, kind="run")
+    by_folder = {Path(p).name: e for p, e in zip(entries.path, entries.to_dict("records"), strict=True)}
+    for page, label in ((plain, "history"), (edited_, "history (edited)")):
+        name = str(page.url).rsplit("/", 1)[1]
+        assert Path(by_folder[name]["path"]) == (tmp_path / "runs" / name).resolve()
+        assert by_folder[name]["variants"] == label and by_folder[name]["allocator"] == "priority"
+    assert str(edited_.url).rsplit("/", 1)[1].startswith("n95-2020-history-edited-")
+    kpis = catalogue.query("select sum(unmet) as unmet from run_kpis where variant = 'history'", tmp_path)
+    assert kpis.unmet[0] == pytest.approx(simulate("n95-2020", variant="history").kpis.unmet.sum())
+
+
+def test_history_shows_command_line_runs_too(client: TestClient, tmp_path: Path) -> None:
+    from borderflow.results import catalogue
+
+    folder = catalogue.save(simulate("two-country"), root=tmp_path)  # as `borderflow run` does
+    page = client.get("/runs").text
+    assert f'href="/runs/{folder.name}"' in page and "command line" in page
+    opened = client.get(f"/runs/{folder.name}")
+    assert opened.status_code == 200 and "made by the command line" in opened.text
+    assert kpi_numbers(opened.text)[0] == f"{simulate('two-country').kpis.demand.iloc[0]:,.0f}"
+    assert 'id="run-form"' not in opened.text
+
+
+def test_a_broken_catalogue_stops_serve_before_it_starts(tmp_path: Path) -> None:
+    from borderflow.model import ScenarioError
+
+    (tmp_path / "catalog.duckdb").write_text("not a database")
+    with pytest.raises(ScenarioError, match=r"catalog\.duckdb"):
+        create_app(Settings(tmp_path))
+    r = subprocess.run([sys.executable, "-m", "borderflow.cli", "serve", "--results", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "catalog.duckdb" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_downloads_tables_as_csv_and_parquet_and_the_report(client: TestClient,
                                                                tmp_path: Path) -> None:
     page = run(client, FLAGSHIP, "history", enabled(load("n95-2020"), "history"))
@@ -538,7 +580,7 @@ def test_serve_listens_on_loopback_port_8000_by_default(monkeypatch: pytest.Monk
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
     monkeypatch.delenv("BORDERFLOW_TOKEN", raising=False)
-    result = CliRunner().invoke(app, ["serve", "--data", str(tmp_path)])
+    result = CliRunner().invoke(app, ["serve", "--results", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert calls[0]["host"] == "127.0.0.1" and calls[0]["port"] == 8000
     with TestClient(calls[0]["app"], base_url="http://127.0.0.1:8000") as client:
@@ -550,7 +592,7 @@ def test_serve_listens_on_loopback_port_8000_by_default(monkeypatch: pytest.Monk
         assert evil.status_code == 400 and "answers only to" in evil.text
     # with a token from the environment it may listen on every interface, and checks it
     monkeypatch.setenv("BORDERFLOW_TOKEN", "from-env-0123456789")
-    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--data", str(tmp_path)])
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--results", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert calls[1]["host"] == "0.0.0.0"
     with TestClient(calls[1]["app"]) as client:
@@ -572,7 +614,7 @@ def test_serve_refuses_other_hosts_without_a_token(tmp_path: Path) -> None:
     host = "0.0.0.0"
     env = {k: v for k, v in os.environ.items() if k != "BORDERFLOW_TOKEN"}
     r = subprocess.run([sys.executable, "-m", "borderflow.cli", "serve", "--host", host,
-                        "--data", str(tmp_path)], capture_output=True, text=True, env=env,
+                        "--results", str(tmp_path)], capture_output=True, text=True, env=env,
                        timeout=60)
     assert r.returncode == 2
     assert f"refusing to listen on {host} without a token" in r.stderr

@@ -610,25 +610,27 @@ def serve(
     token: Annotated[str | None, typer.Option(
         envvar="BORDERFLOW_TOKEN", show_envvar=True,
         help="Require this token on every request (needed to listen beyond 127.0.0.1).")] = None,
-    data_dir: Annotated[Path, typer.Option("--data", help="Folder for uploaded scenarios and "
-                                           "runs.")] = Path("borderflow-results"),
+    results: ResultsOpt = None,
 ) -> None:
-    """Serve the dashboard: scenarios, policy switches and key numbers, runs, comparisons."""
+    """Serve the dashboard: scenarios, policy switches and key numbers, runs, comparisons.
+    Runs are saved in the results root and registered in its catalogue, like `run`'s;
+    uploaded scenarios are kept in its uploads/ folder."""
     import uvicorn
 
+    from .results import catalogue
     from .web import LOOPBACK_NAMES, Settings, create_app, refuse_to_bind
 
     why = refuse_to_bind(host, token)
     if why:
         err.print(why, markup=False, soft_wrap=True)
         raise SystemExit(2)
+    # without a token only loopback names may address it (no DNS rebinding from a web page)
+    hosts = None if token else (*LOOPBACK_NAMES, host.strip("[]").lower())
+    app = create_app(Settings(catalogue.results_root(results), token=token, hosts=hosts))
     shown = f"[{host}]" if ":" in host else host
     err.print(f"borderflow dashboard on http://{shown}:{port}/" +
               (f"?token={token}" if token else ""), markup=False, soft_wrap=True)
-    # without a token only loopback names may address it (no DNS rebinding from a web page)
-    hosts = None if token else (*LOOPBACK_NAMES, host.strip("[]").lower())
-    uvicorn.run(create_app(Settings(data_dir, token=token, hosts=hosts)), host=host, port=port,
-                log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -25,10 +26,10 @@ from jinja2 import Environment, PackageLoader
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..model import Scenario, apply_variant, builtin_names, load
+from ..model import Scenario, ScenarioError, apply_variant, builtin_names, load
 from ..report import run_figures
 from ..report.html import comparison_figures, kpi_table
-from ..results import Comparison, Result, RunTables, compare, run_tables, simulate
+from ..results import Comparison, Result, RunTables, catalogue, compare, run_tables, simulate
 from ..results.store import TABLES
 from . import uploads
 from .edits import Field, Invalid, edited, fields
@@ -53,8 +54,9 @@ def shown_figures(tables: RunTables) -> tuple[dict[str, str], str]:
 
 
 def create_app(settings: Settings) -> FastAPI:
+    catalogue.check(settings.data_dir)  # a broken catalogue fails now, not at the first run
     pool = Pool(settings.workers, settings.queue)
-    store = Store(settings.runs)
+    store = Store(settings.data_dir)
     run_fn = settings.run or (lambda s, allocator: simulate(s, allocator=allocator))
 
     @asynccontextmanager
@@ -160,7 +162,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     def job(s: Scenario, form: dict[str, Any]) -> str:
         result: Result = run_fn(s, form["allocator"])
-        return store.save(result, form)
+        # what the catalogue and the report call this run: the variant, marked if edited
+        label = form["variant"] if not form["changed"] else f"{form['variant'] or 'as written'} (edited)"
+        return store.save(replace(result, variant=label), form)
 
     @app.post("/scenarios/{kind}/{key}/run")
     async def run(request: Request, kind: str, key: str) -> Response:
@@ -181,14 +185,20 @@ def create_app(settings: Settings) -> FastAPI:
         except Invalid as bad:
             return page(request, "scenario.html", 422,
                         **form_context(kind, key, base, variant, enabled, values, bad))
+        changed = _changes(base, variant, enabled, values)
         asked = {"kind": kind, "key": key, "scenario": base.name, "variant": variant,
                  "allocator": allocator, "enabled": sorted(enabled), "values": values,
-                 "changed": _changes(base, variant, enabled, values)}
+                 "changed": changed,
+                 "label": base.name + (f"-{variant}" if variant else "") + ("-edited" if changed else "")}
         try:
             run_id = await pool.submit(job, s, asked)
         except Busy:
             raise HTTPException(503, BUSY) from None
-        pool.executor.submit(store.report, run_id)  # after the answer; downloads wait for it
+        except ScenarioError as e:  # e.g. the catalogue cannot be written
+            raise HTTPException(500, f"500: the run could not be saved: {e}") from None
+        # registering and the report follow the answer; history and downloads wait for them
+        done = store.pending[run_id] = pool.executor.submit(store.finish, run_id)
+        done.add_done_callback(lambda _: store.pending.pop(run_id, None))
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
     def _changes(base: Scenario, variant: str | None, enabled: set[str],
@@ -217,24 +227,35 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     async def run_page(request: Request, run_id: str) -> Response:
         _run_folder(run_id)
-        asked = store.form(run_id)
         tables = store.tables(run_id)
+        asked = store.form(run_id)
         figs, kpis = shown(run_id)
         context: dict[str, Any] = {}
-        try:
-            base = scenario(asked["kind"], asked["key"])
-            context = form_context(asked["kind"], asked["key"], base, asked["variant"],
-                                   set(asked["enabled"]), asked["values"],
-                                   allocator=asked.get("allocator", "priority"))
-        except (HTTPException, uploads.Rejected):
-            pass  # the upload is gone: show the results without the form
+        if asked is None:  # made by `borderflow run`: its results, without the form
+            asked = {"run": run_id, "scenario": tables.summary["scenario"],
+                     "variant": tables.summary.get("variant"), "changed": [], "cli": True}
+        else:
+            try:
+                base = scenario(asked["kind"], asked["key"])
+                context = form_context(asked["kind"], asked["key"], base, asked["variant"],
+                                       set(asked["enabled"]), asked["values"],
+                                       allocator=asked["allocator"])
+            except (HTTPException, uploads.Rejected):
+                pass  # the upload is gone: show the results without the form
         return page(request, "scenario.html", **context, run=asked, figures=figs,
                     kpis=kpis,
                     summary=tables.summary, tables=TABLES)
 
     @app.get("/runs", response_class=HTMLResponse)
     async def history(request: Request) -> Response:
-        return page(request, "runs.html", runs=store.history(), tables=TABLES)
+        for done in list(store.pending.values()):
+            with suppress(Exception):  # a failure shows when the catalogue is read below
+                await asyncio.wrap_future(done)
+        try:
+            entries = store.history()
+        except ScenarioError as e:
+            raise HTTPException(500, f"500: the results catalogue cannot be read: {e}") from None
+        return page(request, "runs.html", runs=entries, root=settings.data_dir)
 
     @app.get("/runs/{run_id}/report.html")
     async def report(run_id: str) -> Response:

@@ -19,7 +19,7 @@ MiB = 2**20
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path  # holds uploads/ and runs/
+    data_dir: Path  # the results root: catalog.duckdb, runs/ (shared with the CLI), uploads/
     token: str | None = None  # when set, every request must carry it
     workers: int = 2  # runs computed at once
     queue: int = 2  # runs waiting for a worker; more than workers + queue: 503 busy
@@ -35,9 +35,6 @@ class Settings:
     def uploads(self) -> Path:
         return self.data_dir / "uploads"
 
-    @property
-    def runs(self) -> Path:
-        return self.data_dir / "runs"
 
 
 def is_loopback(host: str) -> bool:
