@@ -311,6 +311,16 @@ def test_runs_are_saved_and_registered_in_the_results_catalogue(client: TestClie
     assert kpis.unmet[0] == pytest.approx(simulate("n95-2020", variant="history").kpis.unmet.sum())
 
 
+def test_a_run_answered_just_before_shutdown_is_still_registered(tmp_path: Path) -> None:
+    from borderflow.results import catalogue
+
+    with TestClient(create_app(Settings(tmp_path))) as client:
+        page = run(client, FLAGSHIP, "history", enabled(load("n95-2020"), "history"))
+    name = str(page.url).rsplit("/", 1)[1]
+    assert [Path(p).name for p in catalogue.runs(tmp_path).path] == [name]
+    assert (tmp_path / "runs" / name / "report.html").is_file()
+
+
 def test_history_shows_command_line_runs_too(client: TestClient, tmp_path: Path) -> None:
     from borderflow.results import catalogue
 

@@ -63,6 +63,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool.executor.submit(warm)
         yield
+        for done in list(store.pending.values()):  # finish registering what has answered
+            with suppress(Exception):
+                await asyncio.wrap_future(done)
         pool.shutdown()
 
     def warm() -> None:
