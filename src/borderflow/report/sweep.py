@@ -96,20 +96,18 @@ def fan(rows: pd.DataFrame, variants: list[str], title: str, start: dt.date) -> 
                 colour = COLOURS[i % len(COLOURS)]
                 x = [(start + dt.timedelta(days=int(d))).isoformat() for d in q["day"]]
                 name = escape(str(variant))
-                common = {"x": x, "mode": "lines", "legendgroup": name, "name": name,
-                          "showlegend": False, "hoverinfo": "skip"}
+                band = {"x": x, "mode": "lines", "line": {"width": 0}, "legendgroup": name,
+                        "name": name, "showlegend": False, "hoverinfo": "skip"}
                 for low, high, alpha in (("p10", "p90", 0.15), ("p25", "p75", 0.3)):
-                    fig.add_trace(go.Scatter(y=q[low].round(3).tolist(), line={"width": 0},
-                                             **common), row=r, col=col)
-                    fig.add_trace(go.Scatter(y=q[high].round(3).tolist(), line={"width": 0},
-                                             fill="tonexty", fillcolor=_rgba(colour, alpha),
-                                             **common), row=r, col=col)
+                    fig.add_trace(go.Scatter(y=q[low].round(3).tolist(), **band), row=r, col=col)
+                    fig.add_trace(go.Scatter(y=q[high].round(3).tolist(), fill="tonexty",
+                                             fillcolor=_rgba(colour, alpha), **band), row=r, col=col)
                 fig.add_trace(go.Scatter(
-                    y=q["p50"].round(3).tolist(), line={"color": colour, "width": 2},
+                    x=x, y=q["p50"].round(3).tolist(), mode="lines", legendgroup=name, name=name,
+                    showlegend=r == 1 and col == 1, line={"color": colour, "width": 2},
                     customdata=list(zip(q["p10"].round(3), q["p90"].round(3), strict=True)),
                     hovertemplate="%{x}: median %{y:.1f} (P10 %{customdata[0]:.1f}, "
-                                  "P90 %{customdata[1]:.1f})<extra>%{fullData.name}</extra>",
-                    **{**common, "showlegend": r == 1 and col == 1, "hoverinfo": None}),
+                                  "P90 %{customdata[1]:.1f})<extra>%{fullData.name}</extra>"),
                     row=r, col=col)
         fig.add_hline(y=0, line={"color": "crimson", "dash": "dash", "width": 1}, row=r, col=1)
     return _layout(fig, title, height=120 + 260 * len(commodities), hovermode="x unified")

@@ -24,7 +24,7 @@ import pandas as pd
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..results.simulate import as_scenario
 from .chunk import COLUMNS, Chunk
-from .daily import DAILY_COLUMNS, daily_regions, fan
+from .daily import DAILY_COLUMNS, FAN_COLUMNS, daily_regions, fan
 from .executors import EXECUTORS
 
 MANIFEST = "sweep.json"
@@ -45,7 +45,7 @@ class SweepResult:
         """Quantiles over samples of the daily series, per day (see `daily.fan`); no rows
         without daily series."""
         return fan(self.daily) if self.daily is not None and len(self.daily) else \
-            pd.DataFrame(columns=["variant", "region", "commodity", "measure", "day"])
+            pd.DataFrame(columns=FAN_COLUMNS)
 
     def summary(self) -> pd.DataFrame:
         """Per variant, region and commodity: mean, P10, P50, P90 of unmet % and the
