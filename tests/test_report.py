@@ -154,6 +154,18 @@ def test_sweep_report_without_daily_series_says_how_to_get_fans(tmp_path: Path) 
     assert "figure-fan-" not in html and "--daily REGION[,REGION]" in html
 
 
+def test_sweep_report_needs_only_names_and_start_from_scenario_json(tmp_path: Path) -> None:
+    sweep("two-country", samples=3, variants=["narrow-border"], out=tmp_path / "s")
+    result, info = read_sweep(tmp_path / "s")
+    assert info["variants"]["narrow-border"] and info["days"] > 0
+    full = sweep_report(result, info)
+    assert info["variants"]["narrow-border"] in full and f"{info['days']} days from" in full
+    least = {k: info[k] for k in ("scenario", "start", "regions")}
+    html = sweep_report(result, least)
+    assert_offline_single_file(html)
+    assert f"from {info['start']}" in html and 'id="figure-stockout_probability"' in html
+
+
 def test_sweep_report_escapes_user_names(tmp_path: Path) -> None:
     text = (SCENARIOS / "two-country.yaml").read_text()
     text = text.replace("mi: {country: US, name: Michigan}", f'mi: {{country: US, name: "{EVIL}"}}')

@@ -135,13 +135,15 @@ def sweep_figures(result: SweepResult, info: Mapping[str, Any]) -> dict[str, go.
 def sweep_report(result: SweepResult, info: Mapping[str, Any]) -> str:
     """The report of a sweep, from its result and scenario.json (see `sweep.run.sweep_info`)."""
     regions = info["regions"]
-    descriptions = info.get("variants", {})
+    descriptions = info.get("variants")  # optional, as is "days": older folders lack them
+    descriptions = descriptions if isinstance(descriptions, Mapping) else {}
     variants = [f"<tr><td>{escape(v or '(as written)')}</td>"
                 f"<td>{escape(str(descriptions.get(v, '')))}</td></tr>" for v in result.variants]
     start = dt.date.fromisoformat(info["start"])
     facts = [("scenario", escape(str(info["scenario"]))),
              ("description", escape(str(info.get("description") or ""))),
-             ("horizon", f"{int(info['days'])} days from {start.isoformat()}"),
+             ("horizon", (f"{int(info['days'])} days from " if "days" in info else "from ") +
+              start.isoformat()),
              ("samples", f"{result.samples:,} per variant, seed {result.seed}")]
     summary = result.summary()
     rows = [f"<tr><td>{escape(str(r.variant))}</td><td>{_region(regions, r.region)}</td>"
