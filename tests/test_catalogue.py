@@ -350,3 +350,14 @@ def test_registering_a_folder_that_is_not_ours_says_so(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match=r"summary\.json.*unreadable"):
         catalogue.register(tmp_path)
     assert catalogue.runs().empty
+
+
+def test_the_daily_series_of_sweeps_are_queryable(tmp_path: Path) -> None:
+    r = sweep("n95-2020", samples=3, variants=["history"], out=tmp_path / "a", daily=["on"])
+    catalogue.register(tmp_path / "a")
+    assert r.daily is not None and len(r.daily)
+    got = catalogue.query("select region_name, count(*) as n, sum(unmet) as unmet "
+                          "from sweep_daily group by all")
+    assert list(got["region_name"]) == ["Ontario"] and got["n"].iloc[0] == len(r.daily)
+    assert got["unmet"].iloc[0] == pytest.approx(float(r.daily["unmet"].sum()))
+    assert len(catalogue.query("select * from sweep_kpis")) == len(r.kpis)

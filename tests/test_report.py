@@ -1,9 +1,10 @@
-"""The HTML report: one self-contained offline file, every figure, names escaped, rebuildable
-from a run folder; PNG export optional."""
+"""The HTML reports (run, comparison, sweep): one self-contained offline file each, every
+figure, names escaped, rebuilt byte for byte from the folder; PNG export through Chromium."""
 
 from __future__ import annotations
 
-import importlib.util
+import io
+import os
 import re
 import subprocess
 import sys
@@ -12,9 +13,13 @@ from pathlib import Path
 import pytest
 from plotly.offline import get_plotlyjs
 
-from borderflow.report import comparison_report, run_report
+from borderflow.report import comparison_report, run_report, sweep_report
 from borderflow.report.figures import TITLES
+from borderflow.report.sweep import FAN_TITLE
+from borderflow.report.sweep import TITLES as SWEEP_TITLES
 from borderflow.results import compare, run_tables, simulate
+from borderflow.sweep import sweep
+from borderflow.sweep.folder import read_sweep
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "src" / "borderflow" / "scenarios"
 EVIL = "<script>alert(1)</script>"
@@ -91,10 +96,26 @@ def test_report_command_rebuilds_run_outs_report(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
 
 
-def test_report_command_on_a_foreign_folder_is_bad_input(tmp_path: Path) -> None:
-    proc = bf("report", str(tmp_path))
-    assert proc.returncode == 2 and "not a complete borderflow run folder" in proc.stderr
-    assert "Traceback" not in proc.stderr
+def test_report_command_tells_run_sweep_and_foreign_folders_apart(tmp_path: Path) -> None:
+    foreign = bf("report", str(tmp_path))
+    assert foreign.returncode == 2 and "Traceback" not in foreign.stderr
+    assert "neither a borderflow run folder (no summary.json) nor a sweep folder" in foreign.stderr
+    missing = bf("report", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "no such folder" in missing.stderr
+    run = tmp_path / "run"
+    assert bf("run", "two-country", "--days", "10", "--out", str(run)).returncode == 0
+    (run / "flows.parquet").unlink()
+    broken = bf("report", str(run))
+    assert broken.returncode == 2 and "not a complete borderflow run folder (missing flows.parquet)" \
+        in broken.stderr
+    swept = tmp_path / "sweep"
+    sweep("two-country", samples=4, chunk_size=2, out=swept)
+    assert sweep_report(*read_sweep(swept)).count("<h1>") == 1
+    next(swept.glob("chunk-*.parquet")).unlink()
+    unfinished = bf("report", str(swept))
+    assert unfinished.returncode == 2 and "the sweep is unfinished (1 of 2 chunks done)" in \
+        unfinished.stderr and "--resume" in unfinished.stderr
+    assert "Traceback" not in broken.stderr + unfinished.stderr
 
 
 def test_compare_out_writes_a_report(tmp_path: Path) -> None:
@@ -105,28 +126,119 @@ def test_compare_out_writes_a_report(tmp_path: Path) -> None:
     assert TITLES["heatmap"] in html
 
 
-@pytest.mark.skipif(importlib.util.find_spec("kaleido") is not None,
-                    reason="kaleido is installed: the missing-extra message is not shown")
-def test_png_without_kaleido_says_how_to_install(tmp_path: Path) -> None:
+def test_sweep_out_writes_a_report_that_report_rebuilds_byte_for_byte(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    proc = bf("sweep", "n95-2020", "--samples", "12", "--chunk-size", "5", "--variants",
+              "history,ban-and-retaliation", "--daily", "mi,on", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    first = (out / "report.html").read_bytes()
+    html = first.decode()
+    assert_offline_single_file(html)
+    for key, title in SWEEP_TITLES.items():
+        assert title in html and f'id="figure-{key}"' in html
+    for region in ("Michigan", "Ontario"):
+        assert FAN_TITLE.format(region) in html
+    assert 'id="figure-fan-mi"' in html and 'id="figure-fan-on"' in html
+    assert "ban-and-retaliation" in html and "12 per variant" in html
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    (out / "report.html").unlink()
+    assert bf("report", str(out)).returncode == 0
+    assert (out / "report.html").read_bytes() == first
+
+
+def test_sweep_report_without_daily_series_says_how_to_get_fans(tmp_path: Path) -> None:
+    sweep("two-country", samples=5, variants=["narrow-border"], out=tmp_path / "s")
+    html = sweep_report(*read_sweep(tmp_path / "s"))
+    assert_offline_single_file(html)
+    assert 'id="figure-stockout_probability"' in html and 'id="figure-unmet_quantiles"' in html
+    assert "figure-fan-" not in html and "--daily REGION[,REGION]" in html
+
+
+def test_sweep_report_needs_only_names_and_start_from_scenario_json(tmp_path: Path) -> None:
+    sweep("two-country", samples=3, variants=["narrow-border"], out=tmp_path / "s")
+    result, info = read_sweep(tmp_path / "s")
+    assert info["variants"]["narrow-border"] and info["days"] > 0
+    full = sweep_report(result, info)
+    assert info["variants"]["narrow-border"] in full and f"{info['days']} days from" in full
+    least = {k: info[k] for k in ("scenario", "start", "regions")}
+    html = sweep_report(result, least)
+    assert_offline_single_file(html)
+    assert f"from {info['start']}" in html and 'id="figure-stockout_probability"' in html
+
+
+def test_sweep_report_escapes_user_names(tmp_path: Path) -> None:
+    text = (SCENARIOS / "two-country.yaml").read_text()
+    text = text.replace("mi: {country: US, name: Michigan}", f'mi: {{country: US, name: "{EVIL}"}}')
+    text = re.sub(r"(?m)^description: .*$", f'description: "{EVIL} & co"', text)
+    path = tmp_path / "evil.yaml"
+    path.write_text(text)
+    sweep(path, samples=3, daily=["mi"], out=tmp_path / "s")
+    html = sweep_report(*read_sweep(tmp_path / "s"))
+    assert "figure-fan-mi" in html
+    assert EVIL not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "alert(1)</script>" not in html.replace(PLOTLYJS, "")
+
+
+def assert_real_png(path: Path, min_width: int = 800, min_height: int = 300) -> None:
+    from PIL import Image
+
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    width, height = image.size
+    assert min_width <= width <= 4000 and min_height <= height <= 4000, (path.name, image.size)
+    colours = image.getcolors(maxcolors=width * height)
+    assert colours is not None and len(colours) > 20, f"{path.name} is nearly blank"
+    assert max(n for n, _ in colours) < 0.97 * width * height, f"{path.name} is nearly blank"
+
+
+def test_png_export_of_a_run_writes_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert bf("run", "n95-2020", "--out", str(out)).returncode == 0
+    proc = bf("report", str(out), "--png")
+    assert proc.returncode == 0, proc.stderr
+    pngs = sorted(p.name for p in (out / "png").iterdir())
+    assert pngs == sorted(f"{k}.png" for k in ("days_of_supply", "unmet_demand", "flows",
+                                               "policy_timeline", "care"))
+    for name in pngs:
+        assert_real_png(out / "png" / name)
+
+
+def test_png_export_of_a_sweep_writes_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    sweep("n95-2020", samples=6, variants=["history", "no-controls"], daily=["on"], out=out)
+    proc = bf("report", str(out), "--png")
+    assert proc.returncode == 0, proc.stderr
+    pngs = sorted(p.name for p in (out / "png").iterdir())
+    assert pngs == ["fan-on.png", "stockout_probability.png", "unmet_quantiles.png"]
+    for name in pngs:
+        assert_real_png(out / "png" / name)
+
+
+def _no_browser_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "BORDERFLOW_CHROMIUM"}
+    return {**env, "PATH": str(tmp_path / "empty-bin"), **extra}
+
+
+def test_png_without_a_browser_says_which_package_to_install(tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert bf("run", "two-country", "--days", "10", "--out", str(out)).returncode == 0
-    proc = bf("report", str(out), "--png")
-    assert proc.returncode == 2
-    assert "pip install 'borderflow[png]'" in proc.stderr and "Traceback" not in proc.stderr
-    assert (out / "report.html").exists() and not (out / "png").exists()
+    (out / "report.html").unlink()
+    for env, words in ((_no_browser_env(tmp_path), "install Debian's `chromium` package"),
+                       (_no_browser_env(tmp_path, BORDERFLOW_CHROMIUM=str(tmp_path / "nope")),
+                        "BORDERFLOW_CHROMIUM=")):
+        proc = subprocess.run([sys.executable, "-m", "borderflow.cli", "report", str(out), "--png"],
+                              capture_output=True, text=True, timeout=300, env=env)
+        assert proc.returncode == 2, proc.stderr
+        assert words in proc.stderr and "Traceback" not in proc.stderr
+        assert (out / "report.html").exists() and not (out / "png").exists()
 
 
-def test_png_export_failing_in_kaleido_says_how_to_fix(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from borderflow.report import png
-
-    class NoBrowser:
-        layout = type("Layout", (), {"height": None})()
-
-        def to_image(self, **kw: object) -> bytes:
-            raise RuntimeError("Kaleido requires Google Chrome to be installed.")
-
-    monkeypatch.setattr(png, "have_kaleido", lambda: True)
-    with pytest.raises(png.PngUnavailable, match=r"borderflow\[png\].*Chrome"):
-        png.write_pngs({"flows": NoBrowser()}, tmp_path / "png")  # type: ignore[dict-item]
-    assert not (tmp_path / "png").exists()
+def test_png_with_a_browser_that_fails_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert bf("run", "two-country", "--days", "10", "--out", str(out)).returncode == 0
+    env = _no_browser_env(tmp_path, BORDERFLOW_CHROMIUM="/bin/false")
+    proc = subprocess.run([sys.executable, "-m", "borderflow.cli", "report", str(out), "--png"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 2 and "the browser /bin/false failed to render the figures" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (out / "png").exists()

@@ -201,3 +201,67 @@ def test_batched_kpis_are_the_per_sample_kpis() -> None:
         one = batch[batch["sample"] == b].drop(columns="sample").reset_index(drop=True)
         # the same sums in another order (einsum): equal to the last bits
         pd.testing.assert_frame_equal(one, kpi_table(net, trace, b), check_exact=False, rtol=1e-13)
+
+
+def test_daily_series_add_up_to_the_kpis_and_do_not_depend_on_batching() -> None:
+    one = sweep("n95-2020", samples=6, seed=4, chunk_size=1, daily=["mi", "on"],
+                variants=["history"])
+    four = sweep("n95-2020", samples=6, seed=4, chunk_size=4, daily=["on", "mi"],
+                 variants=["history"])
+    assert one.daily is not None and four.daily is not None
+    assert set(one.daily["region"]) == {"mi", "on"}
+    key = ["sample", "region", "commodity", "day"]
+    pd.testing.assert_frame_equal(one.daily.sort_values(key).reset_index(drop=True),
+                                  four.daily.sort_values(key).reset_index(drop=True),
+                                  check_exact=True)
+    totals = one.daily.groupby(["sample", "region", "commodity"])[["demand", "unmet"]].sum()
+    kpis = one.kpis.set_index(["sample", "region", "commodity"]).loc[totals.index]
+    np.testing.assert_allclose(totals["demand"], kpis["demand"], rtol=1e-12)
+    np.testing.assert_allclose(totals["unmet"], kpis["unmet"], rtol=1e-9, atol=1e-6)
+    assert len(one.daily) == len(totals) * 98  # every day of each region and commodity
+
+
+def test_the_fan_ends_where_the_summary_quantiles_are() -> None:
+    r = sweep("n95-2020", samples=30, seed=2, daily=["on"], variants=["history", "ban-and-retaliation"])
+    fan = r.fan()
+    last = fan[(fan["measure"] == "unmet_to_date_pct") & (fan["day"] == fan["day"].max())]
+    summary = r.summary().merge(last, on=["variant", "region", "commodity"])
+    assert len(summary) == 2
+    for p in ("p10", "p50", "p90"):
+        np.testing.assert_allclose(summary[p], summary[f"unmet_pct_{p}"], rtol=1e-9, atol=1e-9)
+    assert (fan["p10"] <= fan["p25"] + 1e-12).all() and (fan["p75"] <= fan["p90"] + 1e-12).all()
+    assert (fan["p25"] <= fan["p50"] + 1e-12).all() and (fan["p50"] <= fan["p75"] + 1e-12).all()
+    spread = fan[fan["measure"] == "days_of_supply"]
+    assert (spread["p90"] - spread["p10"]).max() > 0  # the draws matter day by day
+
+
+def test_daily_series_of_a_structural_sweep_are_per_sample() -> None:
+    path = "lanes.plant->depot.lead_time"
+    s = loads(with_uncertainty(f"  {path}: {{dist: uniform, low: 1, high: 6}}\n"), file="x.yaml")
+    r = sweep(s, samples=4, seed=9, chunk_size=2, daily=["on"])
+    assert r.daily is not None and sorted(set(r.daily["sample"])) == [0, 1, 2, 3]
+    unmet = r.daily.groupby("sample")["unmet"].sum().to_numpy()
+    np.testing.assert_allclose(unmet, r.kpis.groupby("sample")["unmet"].sum().to_numpy(),
+                               rtol=1e-9, atol=1e-6)
+
+
+def test_daily_series_are_written_resumed_and_checked(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = sweep("n95-2020", samples=6, chunk_size=3, daily=["mi"], out=out)
+    assert sorted(p.name for p in out.glob("daily-*.parquet")) == \
+        ["daily-_-000000.parquet", "daily-_-000001.parquet"]
+    again = sweep("n95-2020", samples=6, chunk_size=3, daily=["mi"], out=out, resume=True)
+    assert again.daily is not None and first.daily is not None
+    pd.testing.assert_frame_equal(again.daily, first.daily, check_exact=True)
+    other = bf("sweep", "n95-2020", "--samples", "6", "--chunk-size", "3", "--out", str(out),
+               "--resume")
+    assert other.returncode == 2 and "daily" in other.stderr  # the manifest differs
+    (out / "daily-_-000001.parquet").unlink()
+    with pytest.raises(ScenarioError, match=r"daily-_-000001\.parquet is missing"):
+        sweep("n95-2020", samples=6, chunk_size=3, daily=["mi"], out=out, resume=True)
+
+
+def test_an_unknown_daily_region_is_bad_input() -> None:
+    proc = bf("sweep", "two-country", "--samples", "2", "--daily", "mi,atlantis")
+    assert proc.returncode == 2 and "--daily: no region 'atlantis'" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -293,24 +293,21 @@ def hurt_lines(c: Comparison) -> list[str]:
 
 @app.command("report")
 def report_cmd(
-    run_dir: Annotated[Path, typer.Argument(help="A folder written by `borderflow run --out`.")],
-    png: Annotated[bool, typer.Option("--png", help="Also write one PNG per figure (needs the "
-                                      "optional kaleido package: pip install 'borderflow[png]').")
-                   ] = False,
+    folder: Annotated[Path, typer.Argument(
+        help="A folder written by `borderflow run --out` or `borderflow sweep --out`.")],
+    png: Annotated[bool, typer.Option("--png", help="Also write one PNG per figure to DIR/png "
+                                      "(needs Chromium: Debian's chromium package, or "
+                                      "$BORDERFLOW_CHROMIUM).")] = False,
 ) -> None:
-    """Rebuild report.html (one self-contained, offline HTML file) from a run folder's tables."""
-    from .report import PngUnavailable, run_figures, run_report, write_pngs
-    from .results import read_run
+    """Rebuild report.html (one self-contained, offline HTML file) from a run or sweep folder."""
+    from .report import PngUnavailable, write_pngs
+    from .report.folder import folder_report, write_report
 
-    run = read_run(run_dir)
-    target = run_dir / "report.html"
-    tmp = target.with_name(".report.html.tmp")
-    tmp.write_text(run_report(run), encoding="utf-8")
-    os.replace(tmp, target)
-    err.print(f"wrote {target}", markup=False)
+    html, figures = folder_report(folder)
+    err.print(f"wrote {write_report(folder, html)}", markup=False)
     if png:
         try:
-            written = write_pngs(run_figures(run), run_dir / "png")
+            written = write_pngs(figures(), folder / "png")
         except PngUnavailable as e:
             err.print(str(e), markup=False, soft_wrap=True)
             raise typer.Exit(2) from None
@@ -329,17 +326,22 @@ def sweep_cmd(
     executor: Annotated[str, typer.Option(help="local (processes) or ray.")] = "local",
     chunk_size: Annotated[int, typer.Option(help="Samples per chunk (one batch, one file).")] = 64,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write each finished chunk "
-                                                  "(Parquet) to this folder (default: a new "
-                                                  "folder under the results root's sweeps/).")] = None,
+                                                  "(Parquet), then report.html, to this folder "
+                                                  "(default: a new folder under the results root's "
+                                                  "sweeps/).")] = None,
     resume: Annotated[bool, typer.Option(help="Finish the sweep in --out, skipping finished "
                                          "chunks.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     no_save: Annotated[bool, typer.Option(
         "--no-save", help="Keep the samples in memory: write no files and register nothing.")] = False,
     results: ResultsOpt = None,
+    daily: Annotated[str | None, typer.Option(
+        help="Comma-separated regions whose daily series are kept too (the report's fan "
+             "charts).")] = None,
 ) -> None:
     """Monte Carlo over the scenario's `uncertainty`: unmet % (mean, P10, P50, P90) and the
-    probability of a stockout, per variant, region and commodity."""
+    probability of a stockout, per variant, region and commodity. The sweep's folder also gets
+    report.html."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -353,6 +355,7 @@ def sweep_cmd(
 
     folder, reserved = _sweep_folder(scenario, out_dir, resume, no_save, results)
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
+    regions = [r.strip() for r in daily.split(",") if r.strip()] if daily else None
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
                MofNCompleteColumn(), TextColumn("{task.fields[rate]} samples/s"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
@@ -371,7 +374,11 @@ def sweep_cmd(
         try:
             result = sweep(scenario, samples=samples, variants=names, seed=seed, workers=workers,
                            out=folder, resume=resume, executor=executor, chunk_size=chunk_size,
-                           progress=report)
+                           progress=report, daily=regions)
+            if folder is not None:
+                from .report.folder import folder_report, write_report
+
+                write_report(folder, folder_report(folder)[0])  # from the folder, as `report` does
         except RayMissing as e:
             err.print(str(e), markup=False)
             raise SystemExit(2) from None

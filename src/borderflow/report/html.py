@@ -87,7 +87,7 @@ def _page(title: str, body: Sequence[str]) -> str:
         "</head><body>",
         *body,
         '<p class="muted">Made by borderflow. Every figure has a camera button for a PNG; '
-        "<code>borderflow report RUN_DIR --png</code> writes them all.</p>",
+        "<code>borderflow report DIR --png</code> writes them all.</p>",
         "</body></html>",
         "",
     ])

@@ -72,6 +72,8 @@ KPI_TYPES = {"region": "varchar", "commodity": "varchar", "demand": "double", "s
              "unmet": "double", "unmet_pct": "double", "stockout_days": "bigint",
              "min_days_of_supply": "double"}
 SWEEP_TYPES = {"variant": "varchar", "sample": "bigint", **KPI_TYPES}
+DAILY_TYPES = {"variant": "varchar", "sample": "bigint", "region": "varchar", "commodity": "varchar",
+               "day": "bigint", "demand": "double", "unmet": "double", "stock": "double"}
 COMPARE_TYPES = {"variant": "varchar", "region": "varchar", "commodity": "varchar",
                  "demand": "double", "served": "double", "unmet": "double", "unmet_pct": "double",
                  "delta_unmet": "double", "delta_unmet_pct": "double", "effect": "varchar"}
@@ -369,10 +371,12 @@ def _views(con: duckdb.DuckDBPyConnection) -> None:
         parts = [(i, f"{p}/{table}.parquet") for i, k, p in entries
                  if k == "run" and Path(p, f"{table}.parquet").is_file()]
         _view(con, f"run_{table}", run, parts, KPI_TYPES if table == "kpis" else None)
-    parts = [(i, f"{p}/chunk-*.parquet") for i, k, p in entries
-             if k == "sweep" and any(Path(p).glob("chunk-*.parquet"))]
-    _view(con, "sweep_kpis", {"scenario": scenario, "seed": ("e.seed", "bigint")}, parts,
-          SWEEP_TYPES)
+    sweep = {"scenario": scenario, "seed": ("e.seed", "bigint")}
+    for name, files, types in (("sweep_kpis", "chunk", SWEEP_TYPES), ("sweep_daily", "daily",
+                                                                      DAILY_TYPES)):
+        parts = [(i, f"{p}/{files}-*.parquet") for i, k, p in entries
+                 if k == "sweep" and any(Path(p).glob(f"{files}-*.parquet"))]
+        _view(con, name, sweep, parts, types)
     parts = [(i, f"{p}/compare.parquet") for i, k, p in entries
              if k == "compare" and Path(p, "compare.parquet").is_file()]
     _view(con, "compare_kpis", {"scenario": scenario, "allocator": ("e.allocator", "varchar")},
@@ -382,9 +386,10 @@ def _views(con: duckdb.DuckDBPyConnection) -> None:
 def query(sql: str, root: str | Path | None = None,
           params: list[Any] | None = None) -> pd.DataFrame:
     """Run SQL over the catalogue (tables `entries`, `regions`) and the views `run_kpis`,
-    `run_flows`, `run_stocks`, `run_sites`, ... (one per run table), `sweep_kpis` and
-    `compare_kpis`: the rows of every registered folder with its entry id, scenario and
-    variant. The catalogue is opened read only."""
+    `run_flows`, `run_stocks`, `run_sites`, ... (one per run table), `sweep_kpis`, `sweep_daily`
+    (the daily series of sweeps run with `daily=`) and `compare_kpis`: the rows of every
+    registered folder with its entry id, scenario and variant. The catalogue is opened read
+    only."""
     with _connect(root, write=False) as con:
         _views(con)
         try:

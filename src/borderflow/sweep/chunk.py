@@ -1,10 +1,11 @@
 """One chunk of a sweep: samples [start, stop) of one variant -> one KPI row per sample,
-region and commodity."""
+region and commodity (and, for the regions in `Chunk.daily`, one row per sample, region,
+commodity and day)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from ..engine import Simulator, compile_network
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..model.paths import get_path, set_path
 from ..results.kpis import kpi_batch, kpi_table
+from .daily import DAILY_COLUMNS, daily_rows
 from .sample import Array, draw, plan, sampled_arrays
 
 COLUMNS = ["variant", "sample", "region", "commodity", "demand", "served", "unmet", "unmet_pct",
@@ -26,6 +28,7 @@ class Chunk:
     index: int
     start: int
     stop: int
+    daily: tuple[str, ...] = ()  # regions whose daily series are kept
 
     @property
     def label(self) -> str:
@@ -35,15 +38,24 @@ class Chunk:
     def file(self) -> str:
         return f"chunk-{self.variant or '_'}-{self.index:06d}.parquet"
 
+    @property
+    def daily_file(self) -> str:
+        return f"daily-{self.variant or '_'}-{self.index:06d}.parquet"
 
-def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> pd.DataFrame:
+
+class ChunkOut(NamedTuple):
+    kpis: pd.DataFrame  # COLUMNS
+    daily: pd.DataFrame  # DAILY_COLUMNS; no rows unless the chunk asks for daily series
+
+
+def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> ChunkOut:
     """Run samples chunk.start..chunk.stop-1: together in one batch when every uncertain path is
     batchable, else one network per sample."""
     s = apply_variant(scenario, chunk.variant)
     samples = range(chunk.start, chunk.stop)
     draws = draw(s, seed, samples)
     p = plan(s)
-    frames = []
+    frames, days = [], []
     if not p.each:
         net = compile_network(s)
         trace = Simulator(net, len(samples), sampled_arrays(s, net, draws, p.batch)).run()
@@ -51,6 +63,7 @@ def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> pd.DataFrame:
         kpis["sample"] = kpis["sample"] + chunk.start
         kpis.insert(0, "variant", chunk.label)
         frames = [kpis]
+        days = [daily_rows(net, trace, chunk.daily, chunk.start, chunk.label)]
     else:
         for i, k in enumerate(samples):
             one = {path: v[i:i + 1] for path, v in draws.items()}
@@ -58,7 +71,11 @@ def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> pd.DataFrame:
             net = compile_network(sk)
             trace = Simulator(net, 1, sampled_arrays(sk, net, one, p.batch)).run()
             frames.append(_rows(kpi_table(net, trace, 0), chunk, k))
-    return pd.concat(frames, ignore_index=True)[COLUMNS] if frames else pd.DataFrame(columns=COLUMNS)
+            days.append(daily_rows(net, trace, chunk.daily, k, chunk.label))
+    kpis = pd.concat(frames, ignore_index=True)[COLUMNS] if frames else pd.DataFrame(columns=COLUMNS)
+    days = [d for d in days if len(d)]
+    daily = pd.concat(days, ignore_index=True) if days else pd.DataFrame(columns=DAILY_COLUMNS)
+    return ChunkOut(kpis, daily)
 
 
 def _rows(kpis: pd.DataFrame, chunk: Chunk, k: int) -> pd.DataFrame:

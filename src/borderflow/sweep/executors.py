@@ -1,4 +1,4 @@
-"""Executors behind one small protocol: run chunks, yield each (chunk, KPI rows) when done.
+"""Executors behind one small protocol: run chunks, yield each (chunk, its output) when done.
 
 `local` runs in this process (workers=1) or a pool of spawned processes; `ray` on a Ray
 cluster (optional extra `ray`). Which executor ran a chunk never changes its numbers.
@@ -11,17 +11,15 @@ import multiprocessing
 from collections.abc import Iterator
 from typing import Protocol
 
-import pandas as pd
-
 from ..model import Scenario
-from .chunk import Chunk, run_chunk
+from .chunk import Chunk, ChunkOut, run_chunk
 
 
 class Executor(Protocol):
     name: str
 
     def map(self, scenario: Scenario, chunks: list[Chunk],
-            seed: int) -> Iterator[tuple[Chunk, pd.DataFrame]]: ...
+            seed: int) -> Iterator[tuple[Chunk, ChunkOut]]: ...
 
 
 class Local:
@@ -31,7 +29,7 @@ class Local:
         self.workers = max(1, workers)
 
     def map(self, scenario: Scenario, chunks: list[Chunk],
-            seed: int) -> Iterator[tuple[Chunk, pd.DataFrame]]:
+            seed: int) -> Iterator[tuple[Chunk, ChunkOut]]:
         if self.workers == 1 or len(chunks) <= 1:
             for chunk in chunks:
                 yield chunk, run_chunk(scenario, chunk, seed)
@@ -63,7 +61,7 @@ class Ray:
         self.workers = workers
 
     def map(self, scenario: Scenario, chunks: list[Chunk],
-            seed: int) -> Iterator[tuple[Chunk, pd.DataFrame]]:
+            seed: int) -> Iterator[tuple[Chunk, ChunkOut]]:
         import ray
 
         if not ray.is_initialized():

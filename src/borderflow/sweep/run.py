@@ -2,7 +2,9 @@
 
 Each finished chunk is written atomically (a temporary file renamed into place) as Parquet
 under `out`, beside `sweep.json`, which records what the sweep is (scenario, seed, samples,
-variants, chunk size). A restart with `resume=True` runs only the chunks without a file.
+variants, chunk size, the regions with daily series), and `scenario.json` (names and dates, for
+the report). A restart with `resume=True` runs only the chunks without a file. A chunk's daily
+series, if asked for, are written before its KPI file, so a KPI file present means both are.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..results.simulate import as_scenario
 from ..results.store import INFO, content_hash, scenario_info
 from .chunk import COLUMNS, Chunk
+from .daily import DAILY_COLUMNS, FAN_COLUMNS, daily_regions, fan
 from .executors import EXECUTORS
 
 MANIFEST = "sweep.json"
@@ -35,6 +38,13 @@ class SweepResult:
     samples: int
     variants: tuple[str, ...]
     kpis: pd.DataFrame  # one row per variant, sample, region and commodity
+    daily: pd.DataFrame | None = None  # DAILY_COLUMNS, for the regions asked for (`daily=`)
+
+    def fan(self) -> pd.DataFrame:
+        """Quantiles over samples of the daily series, per day (see `daily.fan`); no rows
+        without daily series."""
+        return fan(self.daily) if self.daily is not None and len(self.daily) else \
+            pd.DataFrame(columns=FAN_COLUMNS)
 
     def summary(self) -> pd.DataFrame:
         """Per variant, region and commodity: mean, P10, P50, P90 of unmet % and the
@@ -48,8 +58,9 @@ class SweepResult:
                                                  "p50": "unmet_pct_p50", "p90": "unmet_pct_p90"})
 
 
-def plan_chunks(variants: list[str | None], samples: int, chunk_size: int) -> list[Chunk]:
-    return [Chunk(v, i, start, min(samples, start + chunk_size))
+def plan_chunks(variants: list[str | None], samples: int, chunk_size: int,
+                daily: tuple[str, ...] = ()) -> list[Chunk]:
+    return [Chunk(v, i, start, min(samples, start + chunk_size), daily)
             for v in variants for i, start in enumerate(range(0, samples, chunk_size))]
 
 
@@ -58,10 +69,19 @@ def _bad_out(out: Path, message: str) -> ScenarioError:
 
 
 def _identity(s: Scenario, seed: int, samples: int, variants: list[str | None],
-              chunk_size: int) -> dict[str, Any]:
-    return {"borderflow_sweep": 1, "scenario": s.name, "scenario_sha256": content_hash(s),
-            "seed": seed, "samples": samples, "variants": [v or "" for v in variants],
-            "chunk_size": chunk_size}
+              chunk_size: int, daily: tuple[str, ...] = ()) -> dict[str, Any]:
+    doc = {"borderflow_sweep": 1, "scenario": s.name, "scenario_sha256": content_hash(s),
+           "seed": seed, "samples": samples, "variants": [v or "" for v in variants],
+           "chunk_size": chunk_size}
+    if daily:  # only then, so sweeps without daily series keep their manifest
+        doc["daily"] = list(daily)
+    return doc
+
+
+def sweep_info(s: Scenario) -> dict[str, Any]:
+    """The catalogue's scenario facts, plus what the report shows: days, variant descriptions."""
+    return scenario_info(s) | {"days": s.days,
+                               "variants": {name: v.description for name, v in s.variants.items()}}
 
 
 def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -109,25 +129,33 @@ def _prepare_out(out: Path, identity: dict[str, Any], resume: bool) -> None:
     _write_atomic(manifest, lambda p: p.write_text(json.dumps(identity, indent=2) + "\n"))
 
 
-def _read_chunk(path: Path, chunk: Chunk) -> pd.DataFrame:
+def _read_chunk(path: Path, chunk: Chunk, columns: list[str] = COLUMNS) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as e:  # any reader error means the file is not ours as written
         raise _bad_out(path.parent, f"{path.name} is corrupt ({type(e).__name__}); delete it "
                        "and resume") from None
-    if list(frame.columns) != COLUMNS or (len(frame) and (
+    if list(frame.columns) != columns or (len(frame) and (
             frame["sample"].min() < chunk.start or frame["sample"].max() >= chunk.stop)):
         raise _bad_out(path.parent, f"{path.name} does not hold chunk {chunk.index} of this "
                        "sweep; delete it and resume")
     return frame
 
 
+def _read_daily(folder: Path, chunk: Chunk) -> pd.DataFrame:
+    if not (folder / chunk.daily_file).exists():
+        raise _bad_out(folder, f"{chunk.daily_file} is missing (its chunk {chunk.file} is "
+                       "there); delete that chunk and resume")
+    return _read_chunk(folder / chunk.daily_file, chunk, DAILY_COLUMNS)
+
+
 def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[str] | None = None,
           seed: int = 0, workers: int = 1, out: str | Path | None = None, resume: bool = False,
           executor: str = "local", chunk_size: int = 64,
-          progress: Progress | None = None) -> SweepResult:
+          progress: Progress | None = None, daily: list[str] | None = None) -> SweepResult:
     """Run `samples` draws of the scenario's `uncertainty` for each variant (default: the
-    scenario as written). Sample k is the same whatever `workers`, `executor` or `chunk_size`."""
+    scenario as written). Sample k is the same whatever `workers`, `executor` or `chunk_size`.
+    `daily`: regions whose daily series (demand, unmet, sites' stock) are kept too."""
     s = as_scenario(scenario)
     if samples < 1:
         raise ScenarioError([Problem(s.file, 1, ("--samples",), f"must be at least 1, got {samples}")])
@@ -136,31 +164,43 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
     names: list[str | None] = list(variants) if variants else [None]
     for v in names:
         apply_variant(s, v)  # an unknown variant fails here, before any work
+    regions = daily_regions(s, daily)
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r} (available: {', '.join(EXECUTORS)})")
     runner = EXECUTORS[executor](workers)  # a missing optional executor fails before any work
-    chunks = plan_chunks(names, samples, chunk_size)
+    chunks = plan_chunks(names, samples, chunk_size, regions)
     done: dict[Chunk, pd.DataFrame] = {}
+    days: dict[Chunk, pd.DataFrame] = {}
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
-        _prepare_out(out_dir, _identity(s, seed, samples, names, chunk_size), resume)
-        if not (out_dir / INFO).exists():  # region names and descriptions, for the catalogue
+        _prepare_out(out_dir, _identity(s, seed, samples, names, chunk_size, regions), resume)
+        if not (out_dir / INFO).exists():  # names and descriptions, for the catalogue and report
             _write_atomic(out_dir / INFO,
-                          lambda p: p.write_text(json.dumps(scenario_info(s), indent=2) + "\n"))
+                          lambda p: p.write_text(json.dumps(sweep_info(s), indent=2) + "\n"))
         for c in chunks:
             if (out_dir / c.file).exists():
                 done[c] = _read_chunk(out_dir / c.file, c)
+                if regions:
+                    days[c] = _read_daily(out_dir, c)
     total = samples * len(names)
     count = sum(c.stop - c.start for c in done)
     if progress:
         progress(count, total)
     todo = [c for c in chunks if c not in done]
-    for c, frame in runner.map(s, todo, seed):
+    for c, result in runner.map(s, todo, seed):
         if out_dir is not None:
-            _write_atomic(out_dir / c.file, _parquet_writer(frame))
-        done[c] = frame
+            if regions:
+                _write_atomic(out_dir / c.daily_file, _parquet_writer(result.daily))
+            _write_atomic(out_dir / c.file, _parquet_writer(result.kpis))
+        done[c], days[c] = result.kpis, result.daily
         count += c.stop - c.start
         if progress:
             progress(count, total)
     kpis = pd.concat([done[c] for c in chunks], ignore_index=True)
-    return SweepResult(s.name, seed, samples, tuple(c or "" for c in names), kpis)
+    return SweepResult(s.name, seed, samples, tuple(c or "" for c in names), kpis,
+                       _join_daily([days[c] for c in chunks]) if regions else None)
+
+
+def _join_daily(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DAILY_COLUMNS)
