@@ -609,6 +609,37 @@ def scenarios() -> None:
     out.print(table)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but loopback needs "
+                                      "a token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    token: Annotated[str | None, typer.Option(
+        envvar="BORDERFLOW_TOKEN", show_envvar=True,
+        help="Require this token on every request (needed to listen beyond 127.0.0.1).")] = None,
+    results: ResultsOpt = None,
+) -> None:
+    """Serve the dashboard: scenarios, policy switches and key numbers, runs, comparisons.
+    Runs are saved in the results root and registered in its catalogue, like `run`'s;
+    uploaded scenarios are kept in its uploads/ folder."""
+    import uvicorn
+
+    from .results import catalogue
+    from .web import LOOPBACK_NAMES, Settings, create_app, refuse_to_bind
+
+    why = refuse_to_bind(host, token)
+    if why:
+        err.print(why, markup=False, soft_wrap=True)
+        raise SystemExit(2)
+    # without a token only loopback names may address it (no DNS rebinding from a web page)
+    hosts = None if token else (*LOOPBACK_NAMES, host.strip("[]").lower())
+    app = create_app(Settings(catalogue.results_root(results), token=token, hosts=hosts))
+    shown = f"[{host}]" if ":" in host else host
+    err.print(f"borderflow dashboard on http://{shown}:{port}/" +
+              (f"?token={token}" if token else ""), markup=False, soft_wrap=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 def main() -> None:
     try:
         app()
