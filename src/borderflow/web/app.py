@@ -167,7 +167,9 @@ def create_app(settings: Settings) -> FastAPI:
         result: Result = run_fn(s, form["allocator"])
         # what the catalogue and the report call this run: the variant, marked if edited
         label = form["variant"] if not form["changed"] else f"{form['variant'] or 'as written'} (edited)"
-        return store.save(replace(result, variant=label), form)
+        run_id = store.save(replace(result, variant=label), form)
+        shown(run_id)  # the figures are drawn here, in the worker, not in the page's handler
+        return run_id
 
     @app.post("/scenarios/{kind}/{key}/run")
     async def run(request: Request, kind: str, key: str) -> Response:

@@ -89,12 +89,11 @@ class Store:
         return folder.name
 
     def finish(self, run_id: str) -> None:
-        """Register the run in the catalogue, then write its report (both take longer than
-        the run itself, so they happen after the page has answered)."""
+        """Register the run in the catalogue, after the page has answered (DuckDB takes about
+        as long as the run). Its report.html is written when first asked for (`report`)."""
         folder = self.folder(run_id)
         assert folder is not None
         catalogue.register(folder, self.root)
-        self.report(run_id)
 
     def report(self, run_id: str) -> Path:
         """The run's report.html, as `borderflow report` writes it, on first use."""
