@@ -33,6 +33,18 @@ DEFAULT_SCENARIO = "n95-2020" if "n95-2020" in builtin_names() else "two-country
 
 ScenarioArg = Annotated[str, typer.Argument(
     help="A built-in scenario's name (see `borderflow scenarios`) or a YAML file.")]
+WindowOpt = Annotated[int | None, typer.Option(
+    "--window", help="Optimal allocator over a rolling horizon: solve this many days at a time "
+    "(default: the whole horizon in one LP).")]
+CommitOpt = Annotated[int | None, typer.Option(
+    "--commit", help="With --window: keep this many days of each window, then roll on "
+    "(default: a quarter of the window).")]
+
+
+def _window_note(window: int | None, days: int) -> None:
+    if window is not None and window > days:
+        err.print(f"note: --window {window} is beyond the {days}-day horizon; "
+                  "one window covers it (the full-horizon optimum)")
 
 
 def _fmt(value: float, digits: int = 0) -> str:
@@ -74,16 +86,24 @@ def run_cmd(
         "--avoidable", help="Also run the other allocator and show, per region and commodity, "
         "the unmet demand better allocation would have avoided (adds `avoidable` to --json).")
     ] = False,
+    window: WindowOpt = None,
+    commit: CommitOpt = None,
 ) -> None:
     """Run a scenario and print, per region and commodity, demand, served, unmet and stockouts."""
     from .results import simulate, write_run
     from .results.avoidable import avoidable_records, avoidable_table
 
-    result = simulate(scenario, variant=variant, allocator=allocator, days=days)
+    roll: dict[str, Any] = {"window": window, "commit": commit}
+    # with --avoidable, a rolling horizon is for whichever of the two runs is the optimal one
+    rolled = allocator == "optimal" or not avoidable
+    result = simulate(scenario, variant=variant, allocator=allocator, days=days,
+                      **(roll if rolled else {}))
+    _window_note(window, result.days)
     table = None
     if avoidable:
         other = simulate(scenario, variant=variant, days=days,
-                         allocator="optimal" if allocator == "priority" else "priority")
+                         allocator="optimal" if allocator == "priority" else "priority",
+                         **({} if rolled else roll))
         pair = (result, other) if allocator == "priority" else (other, result)
         table = avoidable_table(*pair)
     doc = result.summary()
@@ -178,13 +198,17 @@ def compare_cmd(
     avoidable: Annotated[bool, typer.Option(
         "--avoidable", help="Run every variant under both allocators and show the shortage "
         "better allocation would have avoided (adds `avoidable` to --json).")] = False,
+    window: WindowOpt = None,
+    commit: CommitOpt = None,
 ) -> None:
     """Run every variant and show who is hurt (unmet demand up) and who gains, by region."""
     from .report import comparison_report
     from .results import compare, write_comparison
 
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
-    comparison = compare(scenario, variants=names, allocator=allocator, avoidable=avoidable)
+    comparison = compare(scenario, variants=names, allocator=allocator, avoidable=avoidable,
+                         window=window, commit=commit)
+    _window_note(window, comparison.scenario.days)
 
     def finish(folder: Path) -> None:
         (folder / "report.html").write_text(comparison_report(comparison), encoding="utf-8")

@@ -65,6 +65,7 @@ class Stats:
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
     iterations: int = 0
+    retries: int = 0  # windows HiGHS had to solve again (no optimum on the first attempt)
     objectives: list[float] = field(default_factory=list)
 
 
@@ -211,9 +212,31 @@ def terminal_cost(net: Network, tpl: Template) -> Array:
     return cost
 
 
-def _load(tpl: Template, cost: Array, bounds: tuple[Array, Array, Array, Array]) -> Any:
+def magnitude(net: Network, demand: Array) -> float:
+    """The largest quantity the windows' rows and bounds hold (stock, demand, capacities,
+    orders, flights): the scale of HiGHS's rounding errors."""
+    pol = net.policies
+    caps = np.concatenate([net.arc_cap, net.rec_cap.reshape(-1)])
+    return max([1.0, float(net.stock0.sum()), float(demand.max(initial=0.0)),
+                float(caps[np.isfinite(caps)].max(initial=0.0))] +
+               [c.quantity for c in pol.claims] + [float(c.flights.max(initial=0.0)) for c in pol.claims])
+
+
+def settings(net: Network, demand: Array) -> dict[str, Any]:
+    """HiGHS settings for every window. The primal tolerance is 1e-10 as for the full horizon,
+    but no finer than ~1e-15 of the data's magnitude: with millions of units in a row, 1e-10
+    is below what double precision can resolve, and the simplex then fails with a bogus
+    verdict (on the flagship: 'unbounded', with a 'ray' that lowers a shipment below 0)."""
+    return {"primal_feasibility_tolerance": max(1e-10, 1e-15 * magnitude(net, demand)),
+            "dual_feasibility_tolerance": 1e-10, "solver": "choose"}
+
+
+def _load(tpl: Template, cost: Array, bounds: tuple[Array, Array, Array, Array],
+          options: dict[str, Any]) -> Any:
     lp = tpl.lp
     h = _new_highs()
+    for key, value in options.items():
+        h.setOptionValue(key, value)
     h.passModel(int(lp.cost.size), int(lp.row_lower.size), int(lp.value.size),
                 int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
                 cost, bounds[0], bounds[1], bounds[2], bounds[3],
@@ -228,20 +251,26 @@ def _update(h: Any, tpl: Template, bounds: tuple[Array, Array, Array, Array]) ->
 
 
 def _solve(h: Any, tpl: Template, bounds: tuple[Array, Array, Array, Array], net: Network,
-           t0: int) -> Array:
-    """Run HiGHS on the window; on anything but an optimum, start again from scratch (no warm
-    basis), then with the fallback settings, before naming the constraint family at fault."""
+           t0: int, options: dict[str, Any], stats: Stats) -> Array:
+    """Run HiGHS on the window (warm-started from the last window's basis). Every window has
+    an optimum (a slack on every claim; doing nothing is feasible), so any other verdict is
+    numerical: start again from scratch (no inherited basis), then with the fallback settings,
+    and only then name the constraint family at fault."""
     M = highspy.HighsModelStatus
     h.run()
     status = h.getModelStatus()
-    for options in RETRIES:
-        if status in (M.kOptimal, M.kModelEmpty):
-            break
-        h.clearSolver()
-        for key, value in options.items():
+    if status not in (M.kOptimal, M.kModelEmpty):
+        for fallback in RETRIES:
+            stats.retries += 1
+            h.clearSolver()
+            for key, value in {**options, **fallback}.items():
+                h.setOptionValue(key, value)
+            h.run()
+            status = h.getModelStatus()
+            if status in (M.kOptimal, M.kModelEmpty):
+                break
+        for key, value in options.items():  # the next window starts from the usual settings
             h.setOptionValue(key, value)
-        h.run()
-        status = h.getModelStatus()
     if status == M.kModelEmpty:
         return np.zeros(tpl.columns)
     if status != M.kOptimal:
@@ -264,6 +293,7 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
     W, K = min(window, T), min(commit, T)
     stats = Stats() if stats is None else stats
     demand, conserving = lp_demand(net)
+    options = settings(net, demand)
     began = time.perf_counter()
     tpl = template(net, demand, W)
     stats.build_seconds += time.perf_counter() - began
@@ -283,7 +313,7 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
         cost = tpl.lp.cost if last else terminal_cost(net, tpl)
         bounds = window_bounds(net, tpl, demand, state, t0)
         if h is None or not reuse:
-            h = _load(tpl, cost, bounds)
+            h = _load(tpl, cost, bounds, options)
         else:
             _update(h, tpl, bounds)
             if last:
@@ -292,7 +322,7 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
         previous = cost
         stats.build_seconds += time.perf_counter() - began
         began = time.perf_counter()
-        sol = _solve(h, tpl, bounds, net, t0)
+        sol = _solve(h, tpl, bounds, net, t0, options, stats)
         stats.solve_seconds += time.perf_counter() - began
         stats.windows += 1
         stats.iterations += int(h.getInfo().simplex_iteration_count)
