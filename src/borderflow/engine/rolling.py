@@ -37,7 +37,6 @@ from .optimal import (
     LP,
     RETRIES,
     Array,
-    BoolArray,
     IntArray,
     _new_highs,
     _window,
@@ -49,7 +48,6 @@ from .optimal import (
     trace_from,
 )
 from .records import Trace
-
 
 # Terminal value of a unit held at a window's end, against a unit of unmet demand at the
 # lowest-priority site: below 1, so a window never leaves demand unmet to hold stock; far above
@@ -75,7 +73,7 @@ def envelope(net: Network, demand: Array, W: int) -> tuple[Network, Array]:
     pol = net.policies
 
     def every_day(a: Array) -> Array:  # [T, X] -> [W, X]: positive where any day is
-        return np.broadcast_to((a > 0).any(axis=0), (W,) + a.shape[1:]).astype(float)
+        return np.broadcast_to((a > 0).any(axis=0), (W, *a.shape[1:])).astype(float)
 
     ever_open = (pol.blocked_by < 0).any(axis=0)
     blocked_by = np.broadcast_to(np.where(ever_open, -1, pol.blocked_by.max(axis=0, initial=-1)),
@@ -139,9 +137,9 @@ class State:
     remaining: Array  # [orders] units each rated order still needs
 
 
-def _padded(a: Array, t0: int, W: int, fill: float) -> Array:
+def _padded(a: np.ndarray[Any, Any], t0: int, W: int, fill: float) -> np.ndarray[Any, Any]:
     """a[t0:t0+W] along the day axis, padded with `fill` beyond the horizon."""
-    out = np.full((W,) + a.shape[1:], fill, dtype=a.dtype)
+    out = np.full((W, *a.shape[1:]), fill, dtype=a.dtype)
     part = a[t0:t0 + W]
     out[: part.shape[0]] = part
     return out
@@ -303,7 +301,8 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
     state = State(net.stock0.reshape(-1).astype(float).copy(),
                   np.zeros((T + net.max_lead + 1, P)),
                   np.array([net.policies.claims[k].quantity for k in orders], dtype=float))
-    h = None
+    h: Any = None
+    loaded = tpl.lp.cost  # the costs the loaded model has
     t0 = 0
     while t0 < T:
         began = time.perf_counter()
@@ -316,10 +315,10 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
             h = _load(tpl, cost, bounds, options)
         else:
             _update(h, tpl, bounds)
-            if last:
-                changed = np.flatnonzero(cost != previous).astype(np.int32)
+            changed = np.flatnonzero(cost != loaded).astype(np.int32)
+            if changed.size:
                 h.changeColsCost(int(changed.size), changed, cost[changed])
-        previous = cost
+        loaded = cost
         stats.build_seconds += time.perf_counter() - began
         began = time.perf_counter()
         sol = _solve(h, tpl, bounds, net, t0, options, stats)
