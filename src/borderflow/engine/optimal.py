@@ -669,7 +669,6 @@ class Optimal:
         return assign(net, lp, solve(lp, net))
 
 
-
 def objective(net: Network, trace: Trace, demand: Array | None = None) -> dict[str, float]:
     """The horizon LP's objective at a trace's allocation (sample 0), in its parts: weighted
     unmet demand, penalised rated-order and airlift shortfalls, transport cost, and total.
