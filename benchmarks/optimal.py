@@ -1,8 +1,13 @@
 """LP figures for the optimal allocator: LP size, model-build and HiGHS solve times (apart),
 for the flagship and a synthetic 50-region network; and the same model built with linopy, in
-the same run, for the ratio of build times.
+the same run, for the ratio of build times. Then the rolling-horizon mode against the full
+horizon: its gap (objective and unmet demand), its speed-up, and one updated HiGHS model
+against a fresh model per window, timed in the same run.
 
-    python benchmarks/optimal.py [--quick]     # prints one JSON document
+    python benchmarks/optimal.py [--quick] [--large]    # prints one JSON document
+
+`--large` adds a 60-region, 5-commodity network over 180 days whose full-horizon LP takes
+minutes (the rolling runs take seconds).
 
 The linopy model is written with linopy's own modelling API (variables on labelled grids,
 shifts for lead times, group-by sums onto pairs), not from our matrices; its optimum is
@@ -26,11 +31,15 @@ import numpy as np
 
 import borderflow
 import synthetic
-from borderflow.engine import Network, compile_network
+from borderflow.engine import Network, compile_network, violations
 from borderflow.engine import optimal as O
+from borderflow.engine import rolling as R
 
 FULL_SYNTHETIC = (50, 100, 400, 2, 180)  # regions, nodes, lanes, commodities, days
 QUICK_SYNTHETIC = (50, 60, 180, 2, 30)
+LARGE_SYNTHETIC = (60, 200, 800, 5, 180)
+PAIRS = ((30, 7), (60, 14))  # rolling (window, commit)
+QUICK_PAIRS = ((10, 3),)  # for the 30-day quick synthetic case
 
 
 @contextlib.contextmanager
@@ -190,17 +199,71 @@ def figures(net: Network, name: str, repeats: int, with_linopy: bool) -> dict[st
     return out
 
 
-def run(quick: bool, repeats: int = 3) -> dict[str, Any]:
+def rolling(net: Network, full: dict[str, Any], pairs: tuple[tuple[int, int], ...]) -> list[dict[str, Any]]:
+    """Per (window, commit): the rolling plan's gap to the full-horizon optimum, its speed-up,
+    and the one-model update against a fresh model per window."""
+    best = full["objective"]
+    full_seconds = full["build_seconds"] + full["solve_seconds"]
+    demand = O.lp_demand(net)[0]
+    lp = O.build(net)
+    optimum = O.assign(net, lp, O.solve(lp, net))
+    best_unmet = float((optimum.demand - optimum.served).sum())
+    total_demand = float(demand.sum())
+    out = []
+    for window, commit in pairs:
+        timed = {}
+        for reuse in (True, False):
+            stats = R.Stats()
+            gc.collect()
+            t0 = time.perf_counter()
+            trace = R.rolling(net, window, commit, reuse=reuse, stats=stats)
+            timed[reuse] = (time.perf_counter() - t0, stats, trace)
+        seconds, stats, trace = timed[True]
+        rebuild_seconds, rebuild, _ = timed[False]
+        value = O.objective(net, trace, demand)["total"]
+        unmet = float((trace.demand - trace.served).sum())
+        out.append({
+            "window": window, "commit": commit, "windows": stats.windows,
+            "objective": value,
+            "objective_gap": float(f"{(value - best) / max(1.0, abs(best)):.3g}"),
+            "unmet": unmet, "full_unmet": best_unmet,
+            "unmet_gap": None if best_unmet <= 0 else float(f"{(unmet - best_unmet) / best_unmet:.3g}"),
+            "unmet_gap_of_demand": float(f"{(unmet - best_unmet) / max(1.0, total_demand):.3g}"),
+            "seconds": round(seconds, 3), "speedup": round(full_seconds / seconds, 2),
+            "update": {"seconds": round(seconds, 3), "build_seconds": round(stats.build_seconds, 3),
+                       "solve_seconds": round(stats.solve_seconds, 3),
+                       "iterations": stats.iterations, "retries": stats.retries},
+            "rebuild": {"seconds": round(rebuild_seconds, 3),
+                        "build_seconds": round(rebuild.build_seconds, 3),
+                        "solve_seconds": round(rebuild.solve_seconds, 3),
+                        "iterations": rebuild.iterations, "retries": rebuild.retries},
+            "rebuild_over_update": round(rebuild_seconds / seconds, 2),
+            "invariant_violations": violations(net, trace),
+        })
+    return out
+
+
+def run(quick: bool, repeats: int = 3, large: bool = False) -> dict[str, Any]:
     flagship = compile_network(borderflow.load("n95-2020"))
     size = QUICK_SYNTHETIC if quick else FULL_SYNTHETIC
     big = compile_network(synthetic.build(*size))
-    return {
-        "flagship": {**figures(flagship, "n95-2020", repeats, True),
-                     "full_run_seconds": round(_full_run(), 3)},
-        "synthetic": {**figures(big, "synthetic", 1 if not quick else repeats, True),
-                      "size": dict(zip(("regions", "nodes", "lanes", "commodities", "days"), size,
-                                       strict=True))},
+    flag = figures(flagship, "n95-2020", repeats, True)
+    syn = figures(big, "synthetic", 1 if not quick else repeats, True)
+    doc = {
+        "flagship": {**flag, "full_run_seconds": round(_full_run(), 3),
+                     "rolling": rolling(flagship, flag, PAIRS)},
+        "synthetic": {**syn, "size": _size(size),
+                      "rolling": rolling(big, syn, QUICK_PAIRS if quick else PAIRS)},
     }
+    if large:
+        net = compile_network(synthetic.build(*LARGE_SYNTHETIC))
+        full = figures(net, "synthetic-large", 1, False)
+        doc["large"] = {**full, "size": _size(LARGE_SYNTHETIC), "rolling": rolling(net, full, PAIRS)}
+    return doc
+
+
+def _size(size: tuple[int, ...]) -> dict[str, int]:
+    return dict(zip(("regions", "nodes", "lanes", "commodities", "days"), size, strict=True))
 
 
 def _full_run() -> float:
@@ -214,8 +277,9 @@ def _full_run() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--large", action="store_true", help="add the 60-region x 5-commodity case")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.quick), indent=2))
+    print(json.dumps(run(args.quick, large=args.large), indent=2))
     return 0
 
 

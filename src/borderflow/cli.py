@@ -36,6 +36,18 @@ ScenarioArg = Annotated[str, typer.Argument(
 ResultsOpt = Annotated[Path | None, typer.Option(
     "--results", help="The results root holding catalog.duckdb (default: $BORDERFLOW_RESULTS, "
     "else ./borderflow-results).")]
+WindowOpt = Annotated[int | None, typer.Option(
+    "--window", help="Optimal allocator over a rolling horizon: solve this many days at a time "
+    "(default: the whole horizon in one LP).")]
+CommitOpt = Annotated[int | None, typer.Option(
+    "--commit", help="With --window: keep this many days of each window, then roll on "
+    "(default: a quarter of the window).")]
+
+
+def _window_note(window: int | None, days: int) -> None:
+    if window is not None and window > days:
+        err.print(f"note: --window {window} is beyond the {days}-day horizon; "
+                  "one window covers it (the full-horizon optimum)")
 
 
 def _fmt(value: float, digits: int = 0) -> str:
@@ -82,6 +94,8 @@ def run_cmd(
     no_save: Annotated[bool, typer.Option(
         "--no-save", help="Only print: write no files and register nothing.")] = False,
     results: ResultsOpt = None,
+    window: WindowOpt = None,
+    commit: CommitOpt = None,
 ) -> None:
     """Run a scenario and print, per region and commodity, demand, served, unmet and stockouts."""
     from .results import catalogue, simulate
@@ -90,11 +104,17 @@ def run_cmd(
     _save_or_not(no_save, out_dir)
     if not no_save:
         catalogue.check(results)  # a broken catalogue fails before the work
-    result = simulate(scenario, variant=variant, allocator=allocator, days=days)
+    roll: dict[str, Any] = {"window": window, "commit": commit}
+    # with --avoidable, a rolling horizon is for whichever of the two runs is the optimal one
+    rolled = allocator == "optimal" or not avoidable
+    result = simulate(scenario, variant=variant, allocator=allocator, days=days,
+                      **(roll if rolled else {}))
+    _window_note(window, result.days)
     table = None
     if avoidable:
         other = simulate(scenario, variant=variant, days=days,
-                         allocator="optimal" if allocator == "priority" else "priority")
+                         allocator="optimal" if allocator == "priority" else "priority",
+                         **({} if rolled else roll))
         pair = (result, other) if allocator == "priority" else (other, result)
         table = avoidable_table(*pair)
     doc = result.summary()
@@ -204,6 +224,8 @@ def compare_cmd(
         "--avoidable", help="Run every variant under both allocators and show the shortage "
         "better allocation would have avoided (adds `avoidable` to --json).")] = False,
     results: ResultsOpt = None,
+    window: WindowOpt = None,
+    commit: CommitOpt = None,
 ) -> None:
     """Run every variant and show who is hurt (unmet demand up) and who gains, by region."""
     from .report import comparison_report
@@ -212,7 +234,9 @@ def compare_cmd(
     if out_dir is not None:
         catalogue.check(results)  # a broken catalogue fails before the work
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
-    comparison = compare(scenario, variants=names, allocator=allocator, avoidable=avoidable)
+    comparison = compare(scenario, variants=names, allocator=allocator, avoidable=avoidable,
+                         window=window, commit=commit)
+    _window_note(window, comparison.scenario.days)
 
     def finish(folder: Path) -> None:
         (folder / "report.html").write_text(comparison_report(comparison), encoding="utf-8")

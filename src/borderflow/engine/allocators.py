@@ -38,6 +38,21 @@ class Optimal:
         return Lp().run(net)
 
 
+class Rolling:
+    """The optimal allocator over a rolling horizon (engine/rolling.py): windows of `window`
+    days, keeping the first `commit` days of each."""
+
+    name = "optimal"
+
+    def __init__(self, window: int, commit: int) -> None:
+        self.window, self.commit = window, commit
+
+    def run(self, net: Network) -> Trace:
+        from .rolling import rolling
+
+        return rolling(net, self.window, self.commit)
+
+
 ALLOCATORS: dict[str, Allocator] = {"priority": Priority(), "optimal": Optimal()}
 
 
@@ -55,10 +70,17 @@ class InvariantError(AssertionError):
     """A run broke an invariant: a bug in an allocator, never bad input."""
 
 
-def run(net: Network, allocator: str = "priority") -> Trace:
+def run(net: Network, allocator: str = "priority",
+        rolling: tuple[int, int] | None = None) -> Trace:
+    """Run an allocator; `rolling=(window, commit)` runs the optimal one over a rolling
+    horizon (validated by the caller: 1 <= commit <= window; a window beyond the horizon is
+    the whole horizon)."""
     if allocator not in ALLOCATORS:
         raise ValueError(f"unknown allocator {allocator!r} (available: {', '.join(ALLOCATORS)})")
-    trace = ALLOCATORS[allocator].run(net)
+    if rolling is not None and allocator != "optimal":
+        raise ValueError("a rolling horizon needs the optimal allocator")
+    chosen = ALLOCATORS[allocator] if rolling is None else Rolling(*rolling)
+    trace = chosen.run(net)
     if CHECK:
         broken = violations(net, trace)
         if broken:

@@ -391,7 +391,12 @@ def lp_demand(net: Network) -> tuple[Array, BoolArray]:
 def build(net: Network) -> LP:
     """Every define_* block, assembled into one column-wise sparse LP."""
     began = time.perf_counter()
-    demand, conserving = lp_demand(net)
+    return assemble(net, *lp_demand(net), began=began)
+
+
+def assemble(net: Network, demand: Array, conserving: BoolArray, began: float | None = None) -> LP:
+    """The LP of `net` serving `demand` ([T, N*C], conservation already fixed)."""
+    began = time.perf_counter() if began is None else began
     pairs = relevant_pairs(net, demand)
     rated, airlift = penalties(net)
     blocks: dict[str, Variables] = {}
@@ -560,12 +565,23 @@ def assign(net: Network, lp: LP, solution: Solution) -> Trace:
     """A Trace (batch of one) from the LP's values: requested = allowed = shipped, no reasons;
     stock re-derived from the flows so the mass balance holds exactly."""
     T, (N, C) = net.days, net.shape
-    A, R, P, pol = net.arc_src.size, net.rec_node.size, N * C, net.policies
+    A, R, P = net.arc_src.size, net.rec_node.size, N * C
     sol = solution.col_value
-    x = _values(lp.variables["shipments"], sol, (T, A))
-    made = _values(lp.variables["production"], sol, (T, R))
-    unmet = _values(lp.variables["unmet"], sol, (T, P))
-    served = np.clip(lp.demand - unmet, 0.0, lp.demand)
+    ks, _ = _window(net)
+    return trace_from(net, _values(lp.variables["shipments"], sol, (T, A)),
+                      _values(lp.variables["production"], sol, (T, R)),
+                      _values(lp.variables["unmet"], sol, (T, P)),
+                      _values(lp.variables["order_flows"], sol, (T, len(ks))),
+                      lp.demand, lp.conserving)
+
+
+def trace_from(net: Network, x: Array, made: Array, unmet: Array, y: Array, demand: Array,
+               conserving: BoolArray) -> Trace:
+    """A Trace from an allocation over the horizon: shipments x [T, A], production [T, R],
+    unmet demand [T, N*C] and rated orders' shares y [T, orders]."""
+    T, (N, C) = net.days, net.shape
+    A, P, pol = net.arc_src.size, N * C, net.policies
+    served = np.clip(demand - unmet, 0.0, demand)
 
     def by_pair(cols: IntArray, vals: Array) -> Array:  # [T, X] -> [T, P] sums
         out = np.zeros((T, P))
@@ -594,7 +610,6 @@ def assign(net: Network, lp: LP, solution: Solution) -> Trace:
             arcs = pol.member_arc[pol.member_group == g]
             day_limit[:, arcs] = np.minimum(day_limit[:, arcs], pol.group_quota[:, g:g + 1])
     ks, _ = _window(net)
-    y = _values(lp.variables["order_flows"], sol, (T, len(ks)))
     for j, k in enumerate(ks):
         claimed[:, k] = y[:, j]
         asked[:, k] = y[:, j]  # the plan's own schedule is what the order asks each day
@@ -616,11 +631,11 @@ def assign(net: Network, lp: LP, solution: Solution) -> Trace:
 
     return Trace(
         stock=stack(stock, shape), in_transit=stack(in_transit, shape),
-        produced=stack(made, (T, 1, R)), demand=stack(lp.demand, shape),
+        produced=stack(made, (T, 1, net.rec_node.size)), demand=stack(demand, shape),
         served=stack(served, shape), requested=stack(x.copy(), (T, 1, A)),
         allowed=stack(x.copy(), (T, 1, A)), shipped=stack(x, (T, 1, A)),
         reason=stack(np.full((T, A), -1, dtype=np.int16), (T, 1, A)),  # type: ignore[arg-type]
-        conserving=stack(lp.conserving, shape),  # type: ignore[arg-type]
+        conserving=stack(conserving, shape),  # type: ignore[arg-type]
         claim_asked=stack(asked, (T, 1, K)), claim_limit=stack(limit, (T, 1, K)),
         claimed=stack(claimed, (T, 1, K)),
         patients=stack(np.stack([c[0] for c in care]), (T, 1, S)),
@@ -653,3 +668,25 @@ class Optimal:
         lp = build(net)
         return assign(net, lp, solve(lp, net))
 
+
+def objective(net: Network, trace: Trace, demand: Array | None = None) -> dict[str, float]:
+    """The horizon LP's objective at a trace's allocation (sample 0), in its parts: weighted
+    unmet demand, penalised rated-order and airlift shortfalls, transport cost, and total.
+    For a rolling-horizon run this is the figure to set against the full-horizon optimum."""
+    demand = lp_demand(net)[0] if demand is None else demand
+    T = net.days
+    weight = np.repeat(net.priority, net.shape[1])
+    unmet = float(((demand - trace.served[:, 0].reshape(T, -1)) * weight).sum())
+    rated, airlift = penalties(net)
+    ks, window = _window(net)
+    short_rated = sum(max(0.0, net.policies.claims[k].quantity -
+                          float(trace.claimed[:, 0, k][window[:, j]].sum()))
+                      for j, k in enumerate(ks))
+    open_ = ~blocked_grid(net)
+    short_air = sum(float((c.flights - trace.claimed[:, 0, k])[(c.flights > 0) & open_[:, c.arc]
+                                                               & (net.arc_cap[c.arc] > 0)].sum())
+                    for k, c in enumerate(net.policies.claims) if c.kind == "airlift")
+    transport = EPS * float((trace.shipped[:, 0] * net.arc_lead).sum())
+    total = unmet + rated * short_rated + airlift * short_air + transport
+    return {"weighted_unmet": unmet, "rated_shortfall": short_rated,
+            "airlift_shortfall": short_air, "transport": transport, "total": total}

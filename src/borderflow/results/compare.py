@@ -18,7 +18,7 @@ from ..policy import compile_policies
 from ..policy.compile import Arcs
 from .avoidable import avoidable_records, avoidable_table
 from .result import Result
-from .simulate import as_scenario
+from .simulate import as_scenario, rolling_options
 
 COLUMNS = ["variant", "region", "commodity", "demand", "served", "unmet", "unmet_pct",
            "delta_unmet", "delta_unmet_pct", "effect"]
@@ -61,9 +61,10 @@ class _Compiler:
     or off reuses the network arrays (series, arcs, levels) and recompiles only its policies;
     a variant identical to one already run reuses its result."""
 
-    def __init__(self) -> None:
+    def __init__(self, rolling: tuple[int, int] | None = None) -> None:
         self.networks: dict[str, Network] = {}
         self.traces: dict[str, Any] = {}
+        self.rolling = rolling  # the optimal runs' rolling horizon, if any
 
     def network(self, s: Scenario) -> Network:
         data = s.model_dump(mode="json", by_alias=True, exclude={"variants"})
@@ -85,24 +86,28 @@ class _Compiler:
     def result(self, s: Scenario, variant: str, allocator: str) -> Result:
         key = _key([s.model_dump(mode="json", by_alias=True, exclude={"variants"}), allocator])
         net = self.network(s)
+        roll = self.rolling if allocator == "optimal" else None
         if key not in self.traces:
-            self.traces[key] = run(net, allocator)
+            self.traces[key] = run(net, allocator, roll)
         return Result(scenario=s, variant=variant, allocator=allocator, network=net,
-                      trace=self.traces[key])
+                      trace=self.traces[key], rolling=roll)
 
 
 def compare(scenario: Scenario | str | Path, variants: list[str] | None = None,
-            allocator: str = "priority", avoidable: bool = False) -> Comparison:
+            allocator: str = "priority", avoidable: bool = False, window: int | None = None,
+            commit: int | None = None) -> Comparison:
     """Run every variant (or those named; the first is the baseline) and compare them.
 
     With `avoidable`, each variant also runs under both allocators and the comparison gains
-    the shortage better allocation would have avoided (results/avoidable.py)."""
+    the shortage better allocation would have avoided (results/avoidable.py). `window` and
+    `commit` run the optimal allocator over a rolling horizon, as in `simulate`."""
     base = as_scenario(scenario)
     names = list(base.variants) if variants is None else variants
     if not names:
         raise ScenarioError([Problem(base.file, 1, ("variants",),
                                      "this scenario has no variants to compare")])
-    compiler = _Compiler()
+    compiler = _Compiler(rolling_options(base.file, "optimal" if avoidable else allocator,
+                                         window, commit, base.days))
     scenarios = {name: apply_variant(base, name) for name in names}
     results = {name: compiler.result(s, name, allocator) for name, s in scenarios.items()}
     table = None

@@ -27,6 +27,7 @@ class Result:
     network: Network
     trace: Trace
     sample: int = 0
+    rolling: tuple[int, int] | None = None  # (window, commit) of a rolling-horizon optimal run
 
     @property
     def days(self) -> int:
@@ -251,6 +252,8 @@ class Result:
             "care": [{"site": site, "region": self.scenario.nodes[site].region,
                       "unstaffed_patient_days": float(v)} for site, v in unstaffed.items()],
             "balance": {"max_abs_error": self.balance_error},
+            **({} if self.rolling is None else
+               {"rolling": {"window": self.rolling[0], "commit": self.rolling[1]}}),
         }
 
     def save(self, out: str | Path | None = None, root: str | Path | None = None) -> Path:
