@@ -177,18 +177,6 @@ def test_sweep_command_prints_the_summary_and_json() -> None:
             "unmet_pct_p90", "p_stockout"} == set(doc["summary"][0])
 
 
-def test_ray_executor_without_ray_says_how_to_install() -> None:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        proc = bf("sweep", "two-country", "--samples", "2", "--executor", "ray")
-        assert proc.returncode == 2
-        assert "pip install 'borderflow[ray]'" in proc.stderr
-    else:  # pragma: no cover - with ray installed the executor must agree with local
-        a = sweep("n95-2020", samples=4, chunk_size=2, executor="ray", workers=2).kpis
-        pd.testing.assert_frame_equal(a, sweep("n95-2020", samples=4, chunk_size=2).kpis)
-
-
 def test_batched_kpis_are_the_per_sample_kpis() -> None:
     from borderflow.results.kpis import kpi_batch, kpi_table
 

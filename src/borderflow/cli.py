@@ -298,6 +298,9 @@ def sweep_cmd(
     seed: Annotated[int, typer.Option(help="Seed of the SeedSequence samples are drawn from.")] = 0,
     workers: Annotated[int, typer.Option(help="Worker processes (1: in this process).")] = 1,
     executor: Annotated[str, typer.Option(help="local (processes) or ray.")] = "local",
+    address: Annotated[str | None, typer.Option(help="The Ray cluster (host:port) of --executor "
+                                                "ray; default: a local one for the run, "
+                                                "--workers CPUs, on loopback.")] = None,
     chunk_size: Annotated[int, typer.Option(help="Samples per chunk (one batch, one file).")] = 64,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write each finished chunk "
                                                   "(Parquet) to this folder.")] = None,
@@ -337,7 +340,7 @@ def sweep_cmd(
         try:
             result = sweep(scenario, samples=samples, variants=names, seed=seed, workers=workers,
                            out=out_dir, resume=resume, executor=executor, chunk_size=chunk_size,
-                           progress=report)
+                           progress=report, address=address)
         except RayMissing as e:
             err.print(str(e), markup=False)
             raise SystemExit(2) from None

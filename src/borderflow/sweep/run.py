@@ -22,7 +22,7 @@ import pandas as pd
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..results.simulate import as_scenario
 from .chunk import COLUMNS, Chunk
-from .executors import EXECUTORS
+from .executors import executor as make_executor
 
 MANIFEST = "sweep.json"
 Progress = Callable[[int, int], None]  # (samples done, samples in all)
@@ -125,9 +125,10 @@ def _read_chunk(path: Path, chunk: Chunk) -> pd.DataFrame:
 def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[str] | None = None,
           seed: int = 0, workers: int = 1, out: str | Path | None = None, resume: bool = False,
           executor: str = "local", chunk_size: int = 64,
-          progress: Progress | None = None) -> SweepResult:
+          progress: Progress | None = None, address: str | None = None) -> SweepResult:
     """Run `samples` draws of the scenario's `uncertainty` for each variant (default: the
-    scenario as written). Sample k is the same whatever `workers`, `executor` or `chunk_size`."""
+    scenario as written). Sample k is the same whatever `workers`, `executor` or `chunk_size`.
+    `address`: the Ray cluster of the ray executor (default: one started for the run)."""
     s = as_scenario(scenario)
     if samples < 1:
         raise ScenarioError([Problem(s.file, 1, ("--samples",), f"must be at least 1, got {samples}")])
@@ -136,9 +137,7 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
     names: list[str | None] = list(variants) if variants else [None]
     for v in names:
         apply_variant(s, v)  # an unknown variant fails here, before any work
-    if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r} (available: {', '.join(EXECUTORS)})")
-    runner = EXECUTORS[executor](workers)  # a missing optional executor fails before any work
+    runner = make_executor(executor, workers, address, s.file)  # fails before any work
     chunks = plan_chunks(names, samples, chunk_size)
     done: dict[Chunk, pd.DataFrame] = {}
     out_dir = Path(out) if out is not None else None
