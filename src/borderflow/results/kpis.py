@@ -64,22 +64,26 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     batch index): the same rows and values as kpi_table(net, trace, b) for each b."""
     is_site = np.array([k == "site" for k in net.kinds])
     G = len(net.regions)
-    order = np.argsort(net.node_region, kind="stable")  # each region's nodes side by side
-    counts = np.bincount(net.node_region, minlength=G)
+    # only sites and nodes with demand add anything (every other term is an exact 0)
+    keep = np.flatnonzero(is_site | trace.demand.any(axis=(0, 1, 3)))
+    nodes = keep[np.argsort(net.node_region[keep], kind="stable")]  # grouped by region
+    counts = np.bincount(net.node_region[nodes], minlength=G)
     present = counts > 0
     starts = (np.cumsum(counts) - counts)[present]
 
     def by_region(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        """[T, B, N, C] -> [T, B, G, C] sums (one pass over the nodes, not one per region)."""
+        """[T, B, nodes, C] -> [T, B, G, C] sums, in one pass (the nodes grouped by region)."""
         T, B, _, C = values.shape
         out = np.zeros((T, B, G, C))
-        out[:, :, present] = np.add.reduceat(values[:, :, order], starts, axis=2)
+        if nodes.size:
+            out[:, :, present] = np.add.reduceat(values, starts, axis=2)
         return out
 
-    d = by_region(trace.demand)
-    s = by_region(trace.served)
-    short = by_region((trace.demand - trace.served > 1e-9).astype(float))
-    stock = by_region(trace.stock * is_site[None, None, :, None])
+    demand, served = trace.demand[:, :, nodes], trace.served[:, :, nodes]
+    d = by_region(demand)
+    s = by_region(served)
+    short = by_region((demand - served > 1e-9).astype(float))
+    stock = by_region(trace.stock[:, :, nodes] * is_site[nodes][None, None, :, None])
     with np.errstate(divide="ignore", invalid="ignore"):
         dos = np.where(d > 0, stock / d, np.inf).min(axis=0)  # [B, G, C]
     total, got = d.sum(axis=0), s.sum(axis=0)

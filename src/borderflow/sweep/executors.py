@@ -175,7 +175,12 @@ class Ray:
         # Workers' output and Ray's info logs stay off our stdout (a --json document) and stderr
         options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
         if self.address is not None:
-            ray.init(address=self.address, **options)
+            try:
+                ray.init(address=self.address, **options)
+            except (ConnectionError, ValueError) as e:
+                raise ScenarioError([Problem("--address", 1, ("--address",),
+                                             f"no Ray cluster reached at {self.address}: "
+                                             f"{str(e).splitlines()[0]}")]) from None
             try:
                 yield ray
             finally:
@@ -185,7 +190,7 @@ class Ray:
         # last one started), in a temporary folder of its own. Ray's token authentication stays
         # on (its default for a new cluster, the token in ~/.ray/auth_token, made if missing):
         # loopback is reachable by every user of this machine, so RAY_AUTH_MODE=disabled
-        # would not be safe even here. Its warning saying so is an info log, off with the rest.
+        # would not be safe even here. Its warning about it goes with Ray's logs below ERROR.
         temp = tempfile.mkdtemp(prefix="borderflow-ray-")
         try:
             ray.init(address="local", num_cpus=self.workers, include_dashboard=False,
