@@ -3,6 +3,7 @@ invariants; browser tests drive Debian's Chromium (installed by scripts/install-
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from borderflow.engine import allocators
 
 allocators.CHECK = True
+os.environ["BORDERFLOW_CHECK"] = "1"  # and in the processes tests start (CLI, workers, Ray)
 
 ARTEFACTS = Path(__file__).parent / "artefacts"  # screenshots; ignored by git
 CHROMIUM = "/usr/bin/chromium"

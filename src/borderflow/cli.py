@@ -348,6 +348,9 @@ def sweep_cmd(
     seed: Annotated[int, typer.Option(help="Seed of the SeedSequence samples are drawn from.")] = 0,
     workers: Annotated[int, typer.Option(help="Worker processes (1: in this process).")] = 1,
     executor: Annotated[str, typer.Option(help="local (processes) or ray.")] = "local",
+    address: Annotated[str | None, typer.Option(help="The Ray cluster (host:port) of --executor "
+                                                "ray; default: a local one for the run, "
+                                                "--workers CPUs, on loopback.")] = None,
     chunk_size: Annotated[int, typer.Option(help="Samples per chunk (one batch, one file).")] = 64,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write each finished chunk "
                                                   "(Parquet), then report.html, to this folder "
@@ -398,7 +401,7 @@ def sweep_cmd(
         try:
             result = sweep(scenario, samples=samples, variants=names, seed=seed, workers=workers,
                            out=folder, resume=resume, executor=executor, chunk_size=chunk_size,
-                           progress=report, daily=regions)
+                           progress=report, daily=regions, address=address)
             if folder is not None:
                 from .report.folder import folder_report, write_report
 

@@ -6,7 +6,7 @@ import os
 from typing import Protocol
 
 from .invariants import violations
-from .network import Network
+from .network import Network, Sampled
 from .records import Trace
 from .simulator import Simulator
 
@@ -81,8 +81,14 @@ def run(net: Network, allocator: str = "priority",
         raise ValueError("a rolling horizon needs the optimal allocator")
     chosen = ALLOCATORS[allocator] if rolling is None else Rolling(*rolling)
     trace = chosen.run(net)
-    if CHECK:
-        broken = violations(net, trace)
-        if broken:
-            raise InvariantError(f"{net.name} ({allocator}): " + "; ".join(broken))
+    check(net, trace, allocator)
     return trace
+
+
+def check(net: Network, trace: Trace, what: str, sampled: Sampled | None = None) -> None:
+    """When CHECK is on, raise InvariantError if the run (a batch run with `sampled` values)
+    breaks an invariant."""
+    if CHECK:
+        broken = violations(net, trace, sampled=sampled)
+        if broken:
+            raise InvariantError(f"{net.name} ({what}): " + "; ".join(broken))

@@ -1,4 +1,8 @@
-"""Invariants every run must satisfy, whatever the allocator. Returns what is violated."""
+"""Invariants every run must satisfy, whatever the allocator. Returns what is violated.
+
+A batched run with per-sample values (`Sampled`: demand, production capacity, initial stock,
+lane capacity) is checked against each sample's own values, never the network's as written.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +10,39 @@ from typing import Any
 
 import numpy as np
 
-from .network import Network
+from .network import Network, Sampled
 from .records import Trace
 
 
-def mass_balance(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
+def _initial(net: Network, sampled: Sampled | None) -> np.ndarray[Any, Any]:
+    """[B or 1, C]: each sample's initial stock in all."""
+    if sampled is not None and sampled.stock0 is not None:
+        return sampled.stock0.sum(axis=1)  # type: ignore[no-any-return]
+    return net.stock0.sum(axis=0)[None, :]  # type: ignore[no-any-return]
+
+
+def mass_balance(net: Network, trace: Trace, sampled: Sampled | None = None) -> np.ndarray[Any, Any]:
     """[B, C]: initial + produced - consumed - inputs used - final stock - in transit."""
     made = trace.produced.sum(axis=0)  # [B, R]
     produced = made @ net.rec_outputs
     inputs_used = made @ net.rec_inputs
     consumed = trace.served.sum(axis=(0, 2))
     final = (trace.stock[-1] + trace.in_transit[-1]).sum(axis=1)
-    return net.stock0.sum(axis=0)[None, :] + produced - consumed - inputs_used - final  # type: ignore[no-any-return]
+    return _initial(net, sampled) + produced - consumed - inputs_used - final  # type: ignore[no-any-return]
 
 
-def throughput(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
+def throughput(net: Network, trace: Trace, sampled: Sampled | None = None) -> np.ndarray[Any, Any]:
     """[B, C]: a scale for relative balance errors (everything that entered the network)."""
     produced = trace.produced.sum(axis=0) @ net.rec_outputs
-    return net.stock0.sum(axis=0)[None, :] + produced  # type: ignore[no-any-return]
+    return _initial(net, sampled) + produced  # type: ignore[no-any-return]
 
 
-def violations(net: Network, trace: Trace, rtol: float = 1e-9) -> list[str]:
-    """Human-readable descriptions of every invariant the run breaks (empty when sound)."""
+def violations(net: Network, trace: Trace, rtol: float = 1e-9,
+               sampled: Sampled | None = None) -> list[str]:
+    """Human-readable descriptions of every invariant the run breaks (empty when sound);
+    `sampled`: the per-sample values the batch ran with."""
     found = []
-    scale = max(1.0, float(np.abs(throughput(net, trace)).max(initial=0.0)))
+    scale = max(1.0, float(np.abs(throughput(net, trace, sampled)).max(initial=0.0)))
     tol = rtol * scale
     if trace.stock.size and trace.stock.min() < -tol:
         t, b, n, c = np.unravel_index(trace.stock.argmin(), trace.stock.shape)
@@ -43,34 +56,57 @@ def violations(net: Network, trace: Trace, rtol: float = 1e-9) -> list[str]:
             found.append(f"negative {name} {arr.min():.3g}")
     if trace.served.size and (trace.served - trace.demand).max() > tol:
         found.append("a site used more than its demand")
-    balance = mass_balance(net, trace)
-    rel = np.abs(balance) / np.maximum(1.0, throughput(net, trace))
+    found += _demand(net, trace, sampled, rtol)
+    balance = mass_balance(net, trace, sampled)
+    rel = np.abs(balance) / np.maximum(1.0, throughput(net, trace, sampled))
     if rel.size and rel.max() > rtol:
         b, c = np.unravel_index(rel.argmax(), rel.shape)
         found.append(f"mass balance of {net.commodities[c]} off by {balance[b, c]:.3g} "
                      f"(sample {b})")
     if trace.shipped.size:
-        found += _limits(net, trace, tol)
-    cap = net.rec_cap[: trace.produced.shape[0]]
-    if trace.produced.size and (trace.produced - cap[:, None, :]).max() > tol:
-        found.append("a plant made more than its capacity")
+        found += _limits(net, trace, tol, sampled)
+    T = trace.produced.shape[0]
+    if sampled is not None and sampled.rec_cap is not None:
+        cap = sampled.rec_cap[:, :T].transpose(1, 0, 2)  # [T, B, R]
+    else:
+        cap = net.rec_cap[:T, None, :]
+    if trace.produced.size and (trace.produced - cap).max() > tol:
+        t, b, r = np.unravel_index((trace.produced - cap).argmax(), trace.produced.shape)
+        found.append(f"{net.nodes[net.rec_node[r]]} made more than its capacity on day {t} "
+                     f"(sample {b})")
     found += _rated_first(net, trace, tol)
     return found
 
 
-def _limits(net: Network, trace: Trace, tol: float) -> list[str]:
-    """No flow above a lane's capacity, a block, or a quota group's daily quota."""
+def _demand(net: Network, trace: Trace, sampled: Sampled | None, rtol: float) -> list[str]:
+    """A site not conserving tries to use exactly its (sample's) demand of the day."""
+    T = trace.demand.shape[0]
+    if sampled is not None and sampled.demand is not None:
+        raw = sampled.demand[:, :T].transpose(1, 0, 2, 3)  # [T, B, N, C]
+    else:
+        raw = net.demand[:T, None]
+    off = np.where(trace.conserving, 0.0, np.abs(trace.demand - raw))
+    if off.size and off.max() > rtol * max(1.0, float(np.abs(raw).max())):
+        t, b, n, c = np.unravel_index(off.argmax(), off.shape)
+        return [f"{net.nodes[n]} tried to use {trace.demand[t, b, n, c]:.6g} "
+                f"{net.commodities[c]} on day {t}, not its demand (sample {b})"]
+    return []
+
+
+def _limits(net: Network, trace: Trace, tol: float, sampled: Sampled | None) -> list[str]:
+    """No flow above a lane's (sample's) capacity, a block, or a quota group's daily quota."""
     found = []
     pol = net.policies
     T = trace.shipped.shape[0]
-    limit = np.stack([np.minimum(net.arc_cap, pol.allowance(t, net.arc_src.size))
-                      for t in range(T)])  # [T, A]
-    over = trace.shipped - limit[:, None, :]
+    cap = net.arc_cap[None, :] if sampled is None or sampled.arc_cap is None else sampled.arc_cap
+    allowance = np.stack([pol.allowance(t, net.arc_src.size) for t in range(T)])  # [T, A]
+    limit = np.minimum(cap[None, :, :], allowance[:, None, :])  # [T, B or 1, A]
+    over = trace.shipped - limit
     if over.max() > tol:
         t, b, a = np.unravel_index(over.argmax(), over.shape)
         found.append(f"{net.arc_names[a]} shipped {trace.shipped[t, b, a]:.6g} "
                      f"{net.commodities[net.arc_com[a]]} on day {t}, above its limit "
-                     f"{limit[t, a]:.6g}")
+                     f"{limit[t, min(b, limit.shape[1] - 1), a]:.6g} (sample {b})")
     if pol.member_arc.size:
         G = pol.group_quota.shape[1]
         flows = trace.shipped[:, :, pol.member_arc]  # [T, B, M]

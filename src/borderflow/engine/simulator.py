@@ -69,6 +69,8 @@ class Simulator:
         self._slots = net.max_lead + 1
         self._pipe = np.zeros((self._slots, batch, self._nc))  # arrivals by day modulo slots
         self._transit = np.zeros((batch, self._nc))
+        self._by_lead = [(int(lead), np.flatnonzero(net.arc_lead == lead))
+                         for lead in np.unique(net.arc_lead)]  # arcs in order, per lead time
         self._src = net.arc_src_pair
         self._dst = net.arc_dst_pair
         self._rec_pair = net.rec_node * C + net.rec_com
@@ -246,11 +248,13 @@ class Simulator:
         net, pol, S = self.net, self.net.policies, self._stock
         B, A, K = self.batch, net.arc_src.size, len(pol.claims)
         limit, quota_today, blocker = limits
-        room = np.repeat(limit[None, :], B, axis=0)
         lane_cap: Array = net.arc_cap
         if self._sampled_arc_cap is not None:
+            # the sample's capacity replaces the written one (above it too); a block still holds
             lane_cap = self._sampled_arc_cap
-            np.minimum(room, lane_cap, out=room)
+            room = np.where(blocker[None, :] >= 0, 0.0, lane_cap)
+        else:
+            room = np.repeat(limit[None, :], B, axis=0)
         quota = np.repeat(quota_today[None, :], B, axis=0)
         shipped = np.zeros((B, A))
         claim_room = np.zeros((B, A), dtype=bool)  # a claim took lane room from requests
@@ -339,12 +343,10 @@ class Simulator:
         return ratio, reason
 
     def _dispatch(self, t: int, shipped: Array) -> None:
-        """Put shipments in the pipeline to arrive after their lead time."""
-        B = self.batch
-        slots = (t + self.net.arc_lead) % self._slots
-        flat_pipe = self._pipe.reshape(self._slots, B * self._nc)
-        for_dst = np.arange(B)[:, None] * self._nc + self._dst[None, :]  # [B, A]
-        idx = (slots[None, :] * (B * self._nc) + for_dst).ravel()
-        flat_pipe += np.bincount(idx, shipped.ravel(),
-                                 minlength=self._slots * B * self._nc).reshape(flat_pipe.shape)
+        """Put shipments in the pipeline to arrive after their lead time: one scatter per
+        distinct lead time (a handful), never over the whole pipeline."""
+        for lead, arcs in self._by_lead:
+            arrivals = np.zeros((self.batch, self._nc))
+            scatter_add(arrivals, self._dst[arcs], shipped[:, arcs])
+            self._pipe[(t + lead) % self._slots] += arrivals
         scatter_add(self._transit, self._dst, shipped)

@@ -11,6 +11,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ..engine import Simulator, compile_network
+from ..engine.allocators import check
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..model.paths import get_path, set_path
 from ..results.kpis import kpi_batch, kpi_table
@@ -58,7 +59,9 @@ def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> ChunkOut:
     frames, days = [], []
     if not p.each:
         net = compile_network(s)
-        trace = Simulator(net, len(samples), sampled_arrays(s, net, draws, p.batch)).run()
+        sampled = sampled_arrays(s, net, draws, p.batch)
+        trace = Simulator(net, len(samples), sampled).run()
+        check(net, trace, f"sweep samples {chunk.start}-{chunk.stop - 1}", sampled)
         kpis = kpi_batch(net, trace)
         kpis["sample"] = kpis["sample"] + chunk.start
         kpis.insert(0, "variant", chunk.label)
@@ -69,7 +72,9 @@ def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> ChunkOut:
             one = {path: v[i:i + 1] for path, v in draws.items()}
             sk = _structural(s, one, p.each, k)
             net = compile_network(sk)
-            trace = Simulator(net, 1, sampled_arrays(sk, net, one, p.batch)).run()
+            sampled = sampled_arrays(sk, net, one, p.batch)
+            trace = Simulator(net, 1, sampled).run()
+            check(net, trace, f"sweep sample {k}", sampled)
             frames.append(_rows(kpi_table(net, trace, 0), chunk, k))
             days.append(daily_rows(net, trace, chunk.daily, k, chunk.label))
     kpis = pd.concat(frames, ignore_index=True)[COLUMNS] if frames else pd.DataFrame(columns=COLUMNS)

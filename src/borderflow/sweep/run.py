@@ -25,7 +25,7 @@ from ..results.simulate import as_scenario
 from ..results.store import INFO, content_hash, scenario_info
 from .chunk import COLUMNS, Chunk
 from .daily import DAILY_COLUMNS, FAN_COLUMNS, daily_regions, fan
-from .executors import EXECUTORS
+from .executors import executor as make_executor
 
 MANIFEST = "sweep.json"
 Progress = Callable[[int, int], None]  # (samples done, samples in all)
@@ -152,10 +152,12 @@ def _read_daily(folder: Path, chunk: Chunk) -> pd.DataFrame:
 def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[str] | None = None,
           seed: int = 0, workers: int = 1, out: str | Path | None = None, resume: bool = False,
           executor: str = "local", chunk_size: int = 64,
-          progress: Progress | None = None, daily: list[str] | None = None) -> SweepResult:
+          progress: Progress | None = None, daily: list[str] | None = None,
+          address: str | None = None) -> SweepResult:
     """Run `samples` draws of the scenario's `uncertainty` for each variant (default: the
     scenario as written). Sample k is the same whatever `workers`, `executor` or `chunk_size`.
-    `daily`: regions whose daily series (demand, unmet, sites' stock) are kept too."""
+    `daily`: regions whose daily series (demand, unmet, sites' stock) are kept too.
+    `address`: the Ray cluster of the ray executor (default: one started for the run)."""
     s = as_scenario(scenario)
     if samples < 1:
         raise ScenarioError([Problem(s.file, 1, ("--samples",), f"must be at least 1, got {samples}")])
@@ -165,9 +167,7 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
     for v in names:
         apply_variant(s, v)  # an unknown variant fails here, before any work
     regions = daily_regions(s, daily)
-    if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r} (available: {', '.join(EXECUTORS)})")
-    runner = EXECUTORS[executor](workers)  # a missing optional executor fails before any work
+    runner = make_executor(executor, workers, address, s.file)  # fails before any work
     chunks = plan_chunks(names, samples, chunk_size, regions)
     done: dict[Chunk, pd.DataFrame] = {}
     days: dict[Chunk, pd.DataFrame] = {}

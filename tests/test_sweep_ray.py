@@ -1,0 +1,233 @@
+"""The ray executor on real Ray clusters: a head started here (as `ray start` would on a
+cluster) and the one borderflow starts for a run. Their results equal the local executor's,
+and borderflow's own cluster listens on loopback only. Ray is a test extra: without it these
+tests fail, never skip."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from borderflow.sweep import Ray, sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["n95-2020", "--samples", "200", "--chunk-size", "40", "--seed", "4",
+        "--variants", "history,ban-and-retaliation"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _group(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.fixture(scope="session")
+def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real Ray head on 127.0.0.1 with 2 CPUs, token authentication (a token of its own, in
+    a temporary file), no dashboard. Yields its address and the environment a client needs.
+
+    It runs in a process group of its own (`start_new_session`): every Ray process it starts
+    stays in that group, so the teardown stops exactly this head (`ray stop` would stop every
+    Ray on the machine)."""
+    import ray  # noqa: F401  (a test extra: fail here, never skip)
+
+    temp = tmp_path_factory.mktemp("rayhead")
+    token = temp / "token"
+    token.write_text(secrets.token_hex(32))
+    token.chmod(0o600)
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token",
+           "RAY_AUTH_TOKEN_PATH": str(token)}
+    env.pop("RAY_ADDRESS", None)
+    port = _free_port()
+    cmd = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--port", str(port),
+           "--node-ip-address", "127.0.0.1", "--include-dashboard=false", "--num-cpus", "2",
+           "--disable-usage-stats", "--temp-dir", str(temp)]
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    pgid = proc.pid
+    try:
+        log, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, log
+        yield f"127.0.0.1:{port}", env
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + 3  # a grace period, as `ray stop` gives
+        while _group(pgid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while _group(pgid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _group(pgid), "the Ray head did not stop"
+
+
+def _bf(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "borderflow.cli", *args], capture_output=True,
+                          text=True, timeout=300, env=env, cwd=ROOT)
+
+
+def _parquet(out: Path) -> pd.DataFrame:
+    files = sorted(out.glob("chunk-*.parquet"))
+    assert files
+    frame = pd.concat([pd.read_parquet(p) for p in files])
+    return frame.sort_values(["variant", "sample", "region", "commodity"]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def local_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("local") / "sweep"
+    sweep("n95-2020", samples=200, chunk_size=40, seed=4, executor="local",
+          variants=["history", "ban-and-retaliation"], out=out)  # as ARGS say
+    assert len(list(out.glob("chunk-*.parquet"))) == 10  # 5 chunks x 2 variants
+    return out
+
+
+def test_a_sweep_on_a_ray_cluster_equals_the_local_one(
+        ray_head: tuple[str, dict[str, str]], local_out: Path, tmp_path: Path) -> None:
+    address, env = ray_head
+    out = tmp_path / "ray"
+    proc = _bf("sweep", *ARGS, "--executor", "ray", "--address", address, "--out", str(out),
+               "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    ray_frame = _parquet(out)
+    pd.testing.assert_frame_equal(ray_frame, _parquet(local_out), check_exact=True)
+    assert set(ray_frame["variant"]) == {"history", "ban-and-retaliation"}
+    assert ray_frame["sample"].nunique() == 200
+    doc = json.loads(proc.stdout)  # stdout is the JSON document alone
+    assert doc["samples"] == 200
+
+
+def _listening(pids: set[int]) -> list[tuple[int, str]]:
+    """(pid, address) of every TCP socket in LISTEN state held by one of `pids`, from /proc."""
+    inodes: dict[str, int] = {}
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes[target[8:-1]] = pid
+        except OSError:
+            continue
+    found = []
+    for table, width in (("tcp", 4), ("tcp6", 16)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            cols = line.split()
+            if cols[3] != "0A" or cols[9] not in inodes:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(cols[1].split(":")[0])
+            # /proc writes each 32-bit word in host (little-endian) order
+            packed = b"".join(raw[i:i + 4][::-1] for i in range(0, width, 4))
+            found.append((inodes[cols[9]], str(ipaddress.ip_address(packed))))
+    return found
+
+
+def _loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def test_borderflow_starts_its_own_cluster_on_loopback_and_equals_local(
+        local_out: Path, tmp_path: Path) -> None:
+    seen: list[list[tuple[int, str]]] = []
+    before = _descendants(os.getpid())  # other fixtures' processes (a browser...)
+    cluster: set[int] = set()
+
+    def inspect(done: int, total: int) -> None:
+        if 0 < done < total and not seen:  # the cluster is up and working
+            cluster.update(_descendants(os.getpid()) - before)
+            seen.append(_listening({os.getpid()} | cluster))
+
+    out = tmp_path / "own"
+    r = sweep("n95-2020", samples=200, chunk_size=40, seed=4, variants=["history"],
+              executor="ray", workers=2, out=out, progress=inspect)
+    assert seen and len(seen[0]) >= 3, seen  # the GCS, the raylet, ... were found listening
+    assert all(_loopback(ip) for _, ip in seen[0]), seen[0]
+    local = _parquet(local_out)
+    pd.testing.assert_frame_equal(_parquet(out), local[local["variant"] == "history"]
+                                  .reset_index(drop=True), check_exact=True)
+    assert len(r.kpis) == len(local) // 2
+    assert cluster and not [p for p in cluster if not _is_zombie(p)], "the cluster is still up"
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_tasks_bundle_chunks_to_last_well_over_ray_overhead() -> None:
+    size = Ray._bundle_size
+    assert size(0.005, 1000, 2) * 0.005 >= 0.25  # 5 ms chunks: at least 50 to a task
+    assert size(2.0, 10, 2) == 1  # a slow chunk is a task of its own
+    assert size(0.1, 4, 2) == 3  # never under 0.25 s, even if a CPU then idles
+    assert size(0.05, 100, 4) == 20  # at most 1 s while every CPU has work
+
+
+def test_without_ray_the_ray_executor_says_how_to_install_it(tmp_path: Path) -> None:
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    # `import ray` fails as it does where Ray is not installed
+    (shim / "sitecustomize.py").write_text("import sys\nsys.modules['ray'] = None\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(shim), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    check = subprocess.run([sys.executable, "-c", "import ray"], env=env, capture_output=True)
+    assert check.returncode != 0  # the shim works
+    proc = _bf("sweep", "two-country", "--samples", "2", "--executor", "ray", env=env)
+    assert proc.returncode == 2
+    assert "pip install 'borderflow[ray]'" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_address_without_the_ray_executor_is_refused() -> None:
+    proc = _bf("sweep", "two-country", "--samples", "2", "--address", "127.0.0.1:1")
+    assert proc.returncode == 2 and "--executor ray" in proc.stderr
+    assert "Traceback" not in proc.stderr
