@@ -54,11 +54,11 @@ def batch_speedup(plan: Plan, seed: int = 1) -> dict[str, Any]:
     s = load(SCENARIO)
     run_chunk(s, Chunk(None, 0, 0, 2), seed)  # warm-up: first-call costs are not the speed
     t0 = time.perf_counter()
-    single = pd.concat([run_chunk(s, Chunk(None, k, k, k + 1), seed)
+    single = pd.concat([run_chunk(s, Chunk(None, k, k, k + 1), seed).kpis
                         for k in range(plan.one_at_a_time)], ignore_index=True)
     t_single = time.perf_counter() - t0
     t0 = time.perf_counter()
-    batch = run_chunk(s, Chunk(None, 0, 0, plan.batch), seed)
+    batch = run_chunk(s, Chunk(None, 0, 0, plan.batch), seed).kpis
     t_batch = time.perf_counter() - t0
     head = batch[batch["sample"] < plan.one_at_a_time].reset_index(drop=True)
     cols = ["demand", "served", "unmet"]
