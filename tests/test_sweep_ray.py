@@ -231,3 +231,12 @@ def test_address_without_the_ray_executor_is_refused() -> None:
     proc = _bf("sweep", "two-country", "--samples", "2", "--address", "127.0.0.1:1")
     assert proc.returncode == 2 and "--executor ray" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_address_nobody_answers_at_fails_fast_and_clearly() -> None:
+    started = time.monotonic()
+    proc = _bf("sweep", "two-country", "--samples", "2", "--executor", "ray", "--no-save",
+               "--address", f"127.0.0.1:{_free_port()}")
+    assert proc.returncode == 2 and "no Ray cluster reached at 127.0.0.1:" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert time.monotonic() - started < 120  # not Ray's own retries, which last many minutes

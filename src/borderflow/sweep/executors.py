@@ -14,6 +14,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -90,6 +91,18 @@ def is_loopback(address: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _reachable(address: str, seconds: float = 5.0) -> None:
+    """Fail fast on a cluster nobody answers at: Ray itself retries for many minutes."""
+    if address in ("auto", "local"):
+        return
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
+    except (OSError, ValueError) as e:
+        raise ScenarioError([Problem("--address", 1, ("--address",),
+                                     f"no Ray cluster reached at {address}: {e}")]) from None
 
 
 class Ray:
@@ -173,6 +186,7 @@ class Ray:
         # Workers' output and Ray's info logs stay off our stdout (a --json document) and stderr
         options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
         if self.address is not None:
+            _reachable(self.address)
             try:
                 ray.init(address=self.address, **options)
             except (ConnectionError, ValueError) as e:
