@@ -211,3 +211,22 @@ def test_rolling_is_never_better_than_the_full_horizon(s: Scenario, data: st.Dat
     assert ours >= best - max(1e-5, 1e-6 * abs(best)), (ours, best)
     if window == net.days:
         assert ours == pytest.approx(best, rel=1e-6, abs=1e-5)
+
+
+def test_the_longest_supply_path_is_counted_by_hand(flagship: borderflow.engine.Network) -> None:
+    # two-country: mask-plant -> on-distributor (2 days) -> a hospital (1); the media mill's
+    # lane carries media, which no site needs, so it does not lengthen an n95 path
+    assert rl.supply_path(compile_network(borderflow.load("two-country"))) == 3
+    # n95-2020: cn-makers -> latam-distributor by air (14) -> latam-hospitals (2)
+    assert rl.supply_path(flagship) == 16
+
+
+def test_cli_says_when_a_window_looks_ahead_less_than_supply_takes() -> None:
+    short = bf("run", "two-country", "--allocator", "optimal", "--window", "3", "--commit", "2",
+               "--no-save")
+    assert short.returncode == 0, short.stderr
+    note = " ".join(short.stderr.split())  # rich wraps lines
+    assert "looks 1 day ahead, less than the longest supply path (3 days" in note
+    enough = bf("run", "two-country", "--allocator", "optimal", "--window", "6", "--commit", "3",
+                "--no-save")
+    assert enough.returncode == 0 and "supply path" not in enough.stderr

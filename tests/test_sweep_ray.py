@@ -240,3 +240,16 @@ def test_an_address_nobody_answers_at_fails_fast_and_clearly() -> None:
     assert proc.returncode == 2 and "no Ray cluster reached at 127.0.0.1:" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert time.monotonic() - started < 120  # not Ray's own retries, which last many minutes
+
+
+def test_the_loopback_switch_is_undone_after_a_local_cluster() -> None:
+    from borderflow.sweep.executors import LOOPBACK_ONLY, Ray
+
+    before = os.environ.get(LOOPBACK_ONLY)
+    with Ray(1)._environment():  # imports Ray, maybe for the first time, with the switch on
+        constants = sys.modules["ray._private.ray_constants"]
+        assert constants.ENABLE_RAY_CLUSTER is False
+    assert constants.ENABLE_RAY_CLUSTER is (sys.platform not in ("darwin", "win32"))
+    assert os.environ.get(LOOPBACK_ONLY) == before
+    with Ray(1, address="10.1.2.3:6379")._environment():  # a remote cluster: Ray as it is
+        assert constants.ENABLE_RAY_CLUSTER is (sys.platform not in ("darwin", "win32"))

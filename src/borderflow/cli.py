@@ -44,10 +44,25 @@ CommitOpt = Annotated[int | None, typer.Option(
     "(default: a quarter of the window).")]
 
 
-def _window_note(window: int | None, days: int) -> None:
-    if window is not None and window > days:
+def _window_note(window: int | None, result: Result | None) -> None:
+    """Say when a rolling horizon is one window, or looks ahead less than supply takes."""
+    if window is None or result is None or result.rolling is None:
+        return
+    from .engine.rolling import supply_path
+
+    days = result.days
+    if window > days:
         err.print(f"note: --window {window} is beyond the {days}-day horizon; "
                   "one window covers it (the full-horizon optimum)")
+        return
+    w, k = result.rolling
+    path = supply_path(result.network)
+    if w < days and w - k < path:
+        ahead = f"{w - k} day" + ("" if w - k == 1 else "s")
+        err.print(f"note: --window {w} --commit {k} looks {ahead} ahead, less than the "
+                  f"longest supply path ({path} days, plant to site): shipments that take longer "
+                  "are not valued, and the plan can fall well short of the optimum "
+                  "(docs/engine.md, rolling horizon)")
 
 
 def _fmt(value: float, digits: int = 0) -> str:
@@ -109,7 +124,7 @@ def run_cmd(
     rolled = allocator == "optimal" or not avoidable
     result = simulate(scenario, variant=variant, allocator=allocator, days=days,
                       **(roll if rolled else {}))
-    _window_note(window, result.days)
+    _window_note(window, result)
     table = None
     if avoidable:
         other = simulate(scenario, variant=variant, days=days,
@@ -236,7 +251,7 @@ def compare_cmd(
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     comparison = compare(scenario, variants=names, allocator=allocator, avoidable=avoidable,
                          window=window, commit=commit)
-    _window_note(window, comparison.scenario.days)
+    _window_note(window, next((r for r in comparison.results.values() if r.rolling), None))
 
     def finish(folder: Path) -> None:
         (folder / "report.html").write_text(comparison_report(comparison), encoding="utf-8")

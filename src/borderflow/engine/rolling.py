@@ -359,3 +359,21 @@ def _advance(net: Network, state: State, x: Array, made: Array, unmet: Array, y:
     # infeasible by that much; the trace keeps the exact values
     np.maximum(state.stock, 0.0, out=state.stock)
     state.remaining = np.maximum(state.remaining - y[t0:t0 + keep].sum(axis=0), 0.0)
+
+
+def supply_path(net: Network) -> int:
+    """The longest supply path in days of lead time: over every chain of lanes (and airlifts)
+    from where a commodity is made to a site that needs it, the longest total lead time; a
+    rolling window needs at least this much look-ahead (W - K) to value every shipment it
+    could make (docs/engine.md). Lanes in a cycle count at most N times each way round."""
+    N, C = net.shape
+    days = np.full(N * C, -np.inf)
+    days[net.rec_node * C + net.rec_com] = 0.0
+    src, dst, lead = net.arc_src_pair, net.arc_dst_pair, net.arc_lead.astype(float)
+    for _ in range(N):  # Bellman-Ford for the longest path: N rounds reach every simple path
+        before = days.copy()
+        np.maximum.at(days, dst, days[src] + lead)
+        if np.array_equal(before, days):
+            break
+    needed = (net.demand.sum(axis=0).reshape(-1) > 0) & np.isfinite(days)
+    return int(days[needed].max()) if needed.any() else 0

@@ -136,8 +136,12 @@ class Ray:
         try:
             yield
         finally:
-            if enabled is not None:
-                constants.ENABLE_RAY_CLUSTER = enabled
+            constants = sys.modules.get("ray._private.ray_constants")  # maybe imported just now
+            if constants is not None and self.local_only:
+                # as Ray computes it at import: the variable if set, else off on macOS/Windows
+                default = saved.lower() in ("1", "true") if saved is not None else \
+                    sys.platform not in ("darwin", "win32")
+                constants.ENABLE_RAY_CLUSTER = default if enabled is None else enabled
             if saved is None:
                 os.environ.pop(LOOPBACK_ONLY, None)
             else:
