@@ -26,10 +26,11 @@ QUANTILES = {"p10": 0.10, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p90": 0.90}
 FAN_COLUMNS = ["variant", "region", "commodity", "measure", "day", *QUANTILES]
 MEASURES = ("days_of_supply", "unmet_to_date_pct")
 # DuckDB's memory while it sorts a folder's measures (one thread), past which it spills to disk:
-# 64 MB up to 16 million values (a region of the flagship over 80,000 samples), then growing as
-# the square root of the values, since merging the sorted runs pins a block of each (measured:
-# 32 MB fails at 16 million values, 64 MB at 80 million)
-FAN_MEMORY_MB, FAN_MEMORY_VALUES = 64, 16_000_000
+# 32 MB up to 2 million values (two per sample and day: a region and commodity of the flagship
+# over 10,000 samples), then growing as the square root of the values, since merging the sorted
+# runs pins a block of each (measured: 32 MB fails at 12 million values and 64 MB at 59
+# million; 64 MB sorts 12 million and 123 MB 59 million)
+FAN_MEMORY_MB, FAN_MEMORY_VALUES = 32, 2_000_000
 
 
 def daily_regions(s: Scenario, regions: list[str] | None) -> tuple[str, ...]:
