@@ -457,13 +457,13 @@ def _sweep_folder(scenario: str, out_dir: Path | None, resume: bool, no_save: bo
     return catalogue.default_folder(results, "sweep", load(scenario).name), True
 
 
-def _register_sweep(folder: Path | None, reserved: bool, ready: bool,
+def _register_sweep(folder: Path | None, reserved: bool, registered: bool,
                     results: Path | None) -> None:
-    """Register the sweep's folder again once it ends; a folder refused (someone else's, or
-    another sweep's) was never registered and is left alone."""
+    """Update the sweep's entry once it ends (`registered`: the sweep registered its folder
+    when it was ready); a folder refused (not a sweep's, or another sweep's) is left alone."""
     from .results import catalogue
 
-    if folder is not None and ready:
+    if folder is not None and registered:
         catalogue.register(folder, results)
     elif reserved and folder is not None:
         catalogue.release(folder, results)  # it stopped before it began: leave nothing behind
