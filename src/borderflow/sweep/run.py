@@ -153,11 +153,13 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
           seed: int = 0, workers: int = 1, out: str | Path | None = None, resume: bool = False,
           executor: str = "local", chunk_size: int = 64,
           progress: Progress | None = None, daily: list[str] | None = None,
-          address: str | None = None) -> SweepResult:
+          address: str | None = None, ready: Callable[[Path], None] | None = None) -> SweepResult:
     """Run `samples` draws of the scenario's `uncertainty` for each variant (default: the
     scenario as written). Sample k is the same whatever `workers`, `executor` or `chunk_size`.
     `daily`: regions whose daily series (demand, unmet, sites' stock) are kept too.
-    `address`: the Ray cluster of the ray executor (default: one started for the run)."""
+    `address`: the Ray cluster of the ray executor (default: one started for the run).
+    `ready(out)` is called once `out` is accepted and holds sweep.json and scenario.json,
+    before any chunk runs (the command registers the sweep there)."""
     s = as_scenario(scenario)
     if samples < 1:
         raise ScenarioError([Problem(s.file, 1, ("--samples",), f"must be at least 1, got {samples}")])
@@ -177,6 +179,8 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
         if not (out_dir / INFO).exists():  # names and descriptions, for the catalogue and report
             _write_atomic(out_dir / INFO,
                           lambda p: p.write_text(json.dumps(sweep_info(s), indent=2) + "\n"))
+        if ready:
+            ready(out_dir)
         for c in chunks:
             if (out_dir / c.file).exists():
                 done[c] = _read_chunk(out_dir / c.file, c)
