@@ -3,11 +3,12 @@ limits, and the function that runs a scenario (tests inject a slow one)."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .._loopback import is_loopback
 
 if TYPE_CHECKING:
     from ..model import Scenario
@@ -35,15 +36,6 @@ class Settings:
     def uploads(self) -> Path:
         return self.data_dir / "uploads"
 
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name other than localhost may resolve to anything
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
