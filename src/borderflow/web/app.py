@@ -1,6 +1,6 @@
 """The web app (`borderflow serve`): server-rendered pages over the public API.
 
-`create_app(settings)` builds one app; every path it touches lives under `settings.data_dir`.
+`create_app(settings)` builds one app; every path it touches lives under `settings.results`.
 Pages: the scenarios (built-in and uploaded) and an upload form; a scenario's page (network,
 variants, policies, a form to switch policies and edit key numbers, then run); a run's page
 (the same form, the KPI table and the report's figures); variants compared; run history;
@@ -54,9 +54,9 @@ def shown_figures(tables: RunTables) -> tuple[dict[str, str], str]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    catalogue.check(settings.data_dir)  # a broken catalogue fails now, not at the first run
+    catalogue.check(settings.results)  # a broken catalogue fails now, not at the first run
     pool = Pool(settings.workers, settings.queue)
-    store = Store(settings.data_dir)
+    store = Store(settings.results)
     run_fn = settings.run or (lambda s, allocator: simulate(s, allocator=allocator))
 
     @asynccontextmanager
@@ -260,7 +260,7 @@ def create_app(settings: Settings) -> FastAPI:
             entries = store.history()
         except ScenarioError as e:
             raise HTTPException(500, f"500: the results catalogue cannot be read: {e}") from None
-        return page(request, "runs.html", runs=entries, root=settings.data_dir)
+        return page(request, "runs.html", runs=entries, root=settings.results)
 
     @app.get("/runs/{run_id}/report.html")
     async def report(run_id: str) -> Response:

@@ -20,7 +20,7 @@ MiB = 2**20
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path  # the results root: catalog.duckdb, runs/ (shared with the CLI), uploads/
+    results: Path  # the results root: catalog.duckdb, runs/ (shared with the CLI), uploads/
     token: str | None = None  # when set, every request must carry it
     workers: int = 2  # runs computed at once
     queue: int = 2  # runs waiting for a worker; more than workers + queue: 503 busy
@@ -34,7 +34,7 @@ class Settings:
 
     @property
     def uploads(self) -> Path:
-        return self.data_dir / "uploads"
+        return self.results / "uploads"
 
 
 
