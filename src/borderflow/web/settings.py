@@ -26,6 +26,7 @@ class Settings:
     queue: int = 2  # runs waiting for a worker; more than workers + queue: 503 busy
     max_file_bytes: int = MiB  # per uploaded file
     max_files: int = 20  # per upload (the scenario and its CSV files)
+    max_uploads: int = 50  # uploads kept: a new one removes the oldest beyond this
     # runs (scenario, allocator); default: borderflow.simulate
     run: Callable[[Scenario, str], Result] | None = None
     # Host names a request may address (None: any). Without a token `serve` allows only
