@@ -45,6 +45,12 @@ class TooLarge(Exception):
     """The body went past its limit while it was being read."""
 
 
+def too_large(e: BaseException) -> bool:
+    """`e` is TooLarge, or holds one (Starlette's middleware reads the body in a task group)."""
+    return isinstance(e, TooLarge) or (isinstance(e, BaseExceptionGroup)
+                                       and e.subgroup(TooLarge) is not None)
+
+
 class BodyLimit:
     """Raw ASGI middleware: 413 for a body longer than `limit(path)` bytes, before the body is
     read (from its Content-Length) or as soon as the count passes the limit; 411 for a body
@@ -88,7 +94,9 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, sending)
-        except TooLarge:
+        except Exception as e:
+            if not too_large(e):
+                raise
             if not started:
                 await _refuse(413, f"413: the request is larger than the limit of "
                               f"{max_body / 2**20:.2f} MiB", scope, receive, send)
@@ -135,9 +143,9 @@ def guard(token: str | None,
     async def middleware(request: Request, call_next: Next) -> Response:
         try:
             response = await _checked(request, call_next)
-        except TooLarge:
-            raise  # BodyLimit answers it
-        except Exception:
+        except Exception as e:
+            if too_large(e):
+                raise  # BodyLimit answers it
             log.exception("internal error on %s %s", request.method, request.url.path)
             response = PlainTextResponse("500: internal error (the server's log says more)",
                                          status_code=500)
