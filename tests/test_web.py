@@ -628,8 +628,10 @@ def answer_before_the_end(port: int, path: str, headers: str, body: bytes) -> by
 @pytest.mark.parametrize("path", ["/upload", f"{FLAGSHIP}/run"])
 def test_a_chunked_body_is_refused_before_it_is_read(tmp_path: Path, path: str) -> None:
     """Without a Content-Length the size is unknown until the end: refused at once (411), so
-    neither memory nor disk fill up. The body sent is 64 KiB of one that never ends."""
-    chunk = b"a" * 2**16
+    neither memory nor disk fill up. The body sent is the well-formed start of a file or field
+    that never ends (a server that reads on waits for the rest)."""
+    name = b'name="scenario"; filename="s.yaml"' if path == "/upload" else b'name="f:x"'
+    chunk = b"--b\r\nContent-Disposition: form-data; " + name + b"\r\n\r\n" + b"a" * 2**16
     with served(tmp_path) as port:
         cookie = httpx.get(f"http://127.0.0.1:{port}/").cookies["borderflow_csrf"]
         head = (f"Cookie: borderflow_csrf={cookie}\r\nTransfer-Encoding: chunked\r\n"
