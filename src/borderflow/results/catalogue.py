@@ -299,21 +299,26 @@ def release(folder: Path, root: str | Path | None = None) -> None:
 
 
 def save(result: Result, out: str | Path | None = None, root: str | Path | None = None,
-         finish: Callable[[Path], None] | None = None) -> Path:
+         finish: Callable[[Path], None] | None = None, name: str | None = None,
+         register_now: bool = True) -> Path:
     """Write a run's folder (`write_run`: Parquet tables, summary.json, scenario.json, then
-    `finish(folder)`) to `out`, or to a new folder under `<root>/runs/`, and register it."""
-    check(root)  # a broken catalogue fails before anything is written
+    `finish(folder)`) to `out`, or to a new folder `<root>/runs/<name>-<UTC time>` (`name`:
+    the scenario's, and the variant's), and register it; with `register_now=False` the caller
+    registers it later (the web app does, once its page has answered)."""
+    if register_now:
+        check(root)  # a broken catalogue fails before anything is written
     if out is not None:
         folder = write_run(result, Path(out), finish)
     else:
-        name = result.scenario.name + (f"-{result.variant}" if result.variant else "")
+        name = name or result.scenario.name + (f"-{result.variant}" if result.variant else "")
         reserved = default_folder(root, "run", name)
         try:
             folder = write_run(result, reserved, finish)
         except BaseException:
             release(reserved, root)
             raise
-    register(folder, root)
+    if register_now:
+        register(folder, root)
     return folder
 
 

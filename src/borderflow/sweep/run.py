@@ -10,8 +10,6 @@ series, if asked for, are written before its KPI file, so a KPI file present mea
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ import pandas as pd
 
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..results.simulate import as_scenario
-from ..results.store import INFO, content_hash, scenario_info
+from ..results.store import INFO, content_hash, scenario_info, write_file
 from .chunk import COLUMNS, Chunk
 from .daily import DAILY_COLUMNS, FAN_COLUMNS, daily_regions, fan
 from .executors import executor as make_executor
@@ -84,19 +82,6 @@ def sweep_info(s: Scenario) -> dict[str, Any]:
                                "variants": {name: v.description for name, v in s.variants.items()}}
 
 
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _parquet_writer(frame: pd.DataFrame) -> Callable[[Path], object]:
     def write(path: Path) -> None:
         frame.to_parquet(path, index=False)
@@ -126,7 +111,7 @@ def _prepare_out(out: Path, identity: dict[str, Any], resume: bool) -> None:
                            "); resume with the same scenario, seed, samples and variants")
         return
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(manifest, lambda p: p.write_text(json.dumps(identity, indent=2) + "\n"))
+    write_file(manifest, lambda p: p.write_text(json.dumps(identity, indent=2) + "\n"))
 
 
 def _read_chunk(path: Path, chunk: Chunk, columns: list[str] = COLUMNS) -> pd.DataFrame:
@@ -177,8 +162,8 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
     if out_dir is not None:
         _prepare_out(out_dir, _identity(s, seed, samples, names, chunk_size, regions), resume)
         if not (out_dir / INFO).exists():  # names and descriptions, for the catalogue and report
-            _write_atomic(out_dir / INFO,
-                          lambda p: p.write_text(json.dumps(sweep_info(s), indent=2) + "\n"))
+            write_file(out_dir / INFO,
+                       lambda p: p.write_text(json.dumps(sweep_info(s), indent=2) + "\n"))
         if ready:
             ready(out_dir)
         for c in chunks:
@@ -194,8 +179,8 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
     for c, result in runner.map(s, todo, seed):
         if out_dir is not None:
             if regions:
-                _write_atomic(out_dir / c.daily_file, _parquet_writer(result.daily))
-            _write_atomic(out_dir / c.file, _parquet_writer(result.kpis))
+                write_file(out_dir / c.daily_file, _parquet_writer(result.daily))
+            write_file(out_dir / c.file, _parquet_writer(result.kpis))
         done[c], days[c] = result.kpis, result.daily
         count += c.stop - c.start
         if progress:
