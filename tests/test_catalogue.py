@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -128,9 +129,114 @@ def test_query_is_read_only_and_bad_sql_is_bad_input(tmp_path: Path) -> None:
         catalogue.query("selec 1")
     with pytest.raises(QueryError, match="no_such_table"):
         catalogue.query("select * from no_such_table")
-    with pytest.raises(QueryError, match="read-only"):
+    with pytest.raises(QueryError, match=r"only SELECT queries run here.*not DELETE"):
         catalogue.query("delete from entries")
+    with pytest.raises(QueryError, match="is empty"):
+        catalogue.query("  ")
     assert len(catalogue.runs()) == 1
+
+
+def refused(args: tuple[str, ...], words: str) -> None:
+    proc = bf("query", *args)
+    assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+    assert proc.stderr.startswith("SQL error:") and words in proc.stderr, (args, proc.stderr)
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("catalogue_exists", [True, False])
+def test_query_reads_the_registered_folders_and_nothing_else(
+        results_root: Path, tmp_path: Path, catalogue_exists: bool) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.csv").write_text("a,b\n1,2\n")
+    pd.DataFrame({"x": [1]}).to_parquet(outside / "secret.parquet")
+    run = tmp_path / "run"
+    if catalogue_exists:
+        catalogue.register(write_run(simulate("two-country"), run))
+        assert len(catalogue.query("select * from run_kpis")) > 0  # the views still read
+    copy = "copy (select 42 as x) to '{}'"
+    for sql in (copy.format(outside / "pwned.csv"), copy.format(run / "pwned.csv"),
+                f"export database '{run / 'dump'}'"):
+        refused((sql,), "only SELECT queries run here")
+    for sql in (f"attach '{outside / 'other.duckdb'}' as o", "set enable_external_access = true",
+                "reset enable_external_access", "set allowed_directories = ['/']",
+                "pragma enable_profiling"):
+        refused((sql,), "only SELECT queries run here")
+    for sql in (f"select * from read_csv('{outside / 'secret.csv'}')",
+                f"select * from read_parquet('{outside / 'secret.parquet'}')",
+                f"select * from glob('{outside}/*')", "select * from read_text('/etc/passwd')"):
+        refused((sql,), "queries read only the files of the folders in the catalogue")
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.csv", "secret.parquet"]
+    assert not (run / "pwned.csv").exists() and not (run / "dump").exists()
+    assert sorted(p.name for p in results_root.iterdir()) == \
+        (["catalog.duckdb"] if catalogue_exists else [])
+
+
+def test_the_locked_connection_refuses_other_files_even_past_the_select_check(
+        tmp_path: Path) -> None:
+    """Defence in depth: should a writing statement get past `_statements`, DuckDB itself
+    refuses files outside the registered folders and any change to its settings."""
+    folder = tmp_path / "s[1]"
+    folder.mkdir()
+    pd.DataFrame({"x": [7]}).to_parquet(folder / "kpis.parquet")
+    pd.DataFrame({"x": [8]}).to_parquet(tmp_path / "kpis.parquet")
+    con = duckdb.connect(":memory:")
+    catalogue._lock_down(con, [str(folder)])
+    assert con.execute(f"select x from {catalogue._read_parquet([str(folder / 'kpis.parquet')])}"
+                       ).fetchall() == [(7,)]
+    for sql in (f"copy (select 1) to '{tmp_path / 'out.csv'}'",
+                f"attach '{tmp_path / 'other.duckdb'}' as o",
+                f"select * from read_parquet('{tmp_path / 'kpis.parquet'}')"):
+        with pytest.raises(duckdb.PermissionException, match="disabled by configuration"):
+            con.execute(sql)
+    for sql in ("set enable_external_access = true", "set allowed_directories = ['/']",
+                "set lock_configuration = false"):
+        with pytest.raises(duckdb.InvalidInputException, match="configuration has been locked"):
+            con.execute(sql)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kpis.parquet", "s[1]"]
+
+
+def test_folders_with_glob_characters_are_read_as_named(tmp_path: Path) -> None:
+    odd, plain = tmp_path / "s[1] *?", tmp_path / "s1 a"  # the glob "s[1] *?" matches "s1 a"
+    sweep("two-country", samples=3, chunk_size=2, out=odd)
+    sweep("two-country", samples=5, chunk_size=2, out=plain)
+    run = write_run(simulate("two-country"), tmp_path / "run's [x]")
+    ids = {catalogue.register(f): f for f in (odd, plain, run)}
+    assert catalogue.query("select count(*) as n from entries")["n"].iloc[0] == 3
+    counts = catalogue.query("select entry, count(distinct sample) as n from sweep_kpis "
+                             "group by entry")
+    assert {str(ids[e]): n for e, n in zip(counts["entry"], counts["n"], strict=True)} == \
+        {str(odd): 3, str(plain): 5}
+    kpis = catalogue.query("select * from run_kpis")
+    assert set(kpis["entry"]) == {next(e for e, f in ids.items() if f == run)}
+    assert len(kpis) == len(simulate("two-country").kpis)
+
+
+def test_an_unreadable_parquet_file_names_its_folder_and_a_missing_one_is_skipped(
+        tmp_path: Path) -> None:
+    run = write_run(simulate("two-country"), tmp_path / "run")
+    out = tmp_path / "sweep"
+    sweep("two-country", samples=4, chunk_size=1, out=out)
+    for folder in (run, out):
+        catalogue.register(folder)
+    chunks = sorted(out.glob("chunk-*.parquet"))
+    rows = len(catalogue.query("select * from sweep_kpis"))
+    chunks[2].write_bytes(b"not parquet" * 10)  # read when the query runs
+    with pytest.raises(CatalogueError, match=re.escape(f"{chunks[2].name} cannot be read")) as caught:
+        catalogue.query("select count(*) from sweep_kpis")
+    assert caught.value.problems[0].file == str(out)
+    proc = bf("query", "select count(*) from sweep_kpis")
+    assert proc.returncode == 2 and str(out) in proc.stderr and "Traceback" not in proc.stderr
+    assert len(catalogue.query("select * from run_kpis")) > 0  # the other views still answer
+    chunks[2].unlink()
+    assert len(catalogue.query("select * from sweep_kpis")) == rows * 3 // 4
+    (run / "kpis.parquet").write_bytes(b"")  # read when the views are built: every query fails
+    with pytest.raises(CatalogueError, match=r"kpis\.parquet cannot be read") as caught:
+        catalogue.query("select count(*) from entries")
+    assert caught.value.problems[0].file == str(run)
+    shutil.rmtree(run)
+    assert catalogue.query("select count(*) as n from run_kpis")["n"].iloc[0] == 0
+    assert len(catalogue.query("select * from sweep_kpis")) == rows * 3 // 4
 
 
 def test_a_corrupt_or_foreign_catalogue_is_refused(results_root: Path) -> None:
@@ -180,16 +286,22 @@ def test_a_writer_waits_for_another_process_holding_the_catalogue(tmp_path: Path
     folder = write_run(simulate("two-country"), tmp_path / "run")
     catalogue.register(folder, tmp_path)  # creates the catalogue
     holder = duckdb.connect(str(tmp_path / "catalog.duckdb"))  # holds the file's lock
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-c", "import sys\nfrom borderflow.results import "
-                             "catalogue\ncatalogue.register(sys.argv[1], sys.argv[2])",
-                             str(folder), str(tmp_path)], stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
-    assert proc.poll() is None  # still waiting for the lock
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen([sys.executable, "-c", "import sys\nfrom pathlib import Path\n"
+                             "from borderflow.results import catalogue\n"
+                             "Path(sys.argv[3]).touch()\n"
+                             "catalogue.register(sys.argv[1], sys.argv[2])",
+                             str(folder), str(tmp_path), str(ready)], stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 120
+    while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ready.exists(), proc.communicate()[1]  # imported: about to register
+    time.sleep(1)  # registering takes milliseconds; still running means it waits for the lock
+    assert proc.poll() is None
     holder.close()
     stderr = proc.communicate(timeout=60)[1]
     assert proc.returncode == 0, stderr
-    assert time.monotonic() - started >= 3
     assert len(catalogue.runs(tmp_path)) == 1
 
 
@@ -246,6 +358,44 @@ def test_an_interrupted_sweep_is_listed_incomplete_and_resume_completes_the_same
     assert after["created"].iloc[0] == first["created"].iloc[0]
     assert len(catalogue.query("select * from sweep_kpis where variant = '(as written)'")) == \
         400 * len(pd.read_parquet(next(out.glob("chunk-*.parquet"))).groupby(["region", "commodity"]))
+
+
+def test_a_sweep_killed_outright_is_listed_incomplete_and_resume_completes_it(
+        results_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    args = ("sweep", "n95-2020", "--samples", "240", "--chunk-size", "8", "--out", str(out))
+    proc = subprocess.Popen([sys.executable, "-m", "borderflow.cli", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("chunk-*.parquet")) and time.monotonic() < deadline and \
+            proc.poll() is None:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 0 < len(list(out.glob("chunk-*.parquet"))) < 30, "killed part way"
+    listed = bf("runs", "--kind", "sweep", "--results", str(results_root))
+    assert listed.returncode == 0 and "1 entries" in listed.stdout and "incomplete" in listed.stdout
+    first = entries(results_root)
+    assert list(first["status"]) == ["incomplete"] and list(first["path"]) == [str(out)]
+    resumed = bf(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    after = entries(results_root)
+    assert list(after["id"]) == list(first["id"]) and list(after["status"]) == ["complete"]
+    assert after["created"].iloc[0] == first["created"].iloc[0]
+    assert "30 of 30 chunks" in after["summary"].iloc[0]
+
+
+def test_a_refused_sweep_registers_nothing(results_root: Path, tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs"
+    sweep("two-country", samples=4, chunk_size=2, seed=7, out=theirs)  # someone else's
+    base = ("sweep", "two-country", "--samples", "4", "--chunk-size", "2", "--out", str(theirs))
+    for args, words in (((*base, "--seed", "7"), "holds a sweep already"),
+                        ((*base, "--seed", "8", "--resume"), "holds a different sweep")):
+        proc = bf(*args)
+        assert proc.returncode == 2 and words in proc.stderr, proc.stderr
+    assert catalogue.runs().empty
+    assert bf(*base, "--seed", "7", "--resume").returncode == 0  # finishing it registers it
+    assert list(catalogue.runs()["path"]) == [str(theirs)]
 
 
 def test_no_save_and_failed_runs_write_nothing(results_root: Path) -> None:

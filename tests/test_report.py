@@ -242,3 +242,30 @@ def test_png_with_a_browser_that_fails_says_so(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 2 and "the browser /bin/false failed to render the figures" in proc.stderr
     assert "Traceback" not in proc.stderr and not (out / "png").exists()
+
+
+def test_two_writers_of_one_report_never_rename_each_others_half_written_file(
+        tmp_path: Path) -> None:
+    """The web app and `borderflow report DIR` may write the same report.html at once: each
+    writes its own temporary file (a unique name beside the target), so both succeed, the
+    last rename wins, and a failed write leaves nothing behind."""
+    from borderflow.report import write_report
+    from borderflow.results.store import write_file
+
+    target = tmp_path / "report.html"
+
+    def slow_writer(tmp: Path) -> None:
+        tmp.write_text("first", encoding="utf-8")
+        write_report(tmp_path, "second")  # the other writer, while this one is half done
+
+    assert write_file(target, slow_writer) == target
+    assert target.read_text(encoding="utf-8") == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+    def failing(tmp: Path) -> None:
+        tmp.write_bytes(b"half a PNG")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_file(tmp_path / "kpis.png", failing)
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]

@@ -393,6 +393,7 @@ def sweep_cmd(
         TimeRemainingColumn,
     )
 
+    from .results import catalogue
     from .sweep import RayMissing, sweep
 
     folder, reserved = _sweep_folder(scenario, out_dir, resume, no_save, results)
@@ -413,10 +414,16 @@ def sweep_cmd(
             rate = (done - first[0]) / secs if secs > 0 else 0.0
             bar.update(task, completed=done, total=total, rate=f"{rate:,.0f}")
 
+        registered: list[Path] = []
+
+        def ready(path: Path) -> None:  # listed (incomplete) from now on, even if killed
+            catalogue.register(path, results)
+            registered.append(path)
+
         try:
             result = sweep(scenario, samples=samples, variants=names, seed=seed, workers=workers,
                            out=folder, resume=resume, executor=executor, chunk_size=chunk_size,
-                           progress=report, daily=regions, address=address)
+                           progress=report, daily=regions, address=address, ready=ready)
             if folder is not None:
                 from .report.folder import folder_report, write_report
 
@@ -424,8 +431,8 @@ def sweep_cmd(
         except RayMissing as e:
             err.print(str(e), markup=False)
             raise SystemExit(2) from None
-        finally:  # even a sweep interrupted half way is registered (as incomplete)
-            _register_sweep(folder, reserved, results)
+        finally:  # brings the entry up to date: complete, or the chunks done when interrupted
+            _register_sweep(folder, reserved, bool(registered), results)
     summary = result.summary()
     if as_json:
         doc = {"scenario": result.scenario, "seed": result.seed, "samples": result.samples,
@@ -456,7 +463,7 @@ def _sweep_folder(scenario: str, out_dir: Path | None, resume: bool, no_save: bo
     if resume and out_dir is None:
         raise ScenarioError([Problem("--resume", 1, ("--resume",), "needs --out, the folder of "
                                      "the sweep to finish (`borderflow runs --kind sweep` lists "
-                                     "them)")])
+                                     "the command's sweeps, unfinished ones as incomplete)")])
     if no_save:
         return None, False
     catalogue.check(results)  # a broken catalogue fails before the work
@@ -465,11 +472,13 @@ def _sweep_folder(scenario: str, out_dir: Path | None, resume: bool, no_save: bo
     return catalogue.default_folder(results, "sweep", load(scenario).name), True
 
 
-def _register_sweep(folder: Path | None, reserved: bool, results: Path | None) -> None:
+def _register_sweep(folder: Path | None, reserved: bool, registered: bool,
+                    results: Path | None) -> None:
+    """Update the sweep's entry once it ends (`registered`: the sweep registered its folder
+    when it was ready); a folder refused (not a sweep's, or another sweep's) is left alone."""
     from .results import catalogue
-    from .sweep.run import MANIFEST
 
-    if folder is not None and (folder / MANIFEST).is_file():
+    if folder is not None and registered:
         catalogue.register(folder, results)
     elif reserved and folder is not None:
         catalogue.release(folder, results)  # it stopped before it began: leave nothing behind

@@ -4,7 +4,6 @@ The report is built from the folder alone, so rebuilding it gives the same bytes
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import plotly.graph_objects as go
 
 from ..model import Problem, ScenarioError
 from ..results import read_run
-from ..results.store import MARKER
+from ..results.store import MARKER, write_file
 from ..sweep.folder import is_sweep_folder, read_sweep
 from .html import run_figures, run_report
 from .sweep import sweep_figures, sweep_report
@@ -48,12 +47,4 @@ def folder_report(folder: Path) -> tuple[str, Figures]:
 
 def write_report(folder: Path, html: str) -> Path:
     """Write `folder/report.html` atomically (a temporary file renamed into place)."""
-    target = folder / REPORT
-    tmp = target.with_name(f".{REPORT}.tmp")
-    try:
-        tmp.write_text(html, encoding="utf-8")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return write_file(folder / REPORT, lambda tmp: tmp.write_text(html, encoding="utf-8"))

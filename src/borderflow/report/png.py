@@ -19,10 +19,13 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
+
+from ..results.store import write_file
 
 ENV = "BORDERFLOW_CHROMIUM"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -126,11 +129,5 @@ def write_pngs(figs: Mapping[str, go.Figure], folder: Path, width: int = 1200,
     and renamed into place); raises PngUnavailable, before writing anything."""
     images = render(figs, width, height, scale)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for key, data in images.items():
-        path = folder / f"{key}.png"
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        written.append(path)
-    return written
+    return [write_file(folder / f"{key}.png", partial(Path.write_bytes, data=data))
+            for key, data in images.items()]

@@ -17,6 +17,7 @@ every call opens it for one short transaction and retries with backoff while ano
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import json
 import os
 import random
@@ -298,21 +299,26 @@ def release(folder: Path, root: str | Path | None = None) -> None:
 
 
 def save(result: Result, out: str | Path | None = None, root: str | Path | None = None,
-         finish: Callable[[Path], None] | None = None) -> Path:
+         finish: Callable[[Path], None] | None = None, name: str | None = None,
+         register_now: bool = True) -> Path:
     """Write a run's folder (`write_run`: Parquet tables, summary.json, scenario.json, then
-    `finish(folder)`) to `out`, or to a new folder under `<root>/runs/`, and register it."""
-    check(root)  # a broken catalogue fails before anything is written
+    `finish(folder)`) to `out`, or to a new folder `<root>/runs/<name>-<UTC time>` (`name`:
+    the scenario's, and the variant's), and register it; with `register_now=False` the caller
+    registers it later (the web app does, once its page has answered)."""
+    if register_now:
+        check(root)  # a broken catalogue fails before anything is written
     if out is not None:
         folder = write_run(result, Path(out), finish)
     else:
-        name = result.scenario.name + (f"-{result.variant}" if result.variant else "")
+        name = name or result.scenario.name + (f"-{result.variant}" if result.variant else "")
         reserved = default_folder(root, "run", name)
         try:
             folder = write_run(result, reserved, finish)
         except BaseException:
             release(reserved, root)
             raise
-    register(folder, root)
+    if register_now:
+        register(folder, root)
     return folder
 
 
@@ -339,48 +345,113 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# (entry id, its folder, the folder's Parquet files of one table), for one view
+Part = tuple[int, str, list[str]]
+
+
+def _files(folder: str, pattern: str) -> list[str]:
+    """The files of `folder` matching `pattern` (only the pattern is a glob: the folder's own
+    name may hold `[`, `*` or `?`); none once the folder is gone."""
+    return sorted(str(f) for f in Path(folder).glob(pattern))
+
+
+def _read_parquet(files: list[str]) -> str:
+    # DuckDB treats every path it is given as a glob; escaped, each matches only itself
+    return "read_parquet([" + ", ".join(_literal(glob.escape(f)) for f in files) + "])"
+
+
+def _unreadable(error: duckdb.Error, parts: list[Part]) -> CatalogueError | None:
+    """The CatalogueError naming the folder whose Parquet file DuckDB failed on, if its message
+    names one of the files the views read (its first line: the rest quotes the SQL)."""
+    text = str(error).strip().splitlines()[0]
+    for _, folder, files in parts:
+        for f in files:
+            if f in text or glob.escape(f) in text:
+                return CatalogueError([_problem(folder, f"{Path(f).name} cannot be read ({text}); "
+                                                "write it again, or delete it (queries skip "
+                                                "missing files and folders)", "FOLDER")])
+    return None
+
+
 def _view(con: duckdb.DuckDBPyConnection, name: str, labels: dict[str, tuple[str, str]],
-          parts: list[tuple[int, str]], types: dict[str, str] | None) -> None:
-    """View `name`: for each (entry id, Parquet file or glob), the entry's id and `labels`
-    (column -> (SQL over entries `e`, type)), the file's columns, then `region_name` when the
-    table has a `region`. Over no files: the columns of `types`, or no view if None."""
+          parts: list[Part], types: dict[str, str] | None) -> None:
+    """View `name`: for each part, the entry's id and `labels` (column -> (SQL over entries
+    `e`, type)), the files' columns, then `region_name` when the table has a `region`. Over no
+    files: the columns of `types`, or no view if None."""
     head = ", ".join(f"{expr} as {col}" for col, (expr, _) in labels.items())
     if parts:
         body = " union all by name ".join(
-            f"select e.id as entry, {head}, t.* from read_parquet({_literal(files)}) t, entries e "
-            f"where e.id = {entry}" for entry, files in parts)
+            f"select e.id as entry, {head}, t.* from {_read_parquet(files)} t, entries e "
+            f"where e.id = {entry}" for entry, _, files in parts)
     elif types is not None:
         cols = {"entry": "bigint", **{c: t for c, (_, t) in labels.items()}, **types}
         body = "select " + ", ".join(f"null::{t} as {c}" for c, t in cols.items()) + " where false"
     else:
         return
-    columns = {r[0] for r in con.execute(f"describe {body}").fetchall()}
+    try:
+        columns = {r[0] for r in con.execute(f"describe {body}").fetchall()}
+    except duckdb.Error as e:
+        raise _unreadable(e, parts) or CatalogueError([_problem(
+            name, f"cannot be built: {str(e).strip().splitlines()[0]}", "view")]) from None
     if "region" in columns:
         body = (f"select u.*, r.name as region_name from ({body}) u left join regions r "
                 "on r.entry = u.entry and r.region = u.region")
     con.execute(f"create temp view {name} as {body}")
 
 
-def _views(con: duckdb.DuckDBPyConnection) -> None:
-    """Temporary views over the Parquet files of every registered entry whose files exist."""
+def _views(con: duckdb.DuckDBPyConnection) -> list[Part]:
+    """Temporary views over the Parquet files of every registered entry whose files exist;
+    returns every part, to name the folder of a file that fails later."""
     entries = con.execute("select id, kind, path from entries order by id").fetchall()
+
+    def parts(kind: str, pattern: str) -> list[Part]:
+        found = [(i, p, _files(p, pattern)) for i, k, p in entries if k == kind]
+        return [part for part in found if part[2]]
+
+    every: list[Part] = []
     scenario = ("e.scenario", "varchar")
     run = {"scenario": scenario, "variant": ("e.variants", "varchar"),
            "allocator": ("e.allocator", "varchar")}
     for table in TABLES:
-        parts = [(i, f"{p}/{table}.parquet") for i, k, p in entries
-                 if k == "run" and Path(p, f"{table}.parquet").is_file()]
-        _view(con, f"run_{table}", run, parts, KPI_TYPES if table == "kpis" else None)
+        found = parts("run", f"{table}.parquet")
+        _view(con, f"run_{table}", run, found, KPI_TYPES if table == "kpis" else None)
+        every += found
     sweep = {"scenario": scenario, "seed": ("e.seed", "bigint")}
     for name, files, types in (("sweep_kpis", "chunk", SWEEP_TYPES), ("sweep_daily", "daily",
                                                                       DAILY_TYPES)):
-        parts = [(i, f"{p}/{files}-*.parquet") for i, k, p in entries
-                 if k == "sweep" and any(Path(p).glob(f"{files}-*.parquet"))]
-        _view(con, name, sweep, parts, types)
-    parts = [(i, f"{p}/compare.parquet") for i, k, p in entries
-             if k == "compare" and Path(p, "compare.parquet").is_file()]
+        found = parts("sweep", f"{files}-*.parquet")
+        _view(con, name, sweep, found, types)
+        every += found
+    found = parts("compare", "compare.parquet")
     _view(con, "compare_kpis", {"scenario": scenario, "allocator": ("e.allocator", "varchar")},
-          parts, COMPARE_TYPES)
+          found, COMPARE_TYPES)
+    return every + found
+
+
+def _lock_down(con: duckdb.DuckDBPyConnection, folders: list[str]) -> None:
+    """From here on the connection reads files in the registered folders only, and can't be
+    set free again: no reading, writing or attaching anything else."""
+    # DuckDB checks a glob pattern itself against the list, so a folder is allowed as escaped too
+    allowed = sorted({d + os.sep for f in folders for d in (f, glob.escape(f))})
+    con.execute(f"set allowed_directories = [{', '.join(map(_literal, allowed))}]")
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+
+
+def _statements(sql: str) -> None:
+    """Refuse anything but SELECT (DESCRIBE, SHOW and SUMMARIZE are SELECTs to DuckDB): COPY,
+    ATTACH, EXPORT, SET, PRAGMA, CREATE, ... would write or change the connection."""
+    try:
+        kinds = [s.type.name for s in duckdb.extract_statements(sql)]
+    except duckdb.Error as e:
+        raise QueryError([Problem("SQL", 1, ("query",), str(e).strip())]) from None
+    if not kinds:
+        raise QueryError([Problem("SQL", 1, ("query",), "is empty")])
+    refused = sorted({k for k in kinds if k != "SELECT"})
+    if refused:
+        raise QueryError([Problem("SQL", 1, ("query",), f"only SELECT queries run here "
+                                  f"(the catalogue and its files are read, never written), "
+                                  f"not {', '.join(refused)}")])
 
 
 def query(sql: str, root: str | Path | None = None,
@@ -388,11 +459,22 @@ def query(sql: str, root: str | Path | None = None,
     """Run SQL over the catalogue (tables `entries`, `regions`) and the views `run_kpis`,
     `run_flows`, `run_stocks`, `run_sites`, ... (one per run table), `sweep_kpis`, `sweep_daily`
     (the daily series of sweeps run with `daily=`) and `compare_kpis`: the rows of every
-    registered folder with its entry id, scenario and variant. The catalogue is opened read
-    only."""
+    registered folder with its entry id, scenario and variant.
+
+    Only SELECT statements run, and they read only the registered folders' files: the
+    catalogue is opened read only, and DuckDB is set to refuse every other file (COPY, ATTACH,
+    read_csv of anything else) before the SQL runs. A Parquet file DuckDB cannot read raises
+    a CatalogueError naming its folder."""
+    _statements(sql)
     with _connect(root, write=False) as con:
-        _views(con)
+        parts = _views(con)
+        _lock_down(con, [str(p) for (p,) in con.execute("select path from entries").fetchall()])
         try:
             return con.execute(sql, params or []).df()
+        except duckdb.PermissionException as e:
+            raise QueryError([Problem("SQL", 1, ("query",), str(e).strip().splitlines()[0] +
+                                      "; queries read only the files of the folders in the "
+                                      "catalogue")]) from None
         except duckdb.Error as e:
-            raise QueryError([Problem("SQL", 1, ("query",), str(e).strip())]) from None
+            raise _unreadable(e, parts) or \
+                QueryError([Problem("SQL", 1, ("query",), str(e).strip())]) from None

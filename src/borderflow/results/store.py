@@ -49,6 +49,23 @@ def write_atomic(out: Path, fill: Callable[[Path], None], marker: str = MARKER) 
     return out
 
 
+def write_file(path: Path, write: Callable[[Path], object]) -> Path:
+    """Create or replace file `path` with what `write(tmp)` writes into a fresh temporary file
+    beside it (a unique name, so two writers never rename each other's half-written file),
+    renamed into place once complete; a failed write leaves nothing behind."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def content_hash(s: Scenario) -> str:
     """SHA-256 of the validated scenario (as JSON): equal hashes, equal scenarios."""
     return hashlib.sha256(s.model_dump_json(by_alias=True).encode()).hexdigest()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import ipaddress
 import logging
 import math
 import multiprocessing
@@ -21,6 +20,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from .._loopback import is_loopback
 from ..model import Problem, Scenario, ScenarioError
 from .chunk import Chunk, ChunkOut, run_chunk
 
@@ -82,17 +82,6 @@ def _run_bundle(scenario: Scenario, chunks: list[Chunk],
     return out
 
 
-def is_loopback(address: str) -> bool:
-    """Whether a Ray address (host:port, or ray://host:port) points at this machine's loopback."""
-    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _reachable(address: str, seconds: float = 5.0) -> None:
     """Fail fast on a cluster nobody answers at: Ray itself retries for many minutes."""
     if address in ("auto", "local"):
@@ -114,7 +103,8 @@ class Ray:
     def __init__(self, workers: int = 1, address: str | None = None) -> None:
         self.workers = max(1, workers)
         self.address = address
-        self.local_only = address is None or is_loopback(address)
+        self.local_only = address is None or is_loopback(  # host:port or ray://host:port
+            address.split("://", 1)[-1].rsplit(":", 1)[0])
         with self._environment():
             try:
                 import ray  # noqa: F401

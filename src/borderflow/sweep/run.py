@@ -10,8 +10,6 @@ series, if asked for, are written before its KPI file, so a KPI file present mea
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ import pandas as pd
 
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..results.simulate import as_scenario
-from ..results.store import INFO, content_hash, scenario_info
+from ..results.store import INFO, content_hash, scenario_info, write_file
 from .chunk import COLUMNS, Chunk, ChunkOut
 from .daily import DAILY_COLUMNS, daily_regions
 from .executors import executor as make_executor
@@ -56,19 +54,6 @@ def sweep_info(s: Scenario) -> dict[str, Any]:
                                "variants": {name: v.description for name, v in s.variants.items()}}
 
 
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _parquet_writer(frame: pd.DataFrame) -> Callable[[Path], object]:
     def write(path: Path) -> None:
         frame.to_parquet(path, index=False)
@@ -98,7 +83,7 @@ def _prepare_out(out: Path, identity: dict[str, Any], resume: bool) -> None:
                            "); resume with the same scenario, seed, samples and variants")
         return
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(manifest, lambda p: p.write_text(json.dumps(identity, indent=2) + "\n"))
+    write_file(manifest, lambda p: p.write_text(json.dumps(identity, indent=2) + "\n"))
 
 
 def _read_chunk(path: Path, chunk: Chunk, columns: list[str] = COLUMNS) -> pd.DataFrame:
@@ -125,11 +110,13 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
           seed: int = 0, workers: int = 1, out: str | Path | None = None, resume: bool = False,
           executor: str = "local", chunk_size: int = 64,
           progress: Progress | None = None, daily: list[str] | None = None,
-          address: str | None = None) -> SweepResult:
+          address: str | None = None, ready: Callable[[Path], None] | None = None) -> SweepResult:
     """Run `samples` draws of the scenario's `uncertainty` for each variant (default: the
     scenario as written). Sample k is the same whatever `workers`, `executor` or `chunk_size`.
     `daily`: regions whose daily series (demand, unmet, sites' stock) are kept too.
-    `address`: the Ray cluster of the ray executor (default: one started for the run)."""
+    `address`: the Ray cluster of the ray executor (default: one started for the run).
+    `ready(out)` is called once `out` is accepted and holds sweep.json and scenario.json,
+    before any chunk runs (the command registers the sweep there)."""
     s = as_scenario(scenario)
     if samples < 1:
         raise ScenarioError([Problem(s.file, 1, ("--samples",), f"must be at least 1, got {samples}")])
@@ -147,8 +134,10 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
     if out_dir is not None:
         _prepare_out(out_dir, _identity(s, seed, samples, names, chunk_size, regions), resume)
         if not (out_dir / INFO).exists():  # names and descriptions, for the catalogue and report
-            _write_atomic(out_dir / INFO,
-                          lambda p: p.write_text(json.dumps(sweep_info(s), indent=2) + "\n"))
+            write_file(out_dir / INFO,
+                       lambda p: p.write_text(json.dumps(sweep_info(s), indent=2) + "\n"))
+        if ready:
+            ready(out_dir)
         for c in chunks:
             if (out_dir / c.file).exists():
                 _read_chunk(out_dir / c.file, c)  # checked, then let go
@@ -163,8 +152,8 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
     for c, result in runner.map(s, todo, seed):
         if out_dir is not None:
             if regions:
-                _write_atomic(out_dir / c.daily_file, _parquet_writer(result.daily))
-            _write_atomic(out_dir / c.file, _parquet_writer(result.kpis))
+                write_file(out_dir / c.daily_file, _parquet_writer(result.daily))
+            write_file(out_dir / c.file, _parquet_writer(result.kpis))
         else:
             held[c] = result
         done.add(c)

@@ -1,6 +1,6 @@
 """The web app (`borderflow serve`): server-rendered pages over the public API.
 
-`create_app(settings)` builds one app; every path it touches lives under `settings.data_dir`.
+`create_app(settings)` builds one app; every path it touches lives under `settings.results`.
 Pages: the scenarios (built-in and uploaded) and an upload form; a scenario's page (network,
 variants, policies, a form to switch policies and edit key numbers, then run); a run's page
 (the same form, the KPI table and the report's figures); variants compared; run history;
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from functools import lru_cache
@@ -34,11 +35,12 @@ from ..results.store import TABLES
 from . import uploads
 from .edits import Field, Invalid, edited, fields
 from .runs import Busy, Pool, Store
-from .security import CSRF_FIELD, check_csrf, guard
+from .security import CSRF_FIELD, BodyLimit, check_csrf, guard
 from .settings import Settings
 
 PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
 ALLOCATORS = ("priority", "optimal")
+FORM_BYTES = 2**18  # the largest body of a request other than an upload (a run's form)
 BUSY = "503: busy: every worker is running a scenario and the queue is full; try again in a moment"
 
 
@@ -54,9 +56,11 @@ def shown_figures(tables: RunTables) -> tuple[dict[str, str], str]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    catalogue.check(settings.data_dir)  # a broken catalogue fails now, not at the first run
+    catalogue.check(settings.results)  # a broken catalogue fails now, not at the first run
     pool = Pool(settings.workers, settings.queue)
-    store = Store(settings.data_dir)
+    # registering runs in the catalogue: one at a time, never queued behind runs or reports
+    registrar = ThreadPoolExecutor(1, thread_name_prefix="borderflow-register")
+    store = Store(settings.results)
     run_fn = settings.run or (lambda s, allocator: simulate(s, allocator=allocator))
 
     @asynccontextmanager
@@ -66,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
         for done in list(store.pending.values()):  # finish registering what has answered
             with suppress(Exception):
                 await asyncio.wrap_future(done)
+        registrar.shutdown(wait=False, cancel_futures=True)
         pool.shutdown()
 
     def warm() -> None:
@@ -77,8 +82,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="borderflow", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lifespan)
-    max_body = settings.max_files * settings.max_file_bytes + 2**16
-    app.middleware("http")(guard(settings.token, max_body, settings.hosts))
+    app.middleware("http")(guard(settings.token, settings.hosts))
+    upload_bytes = settings.max_files * settings.max_file_bytes + 2**16  # plus the form's text
+    # added last, so it runs first: an oversized body is refused before anything reads it
+    app.add_middleware(BodyLimit, limit=lambda path: upload_bytes if path == "/upload"
+                       else FORM_BYTES)
     app.mount("/static", StaticFiles(packages=[("borderflow.web", "static")]), name="static")
     env = Environment(loader=PackageLoader("borderflow.web", "templates"), autoescape=True)
     templates = Jinja2Templates(env=env)
@@ -173,12 +181,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/scenarios/{kind}/{key}/run")
     async def run(request: Request, kind: str, key: str) -> Response:
-        async with request.form(max_files=0, max_fields=1000) as form:
+        async with request.form(max_files=0, max_fields=500, max_part_size=2**16) as form:
             check_csrf(request, form)
         base = _open(request, kind, key)
         if isinstance(base, Response):
             return base
         variant = str(form.get("variant") or "") or None
+        if variant is not None and variant not in base.variants:
+            raise HTTPException(404, f"{base.name} has no variant {variant!r}")
         enabled = {str(v) for v in form.getlist("policy")}
         values = {k.removeprefix("f:"): str(v) for k, v in form.multi_items() if k.startswith("f:")}
         allocator = str(form.get("allocator") or "priority")
@@ -202,7 +212,7 @@ def create_app(settings: Settings) -> FastAPI:
         except ScenarioError as e:  # e.g. the catalogue cannot be written
             raise HTTPException(500, f"500: the run could not be saved: {e}") from None
         # registering and the report follow the answer; history and downloads wait for them
-        done = store.pending[run_id] = pool.executor.submit(store.finish, run_id)
+        done = store.pending[run_id] = registrar.submit(store.finish, run_id)
         done.add_done_callback(lambda _: store.pending.pop(run_id, None))
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
@@ -260,12 +270,15 @@ def create_app(settings: Settings) -> FastAPI:
             entries = store.history()
         except ScenarioError as e:
             raise HTTPException(500, f"500: the results catalogue cannot be read: {e}") from None
-        return page(request, "runs.html", runs=entries, root=settings.data_dir)
+        return page(request, "runs.html", runs=entries, root=settings.results)
 
     @app.get("/runs/{run_id}/report.html")
     async def report(run_id: str) -> Response:
         _run_folder(run_id)
-        path = await asyncio.wrap_future(pool.executor.submit(store.report, run_id))
+        try:  # a report takes longer to build than a run: it counts against the same bound
+            path = await pool.submit(store.report, run_id)
+        except Busy:
+            raise HTTPException(503, BUSY) from None
         return FileResponse(path, media_type="text/html",
                             filename=f"borderflow-{run_id}-report.html",
                             content_disposition_type="attachment")
@@ -345,7 +358,7 @@ def create_app(settings: Settings) -> FastAPI:
                     raise HTTPException(400, f"400: two CSV files named {name}")
                 csvs[name] = await _read(f, name)
         try:
-            key = uploads.store(settings.uploads, main.filename, yaml, csvs)
+            key = uploads.store(settings.uploads, main.filename, yaml, csvs, settings.max_uploads)
         except uploads.Refused as e:
             raise HTTPException(e.status, f"{e.status}: {e}") from None
         except uploads.Rejected as e:

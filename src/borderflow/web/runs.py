@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -17,14 +16,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..report import run_report
-from ..results import Result, RunTables, catalogue, read_run, run_tables, write_run
+from ..report.folder import REPORT, folder_report, write_report
+from ..results import Result, RunTables, catalogue, read_run, run_tables
 from ..results.store import MARKER
 
 T = TypeVar("T")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
 WEB = "web.json"
-REPORT = "report.html"
 
 
 class Busy(Exception):
@@ -71,20 +69,15 @@ class Store:
         self.pending: dict[str, Future[None]] = {}  # runs not yet registered
 
     def save(self, result: Result, form: dict[str, Any]) -> str:
-        """Write the run's folder (in a worker); `finish` registers it once the page has
-        answered. The folder is reserved the way `catalogue.save` reserves it."""
-        folder = catalogue.default_folder(self.root, "run", form["label"])
-        doc = {**form, "run": folder.name,
-               "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        """Write the run's folder (in a worker) as `borderflow run` does, plus web.json;
+        `finish` registers it once the page has answered."""
+        doc = {**form, "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
         def web(tmp: Path) -> None:
             (tmp / WEB).write_text(json.dumps(doc, indent=2) + "\n")
 
-        try:
-            write_run(result, folder, web)
-        except BaseException:
-            catalogue.release(folder, self.root)
-            raise
+        folder = catalogue.save(result, root=self.root, finish=web, name=form["label"],
+                                register_now=False)
         self._remember(folder.name, run_tables(result))
         return folder.name
 
@@ -99,13 +92,10 @@ class Store:
         """The run's report.html, as `borderflow report` writes it, on first use."""
         folder = self.folder(run_id)
         assert folder is not None
-        target = folder / REPORT
-        with self.report_lock:
-            if not target.exists():
-                tmp = folder / f".{REPORT}.tmp"
-                tmp.write_text(run_report(read_run(folder)), encoding="utf-8")
-                os.replace(tmp, target)
-        return target
+        with self.report_lock:  # one build of a report at a time, not one per visitor
+            if not (folder / REPORT).exists():
+                write_report(folder, folder_report(folder)[0])
+        return folder / REPORT
 
     def _remember(self, run_id: str, tables: RunTables) -> None:
         with self.lock:
@@ -139,7 +129,7 @@ class Store:
         if not (folder / WEB).is_file():
             return None
         doc: dict[str, Any] = json.loads((folder / WEB).read_text())
-        return doc
+        return {**doc, "run": run_id}
 
     def history(self) -> list[dict[str, Any]]:
         """Every entry of the catalogue (runs from here and from the command line, comparisons,

@@ -3,11 +3,12 @@ limits, and the function that runs a scenario (tests inject a slow one)."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .._loopback import is_loopback
 
 if TYPE_CHECKING:
     from ..model import Scenario
@@ -19,12 +20,13 @@ MiB = 2**20
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path  # the results root: catalog.duckdb, runs/ (shared with the CLI), uploads/
+    results: Path  # the results root: catalog.duckdb, runs/ (shared with the CLI), uploads/
     token: str | None = None  # when set, every request must carry it
     workers: int = 2  # runs computed at once
     queue: int = 2  # runs waiting for a worker; more than workers + queue: 503 busy
     max_file_bytes: int = MiB  # per uploaded file
     max_files: int = 20  # per upload (the scenario and its CSV files)
+    max_uploads: int = 50  # uploads kept: a new one removes the oldest beyond this
     # runs (scenario, allocator); default: borderflow.simulate
     run: Callable[[Scenario, str], Result] | None = None
     # Host names a request may address (None: any). Without a token `serve` allows only
@@ -33,17 +35,8 @@ class Settings:
 
     @property
     def uploads(self) -> Path:
-        return self.data_dir / "uploads"
+        return self.results / "uploads"
 
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name other than localhost may resolve to anything
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")

@@ -104,9 +104,11 @@ def read(folder: Path, file: str) -> Scenario:
         raise Rejected(file, text, e.problems) from None
 
 
-def store(root: Path, yaml_name: str | None, yaml: bytes, csvs: dict[str, bytes]) -> str:
-    """Check an upload and keep it; returns its key. Raises Refused or Rejected, keeping
-    nothing."""
+def store(root: Path, yaml_name: str | None, yaml: bytes, csvs: dict[str, bytes],
+          keep: int) -> str:
+    """Check an upload and keep it, with the `keep - 1` newest others (older ones are removed:
+    disk use and the home page's work stay bounded); returns its key. Raises Refused or
+    Rejected, keeping nothing."""
     file = display_name(yaml_name)
     try:
         text = yaml.decode("utf-8")
@@ -130,6 +132,8 @@ def store(root: Path, yaml_name: str | None, yaml: bytes, csvs: dict[str, bytes]
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    for old in keys(root)[keep:]:
+        shutil.rmtree(root / old, ignore_errors=True)  # another upload may be removing it too
     return key
 
 
