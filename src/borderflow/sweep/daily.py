@@ -104,6 +104,13 @@ def fan(daily: pd.DataFrame) -> pd.DataFrame:
     return q.reset_index()[FAN_COLUMNS]
 
 
+def read_parquet(files: Sequence[Path], options: str = "") -> str:
+    """DuckDB's read_parquet over exactly these files: a literal list, never a glob (a
+    folder's name may hold `[` or `*`)."""
+    names = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return f"read_parquet([{names}]{', ' + options if options else ''})"
+
+
 def fan_of_files(files: Sequence[Path]) -> pd.DataFrame:
     """`fan` of the daily series in these Parquet files (one chunk each), out of core: each
     file's measures go to a temporary file as (group number, day, value), DuckDB sorts them all
@@ -127,7 +134,6 @@ def fan_of_files(files: Sequence[Path]) -> pd.DataFrame:
                           "value": long["value"].to_numpy(dtype=float)}).to_parquet(parts[-1])
         if not parts:
             return pd.DataFrame(columns=FAN_COLUMNS)
-        names = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)  # no glob
         keys = list(numbers)
         rows: list[list[Any]] = []
         at: tuple[int, int] | None = None
@@ -145,7 +151,7 @@ def fan_of_files(files: Sequence[Path]) -> pd.DataFrame:
         mb = math.ceil(FAN_MEMORY_MB * max(1.0, math.sqrt(count / FAN_MEMORY_VALUES)))
         with duckdb.connect(config={"memory_limit": f"{mb}MB", "temp_directory": tmp,
                                     "threads": 1}) as con:
-            reader = con.sql(f"select gid, day, value from read_parquet([{names}]) "
+            reader = con.sql(f"select gid, day, value from {read_parquet(parts)} "
                              "order by gid, day").to_arrow_reader(1 << 16)
             for batch in reader:
                 g, d, v = (batch.column(c).to_numpy() for c in ("gid", "day", "value"))

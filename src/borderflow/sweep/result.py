@@ -10,6 +10,7 @@ folder keeps its rows in memory and pandas computes the same numbers: np.percent
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .daily import FAN_COLUMNS, fan, fan_of_files
+from .daily import FAN_COLUMNS, fan, fan_of_files, read_parquet
 
 SUMMARY_COLUMNS = ["variant", "region", "commodity", "unmet_pct_mean", "unmet_pct_p10",
                    "unmet_pct_p50", "unmet_pct_p90", "p_stockout"]
@@ -89,15 +90,9 @@ class SweepResult:
             pd.DataFrame(columns=FAN_COLUMNS)
 
 
-def _parquet(files: tuple[Path, ...], extra: str = "") -> str:
-    """read_parquet over exactly these files: a literal list, never a glob (a folder's name
-    may hold `[` or `*`)."""
-    names = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-    return f"read_parquet([{names}]{extra})"
-
-
 def _query(sql: str, files: pd.DataFrame) -> pd.DataFrame:
-    with duckdb.connect() as con:
+    with tempfile.TemporaryDirectory(prefix="borderflow-summary-") as tmp, \
+            duckdb.connect(config={"temp_directory": tmp}) as con:  # not ./.tmp if it spills
         con.register("files", files)
         return con.execute(sql).df()
 
@@ -109,7 +104,7 @@ def _summary_sql(files: tuple[Path, ...]) -> pd.DataFrame:
     p = ", ".join(f"quantile_cont(unmet_pct, {q / 100}) as unmet_pct_p{q}" for q in (10, 50, 90))
     sql = (f"select variant, region, commodity, fsum(unmet_pct) / count(unmet_pct) as "
            f"unmet_pct_mean, {p}, count_if(stockout_days > 0) / count(*) as p_stockout "
-           f"from {_parquet(files, ', filename = true, file_row_number = true')} k "
+           f"from {read_parquet(files, 'filename = true, file_row_number = true')} k "
            "join files using (filename) group by variant, region, commodity "
            "order by min(place::bigint * 4294967296 + file_row_number)")
     return _query(sql, order)[SUMMARY_COLUMNS]
