@@ -40,12 +40,22 @@ def test_quick_sweep_figures(tmp_path: Path) -> None:
     s = doc["scale"]
     assert s["workers"] == 2 and s["chunk_files"] == math.ceil(s["samples"] / s["chunk_size"])
     assert _positive(s["seconds"]) and s["summary_rows"] > 0
-    runs = doc["memory"]["runs"]
-    assert [r["samples"] for r in runs] == sorted(r["samples"] for r in runs) and len(runs) == 3
-    for r in runs:
-        assert _positive(r["maxrss_mb"]) and r["maxrss_mb"] >= r["maxrss_before_sweep_mb"]
-        assert r["samples"] <= r["kpi_rows"] <= r["samples"] * r["summary_rows"]
-    for key in ("batch", "scale", "memory"):
+    for key in ("memory", "memory_daily"):
+        runs = doc[key]["runs"]
+        assert [r["samples"] for r in runs] == sorted(r["samples"] for r in runs) and len(runs) == 3
+        for r in runs:
+            assert _positive(r["maxrss_mb"]) and r["maxrss_mb"] >= r["maxrss_before_sweep_mb"]
+            assert r["samples"] <= r["kpi_rows"] <= r["samples"] * r["summary_rows"]
+        assert math.isclose(doc[key]["growth_mb"], runs[-1]["maxrss_mb"] - runs[0]["maxrss_mb"],
+                            rel_tol=0.01, abs_tol=0.01)
+    assert doc["memory"]["daily"] == [] and all(r["daily_rows"] == 0 and r["fan_rows"] == 0
+                                                for r in doc["memory"]["runs"])
+    for r in doc["memory_daily"]["runs"]:  # a row a sample and day of each region's commodity
+        per_sample_day = r["daily_rows"] / (r["samples"] * 98)  # figures keep 4 digits
+        assert round(per_sample_day) >= 1
+        assert math.isclose(per_sample_day, round(per_sample_day), rel_tol=1e-3)
+        assert r["fan_rows"] > 0 and r["fan_rows"] % (2 * 98) == 0
+    for key in ("batch", "scale", "memory", "memory_daily"):
         verdict = "PASS" if doc[key]["pass"] else "FAIL"
         assert sum(line.startswith(verdict) for line in proc.stderr.splitlines()) >= 1
-    assert len([x for x in proc.stderr.splitlines() if x[:4] in ("PASS", "FAIL")]) == 3
+    assert len([x for x in proc.stderr.splitlines() if x[:4] in ("PASS", "FAIL")]) == 4

@@ -306,3 +306,50 @@ def test_an_unknown_daily_region_is_bad_input() -> None:
     proc = bf("sweep", "two-country", "--samples", "2", "--daily", "mi,atlantis")
     assert proc.returncode == 2 and "--daily: no region 'atlantis'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_sweep_with_a_folder_holds_no_rows_and_gives_the_in_memory_numbers(
+        tmp_path: Path) -> None:
+    from borderflow.sweep.folder import read_sweep
+    from borderflow.sweep.result import Files, Held
+
+    args = {"samples": 40, "seed": 5, "chunk_size": 8, "daily": ["on", "mi"],
+            "variants": ["history", "ban-and-retaliation"]}
+    out = tmp_path / "a [1] *"  # glob characters in the name: files are listed, never globbed
+    on_disk = sweep("n95-2020", out=out, **args)
+    held = sweep("n95-2020", **args)
+    assert isinstance(on_disk.rows, Files) and isinstance(held.rows, Held)
+    assert len(on_disk.rows.kpis) == 10 and on_disk.has_daily and held.has_daily
+    pd.testing.assert_frame_equal(on_disk.kpis, held.kpis, check_exact=True)
+    assert on_disk.daily is not None and held.daily is not None
+    pd.testing.assert_frame_equal(on_disk.daily, held.daily, check_exact=True)
+    for name in ("summary", "fan"):
+        a, b = getattr(on_disk, name)(), getattr(held, name)()
+        assert len(b) > 0 and list(a.columns) == list(b.columns)
+        for col in a.columns:  # same rows in the same order, numbers to the last bits or so
+            if a[col].dtype.kind == "f":
+                np.testing.assert_allclose(a[col], b[col], rtol=1e-12, atol=0)
+            else:
+                assert a[col].tolist() == b[col].tolist(), (name, col)
+    assert held.fan()["p10"].isna().any() == on_disk.fan()["p10"].isna().any()
+    again, _ = read_sweep(out)
+    assert isinstance(again.rows, Files)
+    pd.testing.assert_frame_equal(again.summary(), on_disk.summary(), check_exact=True)
+    pd.testing.assert_frame_equal(again.fan(), on_disk.fan(), check_exact=True)
+
+
+def test_the_command_prints_the_same_summary_with_or_without_a_folder(tmp_path: Path) -> None:
+    args = ["sweep", "n95-2020", "--samples", "24", "--chunk-size", "5", "--seed", "7",
+            "--variants", "history,no-controls"]
+    kept = bf(*args, "--out", str(tmp_path / "s"))
+    held = bf(*args, "--no-save")
+    assert kept.returncode == 0 and held.returncode == 0, kept.stderr + held.stderr
+    assert kept.stdout == held.stdout and "P90" in kept.stdout
+    a = json.loads(bf(*args, "--out", str(tmp_path / "j"), "--json").stdout)["summary"]
+    b = json.loads(bf(*args, "--no-save", "--json").stdout)["summary"]
+    assert [(r["variant"], r["region"], r["commodity"]) for r in a] == \
+        [(r["variant"], r["region"], r["commodity"]) for r in b]
+    for x, y in zip(a, b, strict=True):
+        numbers = [k for k in y if k.startswith(("unmet_pct_", "p_"))]
+        assert len(numbers) == 5
+        assert [x[k] for k in numbers] == pytest.approx([y[k] for k in numbers], rel=1e-12, abs=0)

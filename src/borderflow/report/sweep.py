@@ -163,7 +163,7 @@ def sweep_report(result: SweepResult, info: Mapping[str, Any]) -> str:
         body += [f"<h2>{fig.layout.title.text}</h2>", _figure(key, fig)]
         if key.startswith("fan-"):
             body.append(f'<p class="muted">{escape(FAN_NOTE)}</p>')
-    if result.daily is None:
+    if not result.has_daily:
         body.append('<p class="muted">No fan charts: this sweep kept no daily series; run it with '
                     "<code>--daily REGION[,REGION]</code> for them.</p>")
     return _page(f"borderflow: {info['scenario']} sweep", body)

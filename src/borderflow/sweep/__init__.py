@@ -6,7 +6,8 @@ from typing import Any
 
 from .chunk import COLUMNS, Chunk, run_chunk
 from .executors import EXECUTORS, Local, Ray, RayMissing
-from .run import SweepResult, sweep
+from .result import SweepResult
+from .run import sweep
 from .sample import batchable, draw, generators
 
 __all__ = ["COLUMNS", "EXECUTORS", "Chunk", "Local", "Ray", "RayMissing", "SweepResult",

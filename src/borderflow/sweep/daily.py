@@ -8,6 +8,13 @@ region and variant)."""
 
 from __future__ import annotations
 
+import math
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -18,6 +25,12 @@ DAILY_COLUMNS = ["variant", "sample", "region", "commodity", "day", "demand", "u
 QUANTILES = {"p10": 0.10, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p90": 0.90}
 FAN_COLUMNS = ["variant", "region", "commodity", "measure", "day", *QUANTILES]
 MEASURES = ("days_of_supply", "unmet_to_date_pct")
+# DuckDB's memory while it sorts a folder's measures (one thread), past which it spills to disk:
+# 32 MB up to 2 million values (two per sample and day: a region and commodity of the flagship
+# over 10,000 samples), then growing as the square root of the values, since merging the sorted
+# runs pins a block of each (measured: 32 MB fails at 12 million values and 64 MB at 59
+# million; 64 MB sorts 12 million and 123 MB 59 million)
+FAN_MEMORY_MB, FAN_MEMORY_VALUES = 32, 2_000_000
 
 
 def daily_regions(s: Scenario, regions: list[str] | None) -> tuple[str, ...]:
@@ -61,26 +74,95 @@ def daily_rows(net: Network, trace: Trace, regions: tuple[str, ...], first_sampl
     return pd.concat(frames, ignore_index=True)[DAILY_COLUMNS]
 
 
-def fan(daily: pd.DataFrame) -> pd.DataFrame:
-    """Per variant, region, commodity, measure and day: P10, P25, P50, P75, P90 over samples.
-
-    Measures: `days_of_supply` (end-of-day stock over that day's demand; days without demand
-    are left out) and `unmet_to_date_pct` (unmet demand so far as a share of demand so far; on
-    the last day it is the sample's unmet_pct)."""
+def measures(daily: pd.DataFrame) -> pd.DataFrame:
+    """Rows (variant, region, commodity, day, measure, value) of the fan's two measures:
+    `days_of_supply` (end-of-day stock over that day's demand; NaN on days without demand) and
+    `unmet_to_date_pct` (unmet demand so far as a share of demand so far; on the last day it is
+    the sample's unmet_pct). A sample's days must all be in `daily` (a chunk holds them)."""
     keys = ["variant", "region", "commodity"]
     d = daily.sort_values([*keys, "sample", "day"], kind="stable")
     per_sample = d.groupby([*keys, "sample"], sort=False)
     demand_to_date = per_sample["demand"].cumsum()
     with np.errstate(divide="ignore", invalid="ignore"):
-        measures = pd.DataFrame({
+        wide = pd.DataFrame({
             **{k: d[k] for k in [*keys, "day"]},
             "days_of_supply": np.where(d["demand"] > 0, d["stock"] / d["demand"], np.nan),
             "unmet_to_date_pct": np.where(demand_to_date > 0,
                                           100.0 * per_sample["unmet"].cumsum() / demand_to_date,
                                           np.nan),
         })
-    long = measures.melt(id_vars=[*keys, "day"], value_vars=list(MEASURES), var_name="measure")
-    q = (long.groupby([*keys, "measure", "day"], sort=True)["value"]
+    return wide.melt(id_vars=[*keys, "day"], value_vars=list(MEASURES), var_name="measure")
+
+
+def fan(daily: pd.DataFrame) -> pd.DataFrame:
+    """Per variant, region, commodity, measure and day: P10, P25, P50, P75, P90 over samples
+    of the two `measures`."""
+    keys = ["variant", "region", "commodity"]
+    q = (measures(daily).groupby([*keys, "measure", "day"], sort=True)["value"]
          .quantile(list(QUANTILES.values())).unstack())
     q.columns = list(QUANTILES)
     return q.reset_index()[FAN_COLUMNS]
+
+
+def read_parquet(files: Sequence[Path], options: str = "") -> str:
+    """DuckDB's read_parquet over exactly these files: a literal list, never a glob (a
+    folder's name may hold `[` or `*`)."""
+    names = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return f"read_parquet([{names}]{', ' + options if options else ''})"
+
+
+def fan_of_files(files: Sequence[Path]) -> pd.DataFrame:
+    """`fan` of the daily series in these Parquet files (one chunk each), out of core: each
+    file's measures go to a temporary file as (group number, day, value), DuckDB sorts them all
+    (spilling to disk past FAN_MEMORY_MB), and the quantiles are taken one (group, day) at a
+    time as the sorted rows stream in. Memory holds one chunk, or one day's values of one group
+    (one a sample), at a time."""
+    group = ["variant", "region", "commodity", "measure"]
+    numbers: dict[tuple[Any, ...], int] = {}  # group -> its number in the temporary files
+    with tempfile.TemporaryDirectory(prefix="borderflow-fan-") as tmp:
+        parts, count = [], 0
+        for i, f in enumerate(files):
+            long = measures(pd.read_parquet(f))
+            if not len(long):
+                continue
+            gid = np.empty(len(long), dtype=np.int64)
+            for key, where in long.groupby(group, sort=False).indices.items():
+                gid[where] = numbers.setdefault(key, len(numbers))
+            count += len(long)
+            parts.append(Path(tmp) / f"measures-{i:06d}.parquet")
+            pd.DataFrame({"gid": gid, "day": long["day"].to_numpy(dtype=np.int64),
+                          "value": long["value"].to_numpy(dtype=float)}).to_parquet(parts[-1])
+        if not parts:
+            return pd.DataFrame(columns=FAN_COLUMNS)
+        keys = list(numbers)
+        rows: list[list[Any]] = []
+        at: tuple[int, int] | None = None
+        values: list[np.ndarray[Any, Any]] = []
+
+        def flush() -> None:
+            if at is None:
+                return
+            v = np.concatenate(values)
+            v = v[~np.isnan(v)]  # as pandas' quantile, which skips NaN
+            q = np.percentile(v, [100 * x for x in QUANTILES.values()]) if len(v) else \
+                [np.nan] * len(QUANTILES)
+            rows.append([*keys[at[0]], at[1], *(float(x) for x in q)])
+
+        mb = math.ceil(FAN_MEMORY_MB * max(1.0, math.sqrt(count / FAN_MEMORY_VALUES)))
+        with duckdb.connect(config={"memory_limit": f"{mb}MB", "temp_directory": tmp,
+                                    "threads": 1}) as con:
+            reader = con.sql(f"select gid, day, value from {read_parquet(parts)} "
+                             "order by gid, day").to_arrow_reader(1 << 16)
+            for batch in reader:
+                g, d, v = (batch.column(c).to_numpy() for c in ("gid", "day", "value"))
+                cuts = np.flatnonzero((g[1:] != g[:-1]) | (d[1:] != d[:-1])) + 1
+                for start, stop in zip([0, *cuts], [*cuts, len(g)], strict=True):
+                    if at != (int(g[start]), int(d[start])):
+                        flush()
+                        at, values = (int(g[start]), int(d[start])), []
+                    values.append(v[start:stop])
+            flush()
+    out = pd.DataFrame(rows, columns=[*group, "day", *QUANTILES])
+    out["day"] = out["day"].astype("int64")
+    # the order of `fan` (pandas' sorted group-by)
+    return out.sort_values([*group, "day"], kind="stable", ignore_index=True)[FAN_COLUMNS]

@@ -49,7 +49,7 @@ class Local:
             futures = {pool.submit(run_chunk, scenario, c, seed): c for c in chunks}
             try:
                 for f in cf.as_completed(futures):
-                    yield futures[f], f.result()
+                    yield futures.pop(f), f.result()  # let go of the finished chunk
             except BaseException:
                 for f in futures:
                     f.cancel()

@@ -1,5 +1,5 @@
-"""Read a finished sweep folder back (for the report): its manifest, scenario.json, every
-chunk's KPI rows and, if the sweep kept them, its daily series."""
+"""Read a finished sweep folder back (for the report): its manifest, scenario.json and a result
+over its chunk files (every file is checked, one at a time; no rows are kept in memory)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..model import Problem, ScenarioError
 from ..results.store import INFO
-from .run import MANIFEST, SweepResult, _join_daily, _read_chunk, _read_daily, plan_chunks
+from .result import SweepResult
+from .run import MANIFEST, _read_chunk, _read_daily, chunk_files, plan_chunks
 
 
 def is_sweep_folder(folder: Path) -> bool:
@@ -41,8 +40,10 @@ def read_sweep(folder: Path) -> tuple[SweepResult, dict[str, Any]]:
     if missing:
         raise bad(f"the sweep is unfinished ({len(chunks) - len(missing)} of {len(chunks)} chunks "
                   "done); finish it with the same `borderflow sweep ... --out DIR --resume`")
-    kpis = pd.concat([_read_chunk(folder / c.file, c) for c in chunks], ignore_index=True)
-    daily = _join_daily([_read_daily(folder, c) for c in chunks]) if regions else None
+    for c in chunks:  # a corrupt or foreign file is found here, not half way through a query
+        _read_chunk(folder / c.file, c)
+        if regions:
+            _read_daily(folder, c)
     result = SweepResult(str(doc["scenario"]), int(doc["seed"]), int(doc["samples"]),
-                         tuple(doc["variants"]), kpis, daily)
+                         tuple(doc["variants"]), chunk_files(folder, chunks, regions))
     return result, info

@@ -11,49 +11,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..results.simulate import as_scenario
 from ..results.store import INFO, content_hash, scenario_info, write_file
-from .chunk import COLUMNS, Chunk
-from .daily import DAILY_COLUMNS, FAN_COLUMNS, daily_regions, fan
+from .chunk import COLUMNS, Chunk, ChunkOut
+from .daily import DAILY_COLUMNS, daily_regions
 from .executors import executor as make_executor
+from .result import Files, Held, SweepResult
 
 MANIFEST = "sweep.json"
 Progress = Callable[[int, int], None]  # (samples done, samples in all)
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    scenario: str
-    seed: int
-    samples: int
-    variants: tuple[str, ...]
-    kpis: pd.DataFrame  # one row per variant, sample, region and commodity
-    daily: pd.DataFrame | None = None  # DAILY_COLUMNS, for the regions asked for (`daily=`)
-
-    def fan(self) -> pd.DataFrame:
-        """Quantiles over samples of the daily series, per day (see `daily.fan`); no rows
-        without daily series."""
-        return fan(self.daily) if self.daily is not None and len(self.daily) else \
-            pd.DataFrame(columns=FAN_COLUMNS)
-
-    def summary(self) -> pd.DataFrame:
-        """Per variant, region and commodity: mean, P10, P50, P90 of unmet % and the
-        probability of any stockout."""
-        g = self.kpis.groupby(["variant", "region", "commodity"], sort=False)
-        out = g["unmet_pct"].agg(
-            mean="mean", p10=lambda x: float(np.percentile(x, 10)),
-            p50=lambda x: float(np.percentile(x, 50)), p90=lambda x: float(np.percentile(x, 90)))
-        out["p_stockout"] = g["stockout_days"].agg(lambda x: float((x > 0).mean()))
-        return out.reset_index().rename(columns={"mean": "unmet_pct_mean", "p10": "unmet_pct_p10",
-                                                 "p50": "unmet_pct_p50", "p90": "unmet_pct_p90"})
 
 
 def plan_chunks(variants: list[str | None], samples: int, chunk_size: int,
@@ -156,8 +128,8 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
     regions = daily_regions(s, daily)
     runner = make_executor(executor, workers, address, s.file)  # fails before any work
     chunks = plan_chunks(names, samples, chunk_size, regions)
-    done: dict[Chunk, pd.DataFrame] = {}
-    days: dict[Chunk, pd.DataFrame] = {}
+    done: set[Chunk] = set()
+    held: dict[Chunk, ChunkOut] = {}  # only without a folder: with one, the files hold the rows
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
         _prepare_out(out_dir, _identity(s, seed, samples, names, chunk_size, regions), resume)
@@ -168,9 +140,10 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
             ready(out_dir)
         for c in chunks:
             if (out_dir / c.file).exists():
-                done[c] = _read_chunk(out_dir / c.file, c)
+                _read_chunk(out_dir / c.file, c)  # checked, then let go
                 if regions:
-                    days[c] = _read_daily(out_dir, c)
+                    _read_daily(out_dir, c)
+                done.add(c)
     total = samples * len(names)
     count = sum(c.stop - c.start for c in done)
     if progress:
@@ -181,13 +154,22 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
             if regions:
                 write_file(out_dir / c.daily_file, _parquet_writer(result.daily))
             write_file(out_dir / c.file, _parquet_writer(result.kpis))
-        done[c], days[c] = result.kpis, result.daily
+        else:
+            held[c] = result
+        done.add(c)
         count += c.stop - c.start
         if progress:
             progress(count, total)
-    kpis = pd.concat([done[c] for c in chunks], ignore_index=True)
-    return SweepResult(s.name, seed, samples, tuple(c or "" for c in names), kpis,
-                       _join_daily([days[c] for c in chunks]) if regions else None)
+    rows = chunk_files(out_dir, chunks, regions) if out_dir is not None else Held(
+        pd.concat([held[c].kpis for c in chunks], ignore_index=True),
+        _join_daily([held[c].daily for c in chunks]) if regions else None)
+    return SweepResult(s.name, seed, samples, tuple(c or "" for c in names), rows)
+
+
+def chunk_files(folder: Path, chunks: list[Chunk], regions: tuple[str, ...]) -> Files:
+    """The rows of a sweep folder, left in its files."""
+    return Files(tuple(folder / c.file for c in chunks),
+                 tuple(folder / c.daily_file for c in chunks) if regions else None)
 
 
 def _join_daily(frames: list[pd.DataFrame]) -> pd.DataFrame:
