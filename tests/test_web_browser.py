@@ -7,17 +7,14 @@ the README's docs/img/dashboard.png is written too."""
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from borderflow.web import Settings, create_app
+from test_web import served
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = "/scenarios/builtin/n95-2020"
@@ -25,23 +22,8 @@ FLAGSHIP = "/scenarios/builtin/n95-2020"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(Settings(tmp_path_factory.mktemp("web"))), host="127.0.0.1",
-                            port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
+    with served(tmp_path_factory.mktemp("web")) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def wait(browser: Any, condition: Any, timeout: float = 60) -> Any:

@@ -25,7 +25,7 @@ W >= the horizon there is one window and the result is the full-horizon optimum.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import highspy
@@ -64,7 +64,6 @@ class Stats:
     solve_seconds: float = 0.0
     iterations: int = 0
     retries: int = 0  # windows HiGHS had to solve again (no optimum on the first attempt)
-    objectives: list[float] = field(default_factory=list)
 
 
 def envelope(net: Network, demand: Array, W: int) -> tuple[Network, Array]:
@@ -325,7 +324,6 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
         stats.solve_seconds += time.perf_counter() - began
         stats.windows += 1
         stats.iterations += int(h.getInfo().simplex_iteration_count)
-        stats.objectives.append(float(h.getInfo().objective_function_value))
         keep = T - t0 if last else K
         days = slice(t0, t0 + keep)
         sol = np.clip(sol, bounds[0], bounds[1])
