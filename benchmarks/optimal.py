@@ -31,7 +31,7 @@ import numpy as np
 
 import borderflow
 import synthetic
-from borderflow.engine import Network, compile_network, violations
+from borderflow.engine import Network, compile_network, lane_limits, violations
 from borderflow.engine import optimal as O
 from borderflow.engine import rolling as R
 
@@ -74,9 +74,8 @@ def linopy_model(net: Network) -> Any:
         return xr.DataArray(values, coords=coords, dims=dims)
 
     flights = O.flights_grid(net)
-    cap = np.broadcast_to(net.arc_cap, (T, A))
-    upper = np.where(net.arc_lane < 0, np.minimum(cap, flights), cap)
-    x_ok = ~O.blocked_grid(net) & (upper > 0)
+    upper = lane_limits(net).arc  # what may flow on each arc and day, as the LP has it
+    x_ok = upper > 0
     m = linopy.Model()
     x = m.add_variables(lower=0, upper=grid(upper, ("day", "arc"), [day, arc]),
                         mask=grid(x_ok, ("day", "arc"), [day, arc]), name="x")

@@ -28,8 +28,9 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from borderflow import sweep
 from borderflow.model import load
-from borderflow.sweep import Chunk, run_chunk, sweep
+from borderflow.studies import Chunk, run_chunk
 from run import peak_rss_mb, sig
 
 SCENARIO = "n95-2020"

@@ -10,8 +10,7 @@ import pytest
 
 import borderflow
 from borderflow import cli
-from borderflow.engine import ALLOCATORS, Network, Trace
-from borderflow.engine.allocators import OptimalError
+from borderflow.engine import ALLOCATORS, Network, OptimalError, Trace
 from borderflow.results.avoidable import AVOIDABLE_COLUMNS, avoidable_table
 
 

@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from borderflow.results import catalogue, compare, simulate, write_comparison, write_run
-from borderflow.results.catalogue import CatalogueError, QueryError
-from borderflow.sweep import sweep
+from borderflow import sweep
+from borderflow.results import compare, simulate
+from borderflow.store import catalogue, save, write_comparison, write_run
+from borderflow.store.catalogue import CatalogueError, QueryError
+from borderflow.store.files import read_parquet
 
 
 def bf(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -38,7 +40,7 @@ def test_the_root_is_the_option_else_the_environment_else_the_current_folder(
 
 def test_a_saved_run_is_listed_and_its_tables_are_queryable(results_root: Path) -> None:
     result = simulate("two-country", variant="narrow-border")
-    folder = result.save()
+    folder = save(result)
     assert folder.parent == results_root.resolve() / "runs"
     assert folder.name.startswith("two-country-narrow-border-")
     entries = catalogue.runs()
@@ -47,7 +49,7 @@ def test_a_saved_run_is_listed_and_its_tables_are_queryable(results_root: Path) 
     assert (row["kind"], row["scenario"], row["variants"], row["allocator"], row["status"]) == \
         ("run", "two-country", "narrow-border", "priority", "complete")
     assert row["path"] == str(folder)
-    assert row["scenario_sha256"] == json.loads((folder / "scenario.json").read_text())["scenario_sha256"]
+    assert row["scenario_sha256"] == json.loads((folder / "manifest.json").read_text())["scenario_sha256"]
     kpis = catalogue.query("select * from run_kpis order by region, commodity")
     expected = result.kpis.sort_values(["region", "commodity"]).reset_index(drop=True)
     assert list(kpis["entry"].unique()) == [row["id"]]
@@ -62,7 +64,7 @@ def test_a_saved_run_is_listed_and_its_tables_are_queryable(results_root: Path) 
 
 def test_two_runs_in_the_same_second_get_two_folders(results_root: Path) -> None:
     result = simulate("two-country")
-    a, b = result.save(), result.save()
+    a, b = save(result), save(result)
     assert a != b and a.parent == b.parent
     assert list(catalogue.runs()["path"]) == [str(b), str(a)]  # newest first
     assert sorted(catalogue.runs()["id"]) == [1, 2]
@@ -182,7 +184,7 @@ def test_the_locked_connection_refuses_other_files_even_past_the_select_check(
     pd.DataFrame({"x": [8]}).to_parquet(tmp_path / "kpis.parquet")
     con = duckdb.connect(":memory:")
     catalogue._lock_down(con, [str(folder)])
-    assert con.execute(f"select x from {catalogue._read_parquet([str(folder / 'kpis.parquet')])}"
+    assert con.execute(f"select x from {read_parquet([str(folder / 'kpis.parquet')])}"
                        ).fetchall() == [(7,)]
     for sql in (f"copy (select 1) to '{tmp_path / 'out.csv'}'",
                 f"attach '{tmp_path / 'other.duckdb'}' as o",
@@ -250,14 +252,14 @@ def test_a_corrupt_or_foreign_catalogue_is_refused(results_root: Path) -> None:
     with pytest.raises(CatalogueError, match="not a borderflow catalogue"):
         catalogue.query("select 1")
     with pytest.raises(CatalogueError, match="not a borderflow catalogue"):
-        simulate("two-country").save()
+        save(simulate("two-country"))
     assert not (results_root / "runs").exists() or not any((results_root / "runs").iterdir())
 
 
 REGISTER = """
 import sys, time
 from pathlib import Path
-from borderflow.results import catalogue
+from borderflow.store import catalogue
 me, root, folders = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
 (root / f"ready-{me}").touch()
 while len(list(root.glob("ready-*"))) < 2:  # start together, so the two really compete
@@ -288,7 +290,7 @@ def test_a_writer_waits_for_another_process_holding_the_catalogue(tmp_path: Path
     holder = duckdb.connect(str(tmp_path / "catalog.duckdb"))  # holds the file's lock
     ready = tmp_path / "ready"
     proc = subprocess.Popen([sys.executable, "-c", "import sys\nfrom pathlib import Path\n"
-                             "from borderflow.results import catalogue\n"
+                             "from borderflow.store import catalogue\n"
                              "Path(sys.argv[3]).touch()\n"
                              "catalogue.register(sys.argv[1], sys.argv[2])",
                              str(folder), str(tmp_path), str(ready)], stderr=subprocess.PIPE,
@@ -497,11 +499,14 @@ def test_bad_sql_and_a_corrupt_catalogue_exit_2_without_a_traceback(results_root
 def test_registering_a_folder_that_is_not_ours_says_so(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match="not a borderflow results folder"):
         catalogue.register(tmp_path)
-    (tmp_path / "summary.json").write_text('{"no": "scenario"}')
+    (tmp_path / "manifest.json").write_text('{"no": "scenario"}')
+    with pytest.raises(CatalogueError, match="is not a borderflow manifest"):
+        catalogue.register(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"borderflow": 1, "kind": "run"}')
     with pytest.raises(CatalogueError, match="not a complete borderflow results folder"):
         catalogue.register(tmp_path)
-    (tmp_path / "summary.json").write_text("{not json")
-    with pytest.raises(CatalogueError, match=r"summary\.json.*unreadable"):
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(CatalogueError, match=r"manifest\.json.*unreadable"):
         catalogue.register(tmp_path)
     assert catalogue.runs().empty
 

@@ -49,8 +49,8 @@ def test_out_writes_tables_atomically(tmp_path: Path) -> None:
     proc = bf("run", "two-country", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "care.parquet", "constraints.parquet", "flows.parquet", "kpis.parquet", "policies.parquet",
-        "report.html", "scenario.json", "sites.parquet", "stocks.parquet", "summary.json",
+        "care.parquet", "constraints.parquet", "flows.parquet", "kpis.parquet", "manifest.json",
+        "policies.parquet", "report.html", "sites.parquet", "stocks.parquet", "summary.json",
         "supply.parquet"]
     kpis = pd.read_parquet(out / "kpis.parquet")
     assert list(kpis.columns) == ["region", "commodity", "demand", "served", "unmet", "unmet_pct",

@@ -31,7 +31,7 @@ def cbc_objective(net: Network) -> float:
     demand = Simulator(net).run().demand[:, 0] if pol.conserve_below is not None else net.demand
     flights = {t: {} for t in range(T)}  # type: dict[int, dict[int, float]]
     for c in pol.claims:
-        if c.kind == "airlift":
+        if not c.is_order:  # an airlift's flights
             for t in range(T):
                 if c.flights[t] > 0:
                     flights[t][c.arc] = flights[t].get(c.arc, 0.0) + float(c.flights[t])
@@ -40,9 +40,9 @@ def cbc_objective(net: Network) -> float:
     m = pulp.LpProblem("borderflow", pulp.LpMinimize)
     x: dict[tuple[int, int], Any] = {}
     for t in range(T):
-        open_ = pol.allowance(t, A)
+        blocked = pol.blocker(t, A) >= 0
         for a in range(A):
-            if open_[a] == 0:
+            if blocked[a]:
                 continue
             upper = float(net.arc_cap[a])
             if net.arc_lane[a] < 0:
@@ -86,7 +86,7 @@ def cbc_objective(net: Network) -> float:
                                 if (t, a) in x) <= q
     share: dict[tuple[int, int], Any] = {}
     for k, c in enumerate(pol.claims):
-        if c.kind == "rated_order":
+        if c.is_order:
             last = c.due - int(net.arc_lead[c.arc])
             for t in range(T):
                 if c.active[t] and t <= last and (t, c.arc) in x:
@@ -130,9 +130,9 @@ def priority_objective(net: Network) -> tuple[float, float, float, float]:
     slack = 0.0
     _, window = lp._window(net)
     j = 0
-    blocked = lp.blocked_grid(net)
+    blocked = net.policies.blocker(slice(None), net.arc_src.size) >= 0
     for k, c in enumerate(net.policies.claims):
-        if c.kind == "rated_order":
+        if c.is_order:
             got = float(tr.claimed[:, 0, k][window[:, j]].sum())
             slack += rated * max(0.0, c.quantity - got)
             j += 1
@@ -165,7 +165,7 @@ def check(s: Scenario) -> None:
     best_unmet = float(((trace.demand - trace.served)[:, 0].reshape(net.days, -1) * weight).sum())
     rated, airlift = lp.penalties(net)
     short = lp.shortfalls(net, model, solution)
-    slack = sum(v * (rated if c.kind == "rated_order" else airlift)
+    slack = sum(v * (rated if c.is_order else airlift)
                 for c in net.policies.claims for k, v in short.items() if k == c.id)
     if slack >= rule_slack - 1e-6 * max(1.0, rule_slack):
         # the optimum did not buy rated orders or airlifts with demand: its weighted unmet

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from plotly.offline import get_plotlyjs
 
+from borderflow import sweep
 from borderflow.report import comparison_report, run_report, sweep_report
 from borderflow.report.figures import TITLES
 from borderflow.report.sweep import FAN_TITLE
 from borderflow.report.sweep import TITLES as SWEEP_TITLES
-from borderflow.results import compare, run_tables, simulate
-from borderflow.sweep import sweep
-from borderflow.sweep.folder import read_sweep
+from borderflow.results import compare, simulate
+from borderflow.store import read_sweep, run_tables
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "src" / "borderflow" / "scenarios"
 EVIL = "<script>alert(1)</script>"
@@ -99,7 +99,7 @@ def test_report_command_rebuilds_run_outs_report(tmp_path: Path) -> None:
 def test_report_command_tells_run_sweep_and_foreign_folders_apart(tmp_path: Path) -> None:
     foreign = bf("report", str(tmp_path))
     assert foreign.returncode == 2 and "Traceback" not in foreign.stderr
-    assert "neither a borderflow run folder (no summary.json) nor a sweep folder" in foreign.stderr
+    assert "not a borderflow run or sweep folder (no manifest.json)" in foreign.stderr
     missing = bf("report", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no such folder" in missing.stderr
     run = tmp_path / "run"
@@ -154,16 +154,15 @@ def test_sweep_report_without_daily_series_says_how_to_get_fans(tmp_path: Path) 
     assert "figure-fan-" not in html and "--daily REGION[,REGION]" in html
 
 
-def test_sweep_report_needs_only_names_and_start_from_scenario_json(tmp_path: Path) -> None:
+def test_sweep_report_takes_names_and_dates_from_the_manifest(tmp_path: Path) -> None:
     sweep("two-country", samples=3, variants=["narrow-border"], out=tmp_path / "s")
     result, info = read_sweep(tmp_path / "s")
-    assert info["variants"]["narrow-border"] and info["days"] > 0
-    full = sweep_report(result, info)
-    assert info["variants"]["narrow-border"] in full and f"{info['days']} days from" in full
-    least = {k: info[k] for k in ("scenario", "start", "regions")}
-    html = sweep_report(result, least)
+    assert info["variant_descriptions"]["narrow-border"] and info["days"] > 0
+    html = sweep_report(result, info)
+    assert info["variant_descriptions"]["narrow-border"] in html
+    assert f"{info['days']} days from {info['start']}" in html
     assert_offline_single_file(html)
-    assert f"from {info['start']}" in html and 'id="figure-stockout_probability"' in html
+    assert 'id="figure-stockout_probability"' in html
 
 
 def test_sweep_report_escapes_user_names(tmp_path: Path) -> None:
@@ -250,7 +249,7 @@ def test_two_writers_of_one_report_never_rename_each_others_half_written_file(
     writes its own temporary file (a unique name beside the target), so both succeed, the
     last rename wins, and a failed write leaves nothing behind."""
     from borderflow.report import write_report
-    from borderflow.results.store import write_file
+    from borderflow.store.files import write_file
 
     target = tmp_path / "report.html"
 

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
+from borderflow import sweep
 from borderflow.report import folder_report, write_report
-from borderflow.results import simulate, write_run
-from borderflow.sweep import sweep
+from borderflow.results import simulate
+from borderflow.store import write_run
 
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 

@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 
 import borderflow
+from borderflow import sweep
 from borderflow.engine import Simulator, Trace, compile_network, violations
 from borderflow.model import ScenarioError, load, loads
-from borderflow.sweep import COLUMNS, draw, generators, sweep
-from borderflow.sweep.sample import plan, sampled_arrays
+from borderflow.studies import COLUMNS, draw, generators
+from borderflow.studies.sample import plan, sampled_arrays
 
 BASE = (Path(__file__).parent / "malformed" / "_valid-base.yaml").read_text()
 
@@ -129,8 +130,8 @@ def test_sampled_runs_are_checked_against_each_samples_own_values() -> None:
 
 
 def test_every_sweep_sample_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from borderflow.engine.allocators import InvariantError
-    from borderflow.sweep import chunk
+    from borderflow.engine import InvariantError
+    from borderflow.engine import allocators as chunk
 
     class Leaky(Simulator):
         def run(self) -> Trace:  # sample 1 of each batch serves more than it had
@@ -214,10 +215,10 @@ def test_a_foreign_or_corrupt_or_different_out_folder_is_refused(tmp_path: Path)
     corrupt = bf("sweep", "n95-2020", "--samples", "4", "--chunk-size", "2", "--out", str(out),
                  "--resume")
     assert corrupt.returncode == 2 and "corrupt" in corrupt.stderr
-    (out / "sweep.json").write_text("{")
+    (out / "manifest.json").write_text("{")
     broken = bf("sweep", "n95-2020", "--samples", "4", "--chunk-size", "2", "--out", str(out),
                 "--resume")
-    assert broken.returncode == 2 and "sweep.json" in broken.stderr
+    assert broken.returncode == 2 and "manifest.json" in broken.stderr
 
 
 def test_sweep_command_prints_the_summary_and_json() -> None:
@@ -310,8 +311,9 @@ def test_an_unknown_daily_region_is_bad_input() -> None:
 
 def test_a_sweep_with_a_folder_holds_no_rows_and_gives_the_in_memory_numbers(
         tmp_path: Path) -> None:
-    from borderflow.sweep.folder import read_sweep
-    from borderflow.sweep.result import Files, Held
+    from borderflow.store import read_sweep
+    from borderflow.store.sweeps import ChunkFiles as Files
+    from borderflow.studies import Held
 
     args = {"samples": 40, "seed": 5, "chunk_size": 8, "daily": ["on", "mi"],
             "variants": ["history", "ban-and-retaliation"]}

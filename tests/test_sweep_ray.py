@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from borderflow.sweep import Ray, sweep
+from borderflow import sweep
+from borderflow.studies import Ray
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["n95-2020", "--samples", "200", "--chunk-size", "40", "--seed", "4",
@@ -243,7 +244,7 @@ def test_an_address_nobody_answers_at_fails_fast_and_clearly() -> None:
 
 
 def test_the_loopback_switch_is_undone_after_a_local_cluster() -> None:
-    from borderflow.sweep.executors import LOOPBACK_ONLY, Ray
+    from borderflow.studies.executors import LOOPBACK_ONLY, Ray
 
     before = os.environ.get(LOOPBACK_ONLY)
     with Ray(1)._environment():  # imports Ray, maybe for the first time, with the switch on

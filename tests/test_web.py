@@ -286,7 +286,7 @@ def test_run_history_lists_every_run_with_its_changes(client: TestClient) -> Non
 
 def test_runs_are_saved_and_registered_in_the_results_catalogue(client: TestClient,
                                                                 tmp_path: Path) -> None:
-    from borderflow.results import catalogue
+    from borderflow.store import catalogue
 
     on = enabled(load("n95-2020"), "history")
     plain = run(client, FLAGSHIP, "history", on)
@@ -304,7 +304,7 @@ def test_runs_are_saved_and_registered_in_the_results_catalogue(client: TestClie
 
 
 def test_a_run_answered_just_before_shutdown_is_still_registered(tmp_path: Path) -> None:
-    from borderflow.results import catalogue
+    from borderflow.store import catalogue
 
     with TestClient(create_app(Settings(tmp_path))) as client:
         page = run(client, FLAGSHIP, "history", enabled(load("n95-2020"), "history"))
@@ -314,9 +314,9 @@ def test_a_run_answered_just_before_shutdown_is_still_registered(tmp_path: Path)
 
 
 def test_history_shows_command_line_runs_too(client: TestClient, tmp_path: Path) -> None:
-    from borderflow.results import catalogue
+    from borderflow.store import save
 
-    folder = catalogue.save(simulate("two-country"), root=tmp_path)  # as `borderflow run` does
+    folder = save(simulate("two-country"), root=tmp_path)  # as `borderflow run` does
     page = client.get("/runs").text
     assert f'href="/runs/{folder.name}"' in page and "command line" in page
     opened = client.get(f"/runs/{folder.name}")
@@ -791,9 +791,9 @@ def test_the_pool_refuses_work_beyond_its_bound() -> None:
 
 
 def test_a_slow_run_never_blocks_pages_and_excess_runs_get_503(tmp_path: Path) -> None:
-    from borderflow.results import catalogue
+    from borderflow.store import save
 
-    cli_run = catalogue.save(simulate(load("two-country")), root=tmp_path).name  # no report yet
+    cli_run = save(simulate(load("two-country")), root=tmp_path).name  # no report yet
     gate = threading.Event()
     started = threading.Semaphore(0)
 

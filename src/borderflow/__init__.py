@@ -14,7 +14,7 @@ from .model import Scenario, ScenarioError, load
 
 if TYPE_CHECKING:
     from .results import Comparison, Result, compare, simulate
-    from .sweep import sweep
+    from .store import sweep
 
 __all__ = ["Comparison", "Result", "Scenario", "ScenarioError", "compare", "load", "simulate",
            "sweep"]
@@ -28,8 +28,8 @@ def __getattr__(name: str) -> Any:
         from . import results
 
         return getattr(results, name)
-    if name == "sweep":
-        from .sweep import sweep
+    if name == "sweep":  # computed by studies/, written as it runs by store/
+        from .store import sweep
 
         return sweep
     raise AttributeError(f"module 'borderflow' has no attribute {name!r}")

@@ -1,10 +1,13 @@
 """The engine: a scenario compiled to arrays, simulated day by day or optimised."""
 
-from .allocators import ALLOCATORS, Allocator, run
+from .allocators import ALLOCATORS, CAPABILITIES, Allocator, allocator, run
+from .errors import InvariantError, OptimalError
 from .invariants import mass_balance, violations
+from .limits import LaneLimits, lane_limits
 from .network import Network, Sampled, compile_network
 from .records import DayRecord, Trace
 from .simulator import Simulator
 
-__all__ = ["ALLOCATORS", "Allocator", "DayRecord", "Network", "Sampled", "Simulator", "Trace",
-           "compile_network", "mass_balance", "run", "violations"]
+__all__ = ["ALLOCATORS", "CAPABILITIES", "Allocator", "DayRecord", "InvariantError", "LaneLimits",
+           "Network", "OptimalError", "Sampled", "Simulator", "Trace", "allocator",
+           "compile_network", "lane_limits", "mass_balance", "run", "violations"]

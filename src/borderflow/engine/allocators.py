@@ -1,29 +1,56 @@
-"""Allocators behind one small protocol: given a compiled network, produce a Trace."""
+"""Allocators behind one small protocol: given a compiled network, produce a Trace.
+
+Each declares what it can do beyond one run of the network as written:
+
+- `batch`: runs B samples at once (`sampled` per-sample values); sweeps send it whole chunks,
+  and run any other allocator sample by sample;
+- `window`: can solve over a rolling horizon (`windowed(window, commit)` gives that allocator);
+- `duals`: reports shadow prices of its constraints (none does yet).
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Protocol
+from dataclasses import replace
+from typing import ClassVar, Protocol
 
+from ..model import UsageError
+from .errors import InvariantError
 from .invariants import violations
 from .network import Network, Sampled
 from .records import Trace
 from .simulator import Simulator
 
+CAPABILITIES = ("batch", "window", "duals")
+
 
 class Allocator(Protocol):
     name: str
+    capabilities: ClassVar[frozenset[str]]
 
-    def run(self, net: Network) -> Trace: ...
+    def run(self, net: Network, batch: int = 1, sampled: Sampled | None = None) -> Trace: ...
 
 
 class Priority:
     """Rule-based: rated orders first, then pro rata to capped requests, day by day."""
 
     name = "priority"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"batch"})
 
-    def run(self, net: Network) -> Trace:
-        return Simulator(net).run()
+    def run(self, net: Network, batch: int = 1, sampled: Sampled | None = None) -> Trace:
+        return Simulator(net, batch, sampled).run()
+
+
+def one_sample(net: Network, sampled: Sampled | None) -> Network:
+    """The network with the values of a batch of one sample put in."""
+    if sampled is None:
+        return net
+    return replace(
+        net,
+        demand=net.demand if sampled.demand is None else sampled.demand[0],
+        rec_cap=net.rec_cap if sampled.rec_cap is None else sampled.rec_cap[0],
+        stock0=net.stock0 if sampled.stock0 is None else sampled.stock0[0],
+        arc_cap=net.arc_cap if sampled.arc_cap is None else sampled.arc_cap[0])
 
 
 class Optimal:
@@ -31,29 +58,55 @@ class Optimal:
     that commands which never optimise do not load the solver)."""
 
     name = "optimal"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"window"})
 
-    def run(self, net: Network) -> Trace:
+    def run(self, net: Network, batch: int = 1, sampled: Sampled | None = None) -> Trace:
         from .optimal import Optimal as Lp
 
-        return Lp().run(net)
+        _single(self, batch)
+        return Lp().run(one_sample(net, sampled))
+
+    def windowed(self, window: int, commit: int) -> Rolling:
+        return Rolling(window, commit)
 
 
 class Rolling:
     """The optimal allocator over a rolling horizon (engine/rolling.py): windows of `window`
     days, keeping the first `commit` days of each."""
 
-    name = "optimal"
+    name = "rolling"
+    capabilities: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, window: int, commit: int) -> None:
         self.window, self.commit = window, commit
 
-    def run(self, net: Network) -> Trace:
+    def run(self, net: Network, batch: int = 1, sampled: Sampled | None = None) -> Trace:
         from .rolling import rolling
 
-        return rolling(net, self.window, self.commit)
+        _single(self, batch)
+        return rolling(one_sample(net, sampled), self.window, self.commit)
+
+
+def _single(allocator: Allocator, batch: int) -> None:
+    if batch != 1:
+        raise ValueError(f"the {allocator.name} allocator runs one sample at a time, not {batch}")
 
 
 ALLOCATORS: dict[str, Allocator] = {"priority": Priority(), "optimal": Optimal()}
+
+
+def allocator(name: str, rolling: tuple[int, int] | None = None) -> Allocator:
+    """The allocator called `name`, over a rolling horizon `(window, commit)` if given."""
+    if name not in ALLOCATORS:
+        raise UsageError("--allocator", f"unknown allocator {name!r} (available: "
+                         f"{', '.join(ALLOCATORS)})")
+    chosen = ALLOCATORS[name]
+    if rolling is None:
+        return chosen
+    if "window" not in chosen.capabilities:
+        raise UsageError("--window", f"needs --allocator optimal (got {name}): the {name} "
+                         "allocator has no rolling horizon")
+    return chosen.windowed(*rolling)  # type: ignore[attr-defined, no-any-return]
 
 
 # Check every run against the invariants (the test suite turns this on; so can a user who
@@ -61,28 +114,28 @@ ALLOCATORS: dict[str, Allocator] = {"priority": Priority(), "optimal": Optimal()
 CHECK = os.environ.get("BORDERFLOW_CHECK", "") not in ("", "0")
 
 
-class OptimalError(ValueError):
-    """The optimal allocation's LP has no optimum: the message names the constraint family at
-    fault, never a raw solver status."""
-
-
-class InvariantError(AssertionError):
-    """A run broke an invariant: a bug in an allocator, never bad input."""
-
-
-def run(net: Network, allocator: str = "priority",
-        rolling: tuple[int, int] | None = None) -> Trace:
-    """Run an allocator; `rolling=(window, commit)` runs the optimal one over a rolling
-    horizon (validated by the caller: 1 <= commit <= window; a window beyond the horizon is
-    the whole horizon)."""
-    if allocator not in ALLOCATORS:
-        raise ValueError(f"unknown allocator {allocator!r} (available: {', '.join(ALLOCATORS)})")
-    if rolling is not None and allocator != "optimal":
-        raise ValueError("a rolling horizon needs the optimal allocator")
-    chosen = ALLOCATORS[allocator] if rolling is None else Rolling(*rolling)
-    trace = chosen.run(net)
-    check(net, trace, allocator)
+def run(net: Network, allocator_name: str = "priority", rolling: tuple[int, int] | None = None,
+        batch: int = 1, sampled: Sampled | None = None, what: str | None = None) -> Trace:
+    """Run an allocator (over a rolling horizon `(window, commit)`: validated by the caller,
+    1 <= commit <= window; a window beyond the horizon is the whole horizon); with a batch of
+    samples, an allocator without `batch` runs them one by one (traces stacked on the batch
+    axis). Checked against the invariants when CHECK is on (`what` names the run if not)."""
+    chosen = allocator(allocator_name, rolling)
+    if batch == 1 and sampled is None:
+        trace = chosen.run(net)
+    elif batch == 1 or "batch" in chosen.capabilities:
+        trace = chosen.run(net, batch, sampled)
+    else:
+        trace = Trace.concat([chosen.run(net, 1, _pick(sampled, b)) for b in range(batch)])
+    check(net, trace, what or chosen.name, sampled)
     return trace
+
+
+def _pick(sampled: Sampled | None, b: int) -> Sampled | None:
+    if sampled is None:
+        return None
+    return Sampled(*(None if a is None else a[b:b + 1] for a in
+                     (sampled.demand, sampled.rec_cap, sampled.stock0, sampled.arc_cap)))
 
 
 def check(net: Network, trace: Trace, what: str, sampled: Sampled | None = None) -> None:

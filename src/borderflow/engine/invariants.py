@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .limits import lane_limits
 from .network import Network, Sampled
 from .records import Trace
 
@@ -94,13 +95,13 @@ def _demand(net: Network, trace: Trace, sampled: Sampled | None, rtol: float) ->
 
 
 def _limits(net: Network, trace: Trace, tol: float, sampled: Sampled | None) -> list[str]:
-    """No flow above a lane's (sample's) capacity, a block, or a quota group's daily quota."""
+    """No flow above what may flow on the arc (the sample's lane capacity, a block, an
+    airlift's flights) or a quota group's daily quota."""
     found = []
     pol = net.policies
     T = trace.shipped.shape[0]
     cap = net.arc_cap[None, :] if sampled is None or sampled.arc_cap is None else sampled.arc_cap
-    allowance = np.stack([pol.allowance(t, net.arc_src.size) for t in range(T)])  # [T, A]
-    limit = np.minimum(cap[None, :, :], allowance[:, None, :])  # [T, B or 1, A]
+    limit = lane_limits(net, 0, T, cap).arc  # [T, B or 1, A]
     over = trace.shipped - limit
     if over.max() > tol:
         t, b, a = np.unravel_index(over.argmax(), over.shape)

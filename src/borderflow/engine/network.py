@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from ..demand import evaluate
 from ..model import Scenario
-from ..model.policies import Airlift
 from ..policy import Arcs, PolicyArrays, compile_policies
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
@@ -37,9 +37,10 @@ class Network:
     priority: Array  # [N] weight of a unit of unmet demand at each site (optimal allocator)
     stock0: Array  # [N, C]
     demand: Array  # [T, N, C] (zero except at sites)
-    # arcs: one commodity on one lane; then one per airlift (no lane; never asked for by requests)
-    arc_names: tuple[str, ...]  # "from->to" or "airlift:<id>"
-    arc_lane: IntArray  # index into scenario.lanes, -1 for an airlift
+    # arcs: one commodity on one lane; then those policies add (an airlift's flights: no lane,
+    # never asked for by requests)
+    arc_names: tuple[str, ...]  # "from->to", or the name the policy gave ("airlift:<id>")
+    arc_lane: IntArray  # index into scenario.lanes, -1 for an arc a policy added
     arc_src: IntArray
     arc_dst: IntArray
     arc_com: IntArray
@@ -79,6 +80,22 @@ class Network:
     def rec_outputs(self) -> Array:
         """[R, C]: 1 where a recipe makes the commodity (so made @ rec_outputs sums by commodity)."""
         return np.eye(len(self.commodities))[self.rec_com]
+
+    @cached_property
+    def flights(self) -> tuple[IntArray, Array]:
+        """The arcs airlifts fly on (flight claims), and [T, F] the units leaving each day."""
+        claims = [c for c in self.policies.claims if not c.is_order]
+        arcs = np.array([c.arc for c in claims], dtype=np.intp)
+        units = np.array([c.flights for c in claims], dtype=float).reshape(len(claims), self.days)
+        return arcs, units.T.copy()
+
+    @property
+    def arcs(self) -> Arcs:
+        """The arcs by name, as the policy layer describes them."""
+        nodes = np.asarray(self.nodes, dtype=object)
+        return Arcs(tuple(nodes[self.arc_src]), tuple(nodes[self.arc_dst]),
+                    tuple(np.asarray(self.commodities, dtype=object)[self.arc_com]),
+                    self.arc_names, tuple(bool(k >= 0) for k in self.arc_lane))
 
     @property
     def max_lead(self) -> int:
@@ -129,8 +146,8 @@ def compile_network(scenario: Scenario) -> Network:
     arcs = [(k, lane.id, lane.from_, lane.to, c, lane.lead_time,
              np.inf if lane.capacity is None else lane.capacity, lane.weight)
             for k, lane in enumerate(scenario.lanes) for c in scenario.lane_commodities(lane)]
-    arcs += [(-1, f"airlift:{p.id}", p.from_, p.to, p.commodity, p.flight_days, np.inf, 0.0)
-             for p in scenario.policies if isinstance(p, Airlift)]
+    arcs += [(-1, a.name, a.src, a.dst, a.commodity, a.lead, np.inf, 0.0)
+             for p in scenario.policies for a in p.arcs(scenario)]
     arc_src = np.array([ni[a[2]] for a in arcs], dtype=np.intp)
     arc_dst = np.array([ni[a[3]] for a in arcs], dtype=np.intp)
     arc_com = np.array([ci[a[4]] for a in arcs], dtype=np.intp)
@@ -138,7 +155,7 @@ def compile_network(scenario: Scenario) -> Network:
     level_pairs, level_arcs = _levels(N, C, arc_src[on_lane], arc_dst[on_lane], arc_com[on_lane])
     level_arcs = tuple(_frozen(np.flatnonzero(on_lane)[a].astype(np.intp)) for a in level_arcs)
     names = Arcs(tuple(a[2] for a in arcs), tuple(a[3] for a in arcs), tuple(a[4] for a in arcs),
-                 tuple(a[1] for a in arcs))
+                 tuple(a[1] for a in arcs), tuple(a[0] >= 0 for a in arcs))
     return Network(
         name=scenario.name,
         days=T,

@@ -28,7 +28,9 @@ from typing import Any
 import highspy
 import numpy as np
 
-from .allocators import OptimalError
+from .errors import OptimalError
+from .flows import by_pair, pair_flows
+from .limits import alone, lane_limits
 from .network import Network
 from .records import Trace
 from .simulator import Simulator, care_capacity
@@ -133,31 +135,21 @@ def penalties(net: Network) -> tuple[float, float]:
     return 10.0 * airlift, airlift
 
 
-def blocked_grid(net: Network) -> BoolArray:
-    """[T, A]: arcs closed by a block on each day."""
-    pol = net.policies
-    blocked = np.zeros((net.days, net.arc_src.size), dtype=bool)
-    blocked[:, pol.blocked_arcs] = pol.blocked_by >= 0
-    return blocked
-
-
 def flights_grid(net: Network) -> Array:
     """[T, A]: airlift units leaving on each day (0 on lane arcs)."""
     out = np.zeros((net.days, net.arc_src.size))
-    for c in net.policies.claims:
-        if c.kind == "airlift":
-            out[:, c.arc] += c.flights
+    arcs, units = net.flights
+    out[:, arcs] += units
     return out
 
 
 # --- variables ------------------------------------------------------------------------------
 
 def define_shipments(net: Network, start: int) -> Variables:
-    """x[t, a]: units sent on arc a on day t. No variable where blocked or capacity is 0; an
-    airlift arc carries at most its flights."""
-    cap = np.broadcast_to(net.arc_cap, (net.days, net.arc_src.size))
-    upper = np.where(net.arc_lane < 0, np.minimum(cap, flights_grid(net)), cap)
-    mask = ~blocked_grid(net) & (upper > 0)
+    """x[t, a]: units sent on arc a on day t, up to what may flow on it (engine/limits.py); no
+    variable where nothing may."""
+    upper = lane_limits(net).arc
+    mask = upper > 0
     return _variables("shipments", mask, start, upper, EPS * net.arc_lead.astype(float))
 
 
@@ -196,7 +188,7 @@ def _window(net: Network) -> tuple[list[int], BoolArray]:
     """Rated orders (claim numbers) and [T, K] the days a shipment counts towards each:
     while the order is in force and early enough to arrive by its due day."""
     pol = net.policies
-    ks = [k for k, c in enumerate(pol.claims) if c.kind == "rated_order"]
+    ks = [k for k, c in enumerate(pol.claims) if c.is_order]
     t = np.arange(net.days)[:, None]
     window = np.zeros((net.days, len(ks)), dtype=bool)
     for j, k in enumerate(ks):  # a handful of orders
@@ -580,42 +572,25 @@ def trace_from(net: Network, x: Array, made: Array, unmet: Array, y: Array, dema
     """A Trace from an allocation over the horizon: shipments x [T, A], production [T, R],
     unmet demand [T, N*C] and rated orders' shares y [T, orders]."""
     T, (N, C) = net.days, net.shape
-    A, P, pol = net.arc_src.size, N * C, net.policies
+    A, pol = net.arc_src.size, net.policies
     served = np.clip(demand - unmet, 0.0, demand)
 
-    def by_pair(cols: IntArray, vals: Array) -> Array:  # [T, X] -> [T, P] sums
-        out = np.zeros((T, P))
-        for t in range(T):  # bincount per day: cheaper than np.add.at over [T, X]
-            out[t] = np.bincount(cols, vals[t], minlength=P)
-        return out
-
-    arrive_day = np.arange(T)[:, None] + net.arc_lead[None, :]
-    landed = np.where(arrive_day < T, x, 0.0)
-    arrivals = np.zeros((T, P))
-    ta, aa = np.nonzero(landed)
-    np.add.at(arrivals, (arrive_day[ta, aa], net.arc_dst_pair[aa]), x[ta, aa])
-    ri, ci = np.nonzero(net.rec_inputs > 0)
-    inputs = by_pair(net.rec_node[ri] * C + ci, made[:, ri] * net.rec_inputs[ri, ci])
-    flow = arrivals + by_pair(net.rec_node * C + net.rec_com, made) - inputs - served \
-        - by_pair(net.arc_src_pair, x)
-    stock = net.stock0.reshape(1, -1) + np.cumsum(flow, axis=0)
-    shipped_to = np.cumsum(by_pair(net.arc_dst_pair, x), axis=0)
-    in_transit = shipped_to - np.cumsum(arrivals, axis=0)
+    landing, change = pair_flows(net, x, made, served)
+    arrivals = landing[:T]
+    stock = net.stock0.reshape(1, -1) + np.cumsum(arrivals + change, axis=0)
+    in_transit = np.cumsum(by_pair(net, net.arc_dst_pair, x), axis=0) - np.cumsum(arrivals, axis=0)
 
     K = len(pol.claims)
     asked, limit, claimed = np.zeros((T, K)), np.zeros((T, K)), np.zeros((T, K))
-    day_limit = np.minimum(np.broadcast_to(net.arc_cap, (T, A)), np.where(blocked_grid(net), 0.0, INF))
-    if pol.member_arc.size:
-        for g in range(pol.group_quota.shape[1]):  # a handful of groups, for the record only
-            arcs = pol.member_arc[pol.member_group == g]
-            day_limit[:, arcs] = np.minimum(day_limit[:, arcs], pol.group_quota[:, g:g + 1])
+    limits = lane_limits(net)
+    day_limit = alone(net, limits.arc, limits.quota)
     ks, _ = _window(net)
     for j, k in enumerate(ks):
         claimed[:, k] = y[:, j]
         asked[:, k] = y[:, j]  # the plan's own schedule is what the order asks each day
         limit[:, k] = day_limit[:, pol.claims[k].arc]
     for k, c in enumerate(pol.claims):
-        if c.kind == "airlift":
+        if not c.is_order:
             asked[:, k] = c.flights
             limit[:, k] = day_limit[:, c.arc]
             claimed[:, k] = x[:, c.arc]
@@ -652,7 +627,7 @@ def shortfalls(net: Network, lp: LP, solution: Solution) -> dict[str, float]:
            for j, k in enumerate(ks)}
     ya = lp.variables["airlift_shortfall"]
     for c in net.policies.claims:
-        if c.kind == "airlift":
+        if not c.is_order:
             cols = ya.index[:, c.arc]
             out[c.id] = float(sol[cols[cols >= 0]].sum())
     return out
@@ -682,10 +657,9 @@ def objective(net: Network, trace: Trace, demand: Array | None = None) -> dict[s
     short_rated = sum(max(0.0, net.policies.claims[k].quantity -
                           float(trace.claimed[:, 0, k][window[:, j]].sum()))
                       for j, k in enumerate(ks))
-    open_ = ~blocked_grid(net)
-    short_air = sum(float((c.flights - trace.claimed[:, 0, k])[(c.flights > 0) & open_[:, c.arc]
-                                                               & (net.arc_cap[c.arc] > 0)].sum())
-                    for k, c in enumerate(net.policies.claims) if c.kind == "airlift")
+    may = lane_limits(net).arc > 0  # on an airlift's arc: a flight leaves and is let through
+    short_air = sum(float((c.flights - trace.claimed[:, 0, k])[may[:, c.arc]].sum())
+                    for k, c in enumerate(net.policies.claims) if not c.is_order)
     transport = EPS * float((trace.shipped[:, 0] * net.arc_lead).sum())
     total = unmet + rated * short_rated + airlift * short_air + transport
     return {"weighted_unmet": unmet, "rated_shortfall": short_rated,

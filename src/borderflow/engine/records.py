@@ -72,6 +72,17 @@ class Trace:
         names = [f.name for f in fields(Trace)]
         return Trace(**{n: _readonly(np.stack([getattr(r, n) for r in records])) for n in names})
 
+    def sample(self, b: int) -> Trace:
+        """Sample b of the batch, as a batch of one."""
+        return Trace(**{f.name: getattr(self, f.name)[:, b:b + 1] for f in fields(Trace)})
+
+    @staticmethod
+    def concat(traces: Sequence[Trace]) -> Trace:
+        """Runs of single samples as one batch (along the sample axis)."""
+        names = [f.name for f in fields(Trace)]
+        return Trace(**{n: _readonly(np.concatenate([getattr(t, n) for t in traces], axis=1))
+                        for n in names})
+
     @property
     def unmet(self) -> Array:
         return self.demand - self.served

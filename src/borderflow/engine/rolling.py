@@ -31,7 +31,9 @@ from typing import Any
 import highspy
 import numpy as np
 
-from .allocators import OptimalError
+from .errors import OptimalError
+from .flows import pair_flows
+from .limits import lane_limits
 from .network import Network
 from .optimal import (
     LP,
@@ -41,9 +43,7 @@ from .optimal import (
     _new_highs,
     _window,
     assemble,
-    blocked_grid,
     diagnose,
-    flights_grid,
     lp_demand,
     trace_from,
 )
@@ -148,7 +148,6 @@ def window_bounds(net: Network, tpl: Template, demand: Array, state: State,
                   t0: int) -> tuple[Array, Array, Array, Array]:
     """Column lower/upper and row lower/upper of the template for the window starting t0."""
     lp, W, T = tpl.lp, tpl.net.days, net.days
-    pol = net.policies
     live = (t0 + np.arange(W) < T)[:, None]
     lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
 
@@ -157,19 +156,17 @@ def window_bounds(net: Network, tpl: Template, demand: Array, state: State,
         mask = v.index >= 0
         upper[v.index[mask]] = np.broadcast_to(grid, mask.shape)[mask]
 
-    blocked = _padded(blocked_grid(net), t0, W, True)
-    flights = _padded(flights_grid(net), t0, W, 0.0)
-    cap = np.broadcast_to(net.arc_cap, blocked.shape)
-    ship = np.where(net.arc_lane < 0, np.minimum(cap, flights), cap)
-    put("shipments", np.where(blocked, 0.0, ship))
+    # what may flow on each arc (an airlift's: its flights); nothing beyond the horizon
+    limits = lane_limits(net, t0, t0 + W)
+    may = _padded(limits.arc, 0, W, 0.0)
+    put("shipments", may)
     put("production", _padded(net.rec_cap, t0, W, 0.0))
     d = _padded(demand, t0, W, 0.0)
     put("unmet", d)
     _, ship_days = _window(net)
     in_window = _padded(ship_days, t0, W, False) & live
     put("order_flows", np.where(in_window, np.inf, 0.0))
-    fly = np.where(blocked, 0.0, flights)
-    put("airlift_shortfall", fly)
+    put("airlift_shortfall", may)  # its variables are on airlift arcs only
     after = ship_days[min(t0 + W, T):].sum(axis=0)
     ahead = ship_days[t0:].sum(axis=0)
     # the even pace: what the order's ship days after this window carry of what it still needs
@@ -184,12 +181,12 @@ def window_bounds(net: Network, tpl: Template, demand: Array, state: State,
         elif c.name == "input availability":
             rows.append((c.lower, have[c.day, c.item]))
         elif c.name == "quota":
-            quota = _padded(pol.group_quota, t0, W, np.inf)
+            quota = _padded(limits.quota, 0, W, np.inf)
             rows.append((c.lower, quota[c.day, c.item]))
         elif c.name == "rated-order delivery":
             rows.append((state.remaining.copy(), state.remaining.copy()))
         elif c.name == "airlift":
-            rows.append((fly[c.day, c.item],) * 2)
+            rows.append((may[c.day, c.item],) * 2)  # rows of airlift arcs
         else:
             rows.append((c.lower, c.upper))
     return lower, upper, np.concatenate([r[0] for r in rows]), np.concatenate([r[1] for r in rows])
@@ -341,18 +338,11 @@ def _advance(net: Network, state: State, x: Array, made: Array, unmet: Array, y:
              demand: Array, t0: int, keep: int) -> None:
     """Carry the committed days' effect: stock on hand after them (re-derived from the flows,
     so the mass balance holds exactly), their shipments' arrivals, orders' remainders."""
-    C = net.shape[1]
-    P = state.stock.size
-    ri, ci = np.nonzero(net.rec_inputs > 0)
-    for t in range(t0, t0 + keep):  # a few days per window; each day is vectorised
-        landed = t + net.arc_lead
-        np.add.at(state.arrivals, (landed, net.arc_dst_pair), x[t])
-        flow = state.arrivals[t] - np.clip(demand[t] - unmet[t], 0.0, demand[t])
-        flow += np.bincount(net.rec_node * C + net.rec_com, made[t], minlength=P)
-        flow -= np.bincount(net.rec_node[ri] * C + ci, made[t, ri] * net.rec_inputs[ri, ci],
-                            minlength=P)
-        flow -= np.bincount(net.arc_src_pair, x[t], minlength=P)
-        state.stock = state.stock + flow
+    days = slice(t0, t0 + keep)
+    served = np.clip(demand[days] - unmet[days], 0.0, demand[days])
+    landing, change = pair_flows(net, x[days], made[days], served)
+    state.arrivals[t0:t0 + landing.shape[0]] += landing
+    state.stock = state.stock + (state.arrivals[days] + change).sum(axis=0)
     # tolerance-sized negatives (HiGHS's 1e-10) would make the next window's stock rows
     # infeasible by that much; the trace keeps the exact values
     np.maximum(state.stock, 0.0, out=state.stock)

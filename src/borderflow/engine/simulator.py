@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..policy import FIXED_REASONS
+from .limits import LaneLimits, alone, lane_limits
 from .network import Network, Sampled
 from .records import DayRecord, Trace
 
@@ -19,8 +20,6 @@ Array = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
 
 STOCK, LANE_CAPACITY = FIXED_REASONS.index("stock"), FIXED_REASONS.index("lane_capacity")
-# per arc today: limit from lane capacity and blocks; the quota groups' quotas; what blocks it
-Limits = tuple[Array, Array, np.ndarray[Any, np.dtype[np.int32]]]
 TOL = 1e-9
 
 
@@ -84,7 +83,7 @@ class Simulator:
         self._delivered = np.zeros((batch, len(pol.claims)))
         self._claim_groups = [pol.member_group[pol.member_arc == c.arc] for c in pol.claims]
         # members are sorted by arc: each arc's groups form one run
-        self._arcs_grouped, self._run_starts = np.unique(pol.member_arc, return_index=True)
+        self._arcs_grouped, self._run_starts = pol.member_runs
         self.day = 0
 
     @property
@@ -112,7 +111,7 @@ class Simulator:
         S -= served
 
         # 4. Request
-        limits = self._limits(t)
+        limits = lane_limits(net, t, t + 1)
         requested, wanted = self._request(limits, demand + input_use)
 
         # 5. Allocate and ship
@@ -186,30 +185,16 @@ class Simulator:
         conserving = days_of_supply < pol.conserve_below[t]
         return np.where(conserving, raw * pol.conserve_multiplier[t], raw), conserving
 
-    def _limits(self, t: int) -> Limits:
-        """Per arc today: its limit from lane capacity and blocks, the groups' quotas, and
-        what blocks it."""
-        pol = self.net.policies
-        A = self.net.arc_src.size
-        blocker = pol.blocker(t, A)
-        limit = np.where(blocker >= 0, 0.0, self.net.arc_cap)
-        return limit, pol.group_quota[t], blocker
-
-    def _request(self, limits: Limits, use: Array) -> tuple[Array, Array]:
+    def _request(self, limits: LaneLimits, use: Array) -> tuple[Array, Array]:
         """Order up to target days of use, level by level from the customers upstream, split
         over the lanes open today by weight.
 
         Also returns, for the record only, what each lane closed today would have been asked
         had it been open (its weight's share of the need), so a user can see what a ban stopped.
         """
-        net, pol = self.net, self.net.policies
+        net = self.net
         A, B = net.arc_src.size, self.batch
-        limit, quota, _ = limits
-        if self._arcs_grouped.size:
-            least = np.minimum.reduceat(quota[pol.member_group], self._run_starts)
-            limit = limit.copy()
-            limit[self._arcs_grouped] = np.minimum(limit[self._arcs_grouped], least)
-        open_arcs = limit > 0
+        open_arcs = alone(net, limits.arc, limits.quota)[0] > 0
         weight = np.where(open_arcs, net.arc_weight, 0.0)
         wsum = np.bincount(self._dst, weight, minlength=self._nc)[self._dst].astype(float)
         share = np.where(open_arcs, capped_ratio(weight, wsum), 0.0)
@@ -242,20 +227,20 @@ class Simulator:
         last_ship = claim.due - int(self.net.arc_lead[claim.arc])
         return remaining / max(1, last_ship + 1 - t)
 
-    def _ship(self, t: int, limits: Limits, requested: Array, wanted: Array) -> dict[str, Any]:
+    def _ship(self, t: int, limits: LaneLimits, requested: Array, wanted: Array) -> dict[str, Any]:
         """Claims first (in rank order), then requests capped by lane and policy limits, then
         each supplier shares its stock pro rata; shipments arrive after their lead time."""
         net, pol, S = self.net, self.net.policies, self._stock
         B, A, K = self.batch, net.arc_src.size, len(pol.claims)
-        limit, quota_today, blocker = limits
+        blocker = limits.blocker[0]
         lane_cap: Array = net.arc_cap
         if self._sampled_arc_cap is not None:
             # the sample's capacity replaces the written one (above it too); a block still holds
             lane_cap = self._sampled_arc_cap
-            room = np.where(blocker[None, :] >= 0, 0.0, lane_cap)
+            room = lane_limits(net, t, t + 1, lane_cap).arc[0]
         else:
-            room = np.repeat(limit[None, :], B, axis=0)
-        quota = np.repeat(quota_today[None, :], B, axis=0)
+            room = np.repeat(limits.arc, B, axis=0)
+        quota = np.repeat(limits.quota, B, axis=0)
         shipped = np.zeros((B, A))
         claim_room = np.zeros((B, A), dtype=bool)  # a claim took lane room from requests
         claim_reason = np.full(A, -1, dtype=np.int32)

@@ -1,9 +1,9 @@
 """The scenario as frozen, validated data."""
 
-from .errors import Problem, ScenarioError
+from .errors import Problem, ScenarioError, UsageError
 from .load import builtin_names, builtin_path, load, loads
 from .scenario import Scenario
 from .variants import apply_variant
 
-__all__ = ["Problem", "Scenario", "ScenarioError", "apply_variant", "builtin_names",
+__all__ = ["Problem", "Scenario", "ScenarioError", "UsageError", "apply_variant", "builtin_names",
            "builtin_path", "load", "loads"]

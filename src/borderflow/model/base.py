@@ -1,4 +1,12 @@
-from pydantic import BaseModel, ConfigDict
+"""The base of every scenario object, and the names every part of the format uses."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NodeKind = Literal["plant", "warehouse", "broker", "stockpile", "site"]
+NODE_KINDS: tuple[NodeKind, ...] = ("plant", "warehouse", "broker", "stockpile", "site")
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 
 
 class Frozen(BaseModel):

@@ -6,14 +6,13 @@ Each check yields (path, message); `load` turns them into located problems.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path as FsPath
 from typing import Any
 
-from . import policies as P
 from .csvdata import CsvError, read_column
 from .errors import Path
-from .messages import did_you_mean
+from .policies.base import in_horizon, ref
 from .scenario import Choice, Scenario, Triangular, Uniform
 from .series import Csv, EpidemicCensus, PerPatientDay, Ramp, Step
 
@@ -28,24 +27,20 @@ def check(s: Scenario) -> list[tuple[Path, str]]:
     return found
 
 
-def _ref(path: Path, kind: str, name: str, known: Iterable[str]) -> Found:
-    known = list(known)
-    if name not in known:
-        yield path, f"unknown {kind} {name!r}{did_you_mean(name, known)}"
 
 
 def _nodes(s: Scenario) -> Found:
     for nid, node in s.nodes.items():
         at: Path = ("nodes", nid)
-        yield from _ref((*at, "region"), "region", node.region, s.regions)
+        yield from ref((*at, "region"), "region", node.region, s.regions)
         for c in node.stock:
-            yield from _ref((*at, "stock", c), "commodity", c, s.commodities)
+            yield from ref((*at, "stock", c), "commodity", c, s.commodities)
         for c in node.demand:
-            yield from _ref((*at, "demand", c), "commodity", c, s.commodities)
+            yield from ref((*at, "demand", c), "commodity", c, s.commodities)
         for c, prod in node.produce.items():
-            yield from _ref((*at, "produce", c), "commodity", c, s.commodities)
+            yield from ref((*at, "produce", c), "commodity", c, s.commodities)
             for i in prod.inputs:
-                yield from _ref((*at, "produce", c, "inputs", i), "commodity", i, s.commodities)
+                yield from ref((*at, "produce", c, "inputs", i), "commodity", i, s.commodities)
                 if i == c:
                     yield (*at, "produce", c, "inputs", i), "a commodity cannot be its own input"
         if node.kind == "site" and not node.demand:
@@ -62,12 +57,12 @@ def _lanes(s: Scenario) -> Found:
     seen: dict[str, int] = {}
     for i, lane in enumerate(s.lanes):
         at: Path = ("lanes", i)
-        yield from _ref((*at, "from"), "node", lane.from_, s.nodes)
-        yield from _ref((*at, "to"), "node", lane.to, s.nodes)
+        yield from ref((*at, "from"), "node", lane.from_, s.nodes)
+        yield from ref((*at, "to"), "node", lane.to, s.nodes)
         if lane.from_ == lane.to:
             yield (*at, "to"), "a lane cannot lead from a node to itself"
         for j, c in enumerate(lane.commodities or []):
-            yield from _ref((*at, "commodities", j), "commodity", c, s.commodities)
+            yield from ref((*at, "commodities", j), "commodity", c, s.commodities)
         if lane.id in seen:
             yield at, f"duplicate lane {lane.id} (first is lanes.{seen[lane.id]}); " \
                       "list its commodities on one lane"
@@ -126,13 +121,6 @@ def _find_cycle(edges: list[tuple[str, str]]) -> list[str] | None:
     return None
 
 
-def _day(s: Scenario, path: Path, day: Any, *, end: bool = False) -> Found:
-    d = s.day(day)
-    last = s.days if end else s.days - 1
-    if not 0 <= d <= last:
-        shown = day.isoformat() if not isinstance(day, int) else f"day {day}"
-        yield path, f"{shown} is outside the horizon ({s.start.isoformat()} to " \
-                    f"{s.dates[-1].isoformat()}, days 0-{s.days - 1})"
 
 
 def _series(s: Scenario, path: Path, series: Any) -> Found:
@@ -140,15 +128,15 @@ def _series(s: Scenario, path: Path, series: Any) -> Found:
         last = -1
         for i, step in enumerate(series):
             assert isinstance(step, Step)
-            problems = list(_day(s, (*path, i, "from"), step.from_))
+            problems = list(in_horizon(s, (*path, i, "from"), step.from_))
             yield from problems
             d = s.day(step.from_)
             if not problems and d <= last:
                 yield (*path, i, "from"), "steps must be in increasing order of day"
             last = max(last, d)
     elif isinstance(series, Ramp):
-        yield from _day(s, (*path, "ramp", "start"), series.ramp.start)
-        yield from _day(s, (*path, "ramp", "end"), series.ramp.end, end=True)
+        yield from in_horizon(s, (*path, "ramp", "start"), series.ramp.start)
+        yield from in_horizon(s, (*path, "ramp", "end"), series.ramp.end, end=True)
         if s.day(series.ramp.end) < s.day(series.ramp.start):
             yield (*path, "ramp", "end"), "the ramp ends before it starts"
     elif isinstance(series, Csv):
@@ -159,7 +147,7 @@ def _series(s: Scenario, path: Path, series: Any) -> Found:
         for i, setting in enumerate(series):
             yield from _series(s, (*path, i), setting)
     elif isinstance(series, EpidemicCensus):
-        yield from _ref((*path, "epidemic"), "epidemic", series.epidemic, s.epidemics)
+        yield from ref((*path, "epidemic"), "epidemic", series.epidemic, s.epidemics)
 
 
 def _csv(s: Scenario, path: Path, series: Csv) -> Found:
@@ -184,111 +172,24 @@ def _series_all(s: Scenario) -> Found:
         yield from _series(s, ("care", site, "patients"), care.patients)
 
 
-def _countries(s: Scenario) -> set[str]:
-    return {r.country for r in s.regions.values()}
 
 
 def _policies(s: Scenario) -> Found:
+    """What every policy needs (a unique id, dates in the horizon), then its type's checks."""
     seen: dict[str, int] = {}
-    countries = _countries(s)
-    lane_ids = {lane.id for lane in s.lanes}
     for i, p in enumerate(s.policies):
         at: Path = ("policies", i)
         if p.id in seen:
             yield (*at, "id"), f"duplicate policy id {p.id!r} (first is policies.{seen[p.id]})"
         seen.setdefault(p.id, i)
-        yield from _day(s, (*at, "start"), p.start)
+        yield from in_horizon(s, (*at, "start"), p.start)
         if p.end is not None:
-            yield from _day(s, (*at, "end"), p.end, end=True)
+            yield from in_horizon(s, (*at, "end"), p.end, end=True)
             if s.day(p.end) <= s.day(p.start):
                 yield (*at, "end"), "a policy must end after it starts"
-        yield from _policy(s, at, p, countries, lane_ids)
+        yield from p.check(s, at)
 
 
-def _commodity_list(s: Scenario, path: Path, value: list[str] | str) -> Found:
-    if isinstance(value, list):
-        for j, c in enumerate(value):
-            yield from _ref((*path, j), "commodity", c, s.commodities)
-
-
-def _policy(s: Scenario, at: Path, p: Any, countries: set[str], lane_ids: set[str]) -> Found:
-    nodes = s.nodes
-    if isinstance(p, P.ExportControl):
-        yield from _commodity_list(s, (*at, "commodities"), p.commodities)
-        yield from _ref((*at, "from_country"), "country", p.from_country, countries)
-        if isinstance(p.to_countries, list):
-            for j, c in enumerate(p.to_countries):
-                yield from _ref((*at, "to_countries", j), "country", c, countries)
-        if p.action == "quota" and p.quota_per_day is None:
-            yield (*at, "quota_per_day"), "a quota needs quota_per_day"
-        if p.action == "ban" and p.quota_per_day is not None:
-            yield (*at, "quota_per_day"), "a ban has no quota_per_day (use action: quota)"
-        for j, ex in enumerate(p.exemptions):
-            ep: Path = (*at, "exemptions", j)
-            if (ex.lanes is None) == (ex.to_countries is None):
-                yield ep, "an exemption names either lanes or to_countries"
-            for k, lane_id in enumerate(ex.lanes or []):
-                if lane_id not in lane_ids:
-                    yield from _ref((*ep, "lanes", k), "lane", lane_id, lane_ids)
-                elif not _controlled(s, p, s.lane(lane_id)):
-                    yield (*ep, "lanes", k), f"lane {lane_id} is not covered by this policy"
-            for k, c in enumerate(ex.to_countries or []):
-                yield from _ref((*ep, "to_countries", k), "country", c, countries)
-    elif isinstance(p, P.RatedOrder):
-        yield from _ref((*at, "supplier"), "node", p.supplier, nodes)
-        yield from _ref((*at, "buyer"), "node", p.buyer, nodes)
-        yield from _ref((*at, "commodity"), "commodity", p.commodity, s.commodities)
-        yield from _day(s, (*at, "due"), p.due, end=True)
-        lane = f"{p.supplier}->{p.buyer}"
-        if p.supplier in nodes and p.buyer in nodes and (
-                lane not in lane_ids or p.commodity not in s.lane_commodities(s.lane(lane))):
-            yield at, f"a rated order needs a lane {lane} carrying {p.commodity}"
-        if s.day(p.due) <= s.day(p.start):
-            yield (*at, "due"), "a rated order must be due after it starts"
-    elif isinstance(p, P.Airlift):
-        yield from _ref((*at, "from"), "node", p.from_, nodes)
-        yield from _ref((*at, "to"), "node", p.to, nodes)
-        yield from _ref((*at, "commodity"), "commodity", p.commodity, s.commodities)
-        if p.from_ == p.to:
-            yield (*at, "to"), "an airlift cannot fly from a node to itself"
-        if isinstance(p.flights, list):
-            for j, d in enumerate(p.flights):
-                yield from _day(s, (*at, "flights", j), d)
-    elif isinstance(p, P.StockpileRelease):
-        yield from _ref((*at, "stockpile"), "node", p.stockpile, nodes)
-        if p.stockpile in nodes and nodes[p.stockpile].kind != "stockpile":
-            yield (*at, "stockpile"), f"{p.stockpile} is a {nodes[p.stockpile].kind}, not a stockpile"
-        yield from _commodity_list(s, (*at, "commodities"), p.commodities)
-    elif isinstance(p, P.Conservation):
-        if (p.sites is None) == (p.regions is None):
-            yield at, "conservation names either sites or regions"
-        for j, n in enumerate(p.sites or []):
-            yield from _ref((*at, "sites", j), "node", n, nodes)
-            if n in nodes and nodes[n].kind != "site":
-                yield (*at, "sites", j), f"{n} is a {nodes[n].kind}, not a site"
-        for j, r in enumerate(p.regions or []):
-            yield from _ref((*at, "regions", j), "region", r, s.regions)
-        yield from _commodity_list(s, (*at, "commodities"), p.commodities)
-    elif isinstance(p, P.BorderClosure):
-        yield from _ref((*at, "from_country"), "country", p.from_country, countries)
-        yield from _ref((*at, "to_country"), "country", p.to_country, countries)
-    elif isinstance(p, P.Retaliation):
-        ids = [q.id for q in s.policies]
-        yield from _ref((*at, "when", "policy"), "policy", p.when.policy, ids)
-        for j, q in enumerate(p.activate):
-            yield from _ref((*at, "activate", j), "policy", q, ids)
-            if q == p.id:
-                yield (*at, "activate", j), "a retaliation cannot activate itself"
-
-
-def _controlled(s: Scenario, p: P.ExportControl, lane: Any) -> bool:
-    """Whether an export control covers a lane (ignoring exemptions)."""
-    src, dst = s.nodes.get(lane.from_), s.nodes.get(lane.to)
-    if src is None or dst is None or src.region not in s.regions or dst.region not in s.regions:
-        return False
-    a, b = s.regions[src.region].country, s.regions[dst.region].country
-    return a == p.from_country and b != a and (p.to_countries == "*" or b in p.to_countries) \
-        and (p.from_kinds is None or src.kind in p.from_kinds)
 
 
 def _care(s: Scenario) -> Found:
@@ -298,12 +199,12 @@ def _care(s: Scenario) -> Found:
         if w.id in seen:
             yield (*at, "id"), f"duplicate workforce id {w.id!r}"
         seen.add(w.id)
-        yield from _ref((*at, "home_region"), "region", w.home_region, s.regions)
-        yield from _ref((*at, "site"), "node", w.site, s.nodes)
+        yield from ref((*at, "home_region"), "region", w.home_region, s.regions)
+        yield from ref((*at, "site"), "node", w.site, s.nodes)
         if w.site in s.nodes and w.site not in s.care:
             yield (*at, "site"), f"site {w.site} has no entry under care"
     for site in s.care:
-        yield from _ref(("care", site), "node", site, s.nodes)
+        yield from ref(("care", site), "node", site, s.nodes)
         if site in s.nodes and s.nodes[site].kind != "site":
             yield ("care", site), f"{site} is a {s.nodes[site].kind}, not a site"
 
@@ -313,7 +214,7 @@ def _variants(s: Scenario) -> Found:
     for name, v in s.variants.items():
         for key in ("disable", "enable"):
             for j, q in enumerate(getattr(v, key)):
-                yield from _ref(("variants", name, key, j), "policy", q, ids)
+                yield from ref(("variants", name, key, j), "policy", q, ids)
 
 
 def _epidemics(s: Scenario) -> Found:

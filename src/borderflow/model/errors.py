@@ -30,3 +30,16 @@ class ScenarioError(Exception):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(sorted(problems, key=lambda p: (p.file, p.line, dotted(p.path))))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UsageError(ScenarioError, ValueError):
+    """A command-line flag (or the function argument of the same name) given a value that
+    cannot be used. Bad input like any ScenarioError (the command exits 2), but it names the
+    option, never a file or line: `--days: must be between 1 and ...`."""
+
+    def __init__(self, option: str, message: str) -> None:
+        self.option, self.message = option, message
+        super().__init__([Problem("", 0, (option,), message)])
+
+    def __str__(self) -> str:
+        return f"{self.option}: {self.message}"

@@ -18,8 +18,8 @@ from pydantic import (
     PrivateAttr,
 )
 
-from .base import Frozen
-from .policies import NODE_KINDS, Id, NodeKind, Policy
+from .base import NODE_KINDS, Frozen, Id, NodeKind
+from .policies import Policy
 from .series import Date, Day, Series
 
 DEFAULT_TARGET_DAYS: dict[NodeKind, float] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import Problem, ScenarioError
+from .errors import UsageError
 from .messages import did_you_mean
 from .paths import set_path
 from .scenario import Scenario
@@ -31,7 +31,6 @@ def apply_variant(scenario: Scenario, name: str | None) -> Scenario:
     if name not in scenario.variants:
         known = list(scenario.variants)
         listing = ", ".join(known) if known else "none"
-        raise ScenarioError([Problem(scenario.file, 1, ("variants",),
-                                     f"unknown variant {name!r}{did_you_mean(name, known)}; "
-                                     f"this scenario has: {listing}")])
+        raise UsageError("--variant", f"unknown variant {name!r}{did_you_mean(name, known)}; "
+                         f"{scenario.name} has: {listing}")
     return scenario._carry(Scenario.model_validate(variant_data(scenario, name)))

@@ -6,9 +6,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from ..model import Problem, Scenario, ScenarioError
-from ..model import policies as P
+from ..model import Scenario, UsageError
 from ..model.messages import did_you_mean
+from ..model.policies import REGISTRY, PolicyBase, in_order
 from .compile import activity
 
 
@@ -44,87 +44,82 @@ class Screening:
         return f"{s.from_} -> {s.to}, {s.quantity:,.0f} {s.commodity}: {verdict}{by}"
 
 
+class _Screen:
+    """One shipment as the policies' `screen` hooks see it (model.policies.Screen)."""
+
+    def __init__(self, s: Scenario, shipment: Shipment) -> None:
+        src, dst = s.nodes[shipment.from_], s.nodes[shipment.to]
+        self.src, self.dst = shipment.from_, shipment.to
+        self.commodity, self.quantity = shipment.commodity, shipment.quantity
+        self.lane = f"{shipment.from_}->{shipment.to}"
+        self.src_kind: str = src.kind
+        self.src_country = s.regions[src.region].country
+        self.dst_country = s.regions[dst.region].country
+        self.allowed = shipment.quantity
+        self.decided_by: str | None = None
+        self.exemption: str | None = None
+        self.released = False
+        self.notes: list[str] = []
+
+    def limit(self, amount: float, by: str, note: str) -> None:
+        self.notes.append(note)
+        if amount < self.allowed:  # the first to set the least decides
+            self.allowed, self.decided_by = amount, by
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def exempt(self, label: str) -> None:
+        self.exemption = label
+
+    def release(self) -> None:
+        self.released = True
+
+
 def _check(s: Scenario, shipment: Shipment) -> int:
-    problems = []
-    for name, value in (("from", shipment.from_), ("to", shipment.to)):
+    for flag, value in (("--from", shipment.from_), ("--to", shipment.to)):
         if value not in s.nodes:
-            problems.append(Problem(s.file, 1, (f"--{name}",), f"unknown node {value!r}"
-                                    f"{did_you_mean(value, list(s.nodes))}"))
+            raise UsageError(flag, f"unknown node {value!r}{did_you_mean(value, list(s.nodes))}")
     if shipment.commodity not in s.commodities:
         hint = did_you_mean(shipment.commodity, list(s.commodities))
-        problems.append(Problem(s.file, 1, ("--commodity",),
-                                f"unknown commodity {shipment.commodity!r}{hint}"))
+        raise UsageError("--commodity", f"unknown commodity {shipment.commodity!r}{hint}")
     t = s.day(shipment.day)
     if not 0 <= t < s.days:
-        problems.append(Problem(s.file, 1, ("--date",), f"{shipment.day} is outside the horizon "
-                                f"({s.dates[0]} to {s.dates[-1]})"))
+        raise UsageError("--date", f"{shipment.day} is outside the horizon ({s.dates[0]} to "
+                         f"{s.dates[-1]})")
     if not math.isfinite(shipment.quantity) or shipment.quantity < 0:
-        problems.append(Problem(s.file, 1, ("--quantity",), "must be a finite number >= 0"))
-    if problems:
-        raise ScenarioError(problems)
+        raise UsageError("--quantity", "must be a finite number >= 0")
     return t
 
 
+def _known(p: PolicyBase) -> None:
+    """A policy of a type this build does not know has no screen: refuse it, never pass it."""
+    if REGISTRY.get(getattr(p, "type", None)) is not type(p):  # type: ignore[arg-type]
+        raise TypeError(f"policy {p.id!r} is of a type borderflow does not know how to screen "
+                        f"({type(p).__name__}); known types: {', '.join(REGISTRY)}")
+
+
 def screen(scenario: Scenario, shipment: Shipment) -> Screening:
-    """Apply the export controls, stockpile rules and lane capacity in force on the day.
+    """Apply the policies in force on the day (each type's `screen`), the stockpile rule and
+    the lane's capacity.
 
     Quotas are daily totals shared by every lane they cover: `allowed` is the most this one
     shipment could get if it were the only one that day.
     """
     t = _check(scenario, shipment)
     active, _ = activity(scenario)
-    src, dst = scenario.nodes[shipment.from_], scenario.nodes[shipment.to]
-    home = scenario.regions[src.region].country
-    away = scenario.regions[dst.region].country
-    lane_id = f"{shipment.from_}->{shipment.to}"
-    allowed, decided_by, exemption = shipment.quantity, None, None
-    notes: list[str] = []
-
-    def limit(amount: float, by: str, note: str) -> None:
-        nonlocal allowed, decided_by
-        notes.append(note)
-        if amount < allowed:
-            allowed, decided_by = amount, by
-
-    for i, p in enumerate(scenario.policies):
-        if not active[i, t] or not isinstance(p, P.ExportControl):
-            continue
-        if home != p.from_country or away == home or \
-                (p.to_countries != "*" and away not in p.to_countries) or \
-                (p.commodities != "*" and shipment.commodity not in p.commodities) or \
-                (p.from_kinds is not None and src.kind not in p.from_kinds):
-            continue
-        ex = next((k for k, e in enumerate(p.exemptions)
-                   if (e.lanes is not None and lane_id in e.lanes)
-                   or (e.to_countries is not None and away in e.to_countries)), None)
-        if ex is not None:
-            quota = p.exemptions[ex].quota_per_day
-            exemption = f"{p.id} exemption {ex + 1}"
-            if quota is None:
-                notes.append(f"{p.id} covers it, but exemption {ex + 1} lets it through")
-            else:
-                limit(quota, p.id, f"{p.id} exemption {ex + 1} allows {quota:,.0f} a day, "
-                      "shared by the lanes it exempts")
-        elif p.action == "ban":
-            limit(0.0, p.id, f"{p.id} bans {shipment.commodity} from {home} to {away}")
-        else:
-            assert p.quota_per_day is not None  # validated
-            limit(p.quota_per_day, p.id, f"{p.id} allows {p.quota_per_day:,.0f} a day from "
-                  f"{home}, shared by the lanes it covers")
-    if src.kind == "stockpile":
-        releases = [(i, p) for i, p in enumerate(scenario.policies)
-                    if isinstance(p, P.StockpileRelease) and p.stockpile == shipment.from_
-                    and active[i, t] and (p.commodities == "*" or shipment.commodity in p.commodities)]
-        if not releases:
-            limit(0.0, "stockpile_closed", f"stockpile {shipment.from_} is not released that day")
-        for _, p in releases:
-            if p.max_per_day is not None:
-                limit(p.max_per_day, p.id, f"release {p.id} allows {p.max_per_day:,.0f} a day")
-    lane = next((lane for lane in scenario.lanes if lane.id == lane_id), None)
+    q = _Screen(scenario, shipment)
+    for i, p in in_order(scenario.policies):
+        _known(p)
+        if active[i, t]:
+            p.screen(q)
+    if q.src_kind == "stockpile" and not q.released:
+        q.limit(0.0, "stockpile_closed", f"stockpile {shipment.from_} is not released that day")
+    lane = next((lane for lane in scenario.lanes if lane.id == q.lane), None)
     if lane is None:
-        notes.append(f"there is no lane {lane_id} (only an airlift could carry it)")
+        q.note(f"there is no lane {q.lane} (only an airlift could carry it)")
     elif lane.commodities is not None and shipment.commodity not in lane.commodities:
-        limit(0.0, "lane", f"lane {lane_id} does not carry {shipment.commodity}")
+        q.limit(0.0, "lane", f"lane {q.lane} does not carry {shipment.commodity}")
     elif lane.capacity is not None:
-        limit(lane.capacity, "lane_capacity", f"lane {lane_id} carries {lane.capacity:,.0f} a day")
-    return Screening(shipment, max(0.0, allowed), decided_by, exemption, notes)
+        q.limit(lane.capacity, "lane_capacity", f"lane {q.lane} carries {lane.capacity:,.0f} a day")
+    return Screening(shipment, max(0.0, q.allowed), q.decided_by, q.exemption, q.notes)

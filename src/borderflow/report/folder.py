@@ -1,6 +1,6 @@
-"""The report of a results folder: a run folder (`run --out`) or a sweep folder (`sweep --out`),
-told apart by the file each writes first (summary.json, sweep.json); anything else is bad input.
-The report is built from the folder alone, so rebuilding it gives the same bytes."""
+"""The report of a results folder, told by its manifest: a run folder or a sweep folder;
+anything else is bad input. The report is built from the folder alone, so rebuilding it gives
+the same bytes."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from ..model import Problem, ScenarioError
-from ..results import read_run
-from ..results.store import MARKER, write_file
-from ..sweep.folder import is_sweep_folder, read_sweep
+from ..store import manifest, read_run, read_sweep
+from ..store.files import write_text
 from .html import run_figures, run_report
 from .sweep import sweep_figures, sweep_report
 
@@ -27,12 +26,13 @@ def folder_kind(folder: Path) -> str:
 
     if not folder.is_dir():
         raise bad("no such folder")
-    if (folder / MARKER).is_file():
-        return "run"
-    if is_sweep_folder(folder):
-        return "sweep"
-    raise bad("neither a borderflow run folder (no summary.json) nor a sweep folder (no "
-              "sweep.json); write one with `borderflow run --out DIR` or `borderflow sweep --out DIR`")
+    if not (folder / manifest.FILE).is_file():
+        raise bad(f"not a borderflow run or sweep folder (no {manifest.FILE}); write one with "
+                  "`borderflow run --out DIR` or `borderflow sweep --out DIR`")
+    kind = str(manifest.read(folder)["kind"])
+    if kind not in ("run", "sweep"):
+        raise bad(f"holds a {kind}; `borderflow report` rebuilds the report of a run or a sweep")
+    return kind
 
 
 def folder_report(folder: Path) -> tuple[str, Figures]:
@@ -41,10 +41,10 @@ def folder_report(folder: Path) -> tuple[str, Figures]:
     if folder_kind(folder) == "run":
         run = read_run(folder)
         return run_report(run), lambda: run_figures(run)
-    result, info = read_sweep(folder)
-    return sweep_report(result, info), lambda: sweep_figures(result, info)
+    result, m = read_sweep(folder)
+    return sweep_report(result, m), lambda: sweep_figures(result, m)
 
 
 def write_report(folder: Path, html: str) -> Path:
     """Write `folder/report.html` atomically (a temporary file renamed into place)."""
-    return write_file(folder / REPORT, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    return write_text(folder / REPORT, html)

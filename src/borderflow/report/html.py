@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -17,7 +17,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from ..results import Comparison, RunTables
+from ..results import Comparison
+from ..results.schema import KPIS, Column, Table
+from ..store import RunTables
 from . import figures
 
 CONFIG = {"responsive": True, "displaylogo": False,
@@ -49,20 +51,34 @@ def _region(regions: Mapping[str, Any], rid: object) -> str:
     return escape(str(info.get("name") or rid))
 
 
+def _cell(column: Column, value: Any, regions: Mapping[str, Any]) -> str:
+    if column.name == "region":
+        return f"<td>{_region(regions, value)}</td>"
+    if column.digits is None:
+        return f"<td>{escape(str(value))}</td>"
+    return f'<td class="n">{_num(value, column.digits)}</td>'
+
+
+def schema_table(frame: pd.DataFrame, table: Table, regions: Mapping[str, Any],
+                 row_class: Callable[[Any], str] | None = None) -> str:
+    """`frame`'s rows as an HTML table of the columns `table` declares, headed and formatted
+    as it says (region ids shown by name); `row_class` gives each row's class."""
+    rows = []
+    for r in frame.itertuples(index=False):
+        cells = "".join(_cell(c, getattr(r, c.name), regions) for c in table.columns)
+        rows.append(f"<tr>{cells}</tr>" if row_class is None else
+                    f'<tr class="{row_class(r)}">{cells}</tr>')
+    return _table([c.heading.replace("\n", " ") for c in table.columns], rows)
+
+
+def severity(row: Any) -> str:
+    """How a KPI row is marked: `bad` at 10% unmet or more, `warn` for any unmet demand."""
+    return "bad" if row.unmet_pct >= 10 else "warn" if row.unmet > 0.5 else ""
+
+
 def kpi_table(kpis: pd.DataFrame, regions: Mapping[str, Any]) -> str:
     """The per-region KPI table (as `borderflow run` prints it) in HTML."""
-    head = ["region", "commodity", "demand", "served", "unmet", "unmet %", "stockout days",
-            "min days of supply"]
-    rows = []
-    for r in kpis.itertuples(index=False):
-        cls = "bad" if r.unmet_pct >= 10 else "warn" if r.unmet > 0.5 else ""
-        rows.append(f'<tr class="{cls}"><td>{_region(regions, r.region)}</td>'
-                    f"<td>{escape(str(r.commodity))}</td>"
-                    f'<td class="n">{_num(r.demand)}</td><td class="n">{_num(r.served)}</td>'
-                    f'<td class="n">{_num(r.unmet)}</td><td class="n">{_num(r.unmet_pct, 1)}</td>'
-                    f'<td class="n">{int(r.stockout_days)}</td>'
-                    f'<td class="n">{_num(r.min_days_of_supply, 1)}</td></tr>')
-    return _table(head, rows)
+    return schema_table(kpis, KPIS, regions, severity)
 
 
 def _table(head: Sequence[str], rows: Sequence[str]) -> str:
@@ -96,7 +112,7 @@ def _page(title: str, body: Sequence[str]) -> str:
 def run_figures(run: RunTables) -> dict[str, go.Figure]:
     """The run report's figures by key (the keys of `figures.TITLES`); care only if the
     scenario has care sites."""
-    info = run.info
+    info = run.manifest
     regions = info["regions"]
     start = dt.date.fromisoformat(info["start"])
     figs = {
@@ -112,14 +128,15 @@ def run_figures(run: RunTables) -> dict[str, go.Figure]:
 
 def run_report(run: RunTables) -> str:
     """The report of one run, from its tables (in memory or read back from a run folder)."""
-    info, summary = run.info, run.summary
-    name = str(info["scenario"]) + (f" / {info['variant']}" if info.get("variant") else "")
+    info, summary = run.manifest, run.summary
+    variant = str(info["variants"][0])
+    described = info["variant_descriptions"].get(variant)
+    name = str(info["scenario"]) + (f" / {variant}" if variant else "")
     facts = [("scenario", escape(str(info["scenario"]))),
              ("description", escape(str(info.get("description") or "")))]
-    if info.get("variant"):
-        facts.append(("variant", escape(str(info["variant"])) + (
-            f" — {escape(str(info['variant_description']))}" if info.get("variant_description")
-            else "")))
+    if variant:
+        facts.append(("variant", escape(variant) + (
+            f" — {escape(str(described))}" if described else "")))
     start = dt.date.fromisoformat(info["start"])
     facts += [("horizon", f"{int(info['days'])} days from {start.isoformat()}"),
               ("allocator", escape(str(summary.get("allocator", "")))),

@@ -25,7 +25,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from ..results.store import write_file
+from ..store.files import write_file
 
 ENV = "BORDERFLOW_CHROMIUM"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")

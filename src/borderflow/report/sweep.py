@@ -18,9 +18,10 @@ from plotly.colors import hex_to_rgb
 from plotly.colors import qualitative as palettes
 from plotly.subplots import make_subplots
 
-from ..sweep import SweepResult
+from ..results.schema import SUMMARY
+from ..studies import SweepResult
 from .figures import _layout, _name
-from .html import _figure, _num, _page, _region, _table
+from .html import _figure, _page, _table, schema_table
 
 TITLES = {
     "stockout_probability": "Probability of any stockout, by variant (share of samples with a "
@@ -133,30 +134,21 @@ def sweep_figures(result: SweepResult, info: Mapping[str, Any]) -> dict[str, go.
 
 
 def sweep_report(result: SweepResult, info: Mapping[str, Any]) -> str:
-    """The report of a sweep, from its result and scenario.json (see `sweep.run.sweep_info`)."""
+    """The report of a sweep, from its result and its folder's manifest."""
     regions = info["regions"]
-    descriptions = info.get("variants")  # optional, as is "days": older folders lack them
-    descriptions = descriptions if isinstance(descriptions, Mapping) else {}
+    descriptions = info["variant_descriptions"]
     variants = [f"<tr><td>{escape(v or '(as written)')}</td>"
                 f"<td>{escape(str(descriptions.get(v, '')))}</td></tr>" for v in result.variants]
     start = dt.date.fromisoformat(info["start"])
     facts = [("scenario", escape(str(info["scenario"]))),
              ("description", escape(str(info.get("description") or ""))),
-             ("horizon", (f"{int(info['days'])} days from " if "days" in info else "from ") +
-              start.isoformat()),
+             ("horizon", f"{int(info['days'])} days from {start.isoformat()}"),
              ("samples", f"{result.samples:,} per variant, seed {result.seed}")]
-    summary = result.summary()
-    rows = [f"<tr><td>{escape(str(r.variant))}</td><td>{_region(regions, r.region)}</td>"
-            f"<td>{escape(str(r.commodity))}</td><td class=\"n\">{_num(r.unmet_pct_mean, 1)}</td>"
-            f'<td class="n">{_num(r.unmet_pct_p10, 1)}</td><td class="n">{_num(r.unmet_pct_p50, 1)}</td>'
-            f'<td class="n">{_num(r.unmet_pct_p90, 1)}</td><td class="n">{_num(r.p_stockout, 2)}</td></tr>'
-            for r in summary.itertuples(index=False)]
     body = [f"<h1>borderflow: {escape(str(info['scenario']))} — Monte Carlo sweep</h1>",
             "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>",
             _table(["variant", "description"], variants),
             "<h2>Unmet demand and stockout risk</h2>",
-            _table(["variant", "region", "commodity", "unmet % mean", "P10", "P50", "P90",
-                    "P(stockout)"], rows)]
+            schema_table(result.summary(), SUMMARY, regions)]
     figs = sweep_figures(result, info)
     for key, fig in figs.items():
         # figure titles are our words and names escaped when the figure was built

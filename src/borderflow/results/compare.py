@@ -13,9 +13,7 @@ import pandas as pd
 
 from ..engine import Network, compile_network, run
 from ..model import Problem, Scenario, ScenarioError, apply_variant
-from ..model.policies import Airlift
 from ..policy import compile_policies
-from ..policy.compile import Arcs
 from .avoidable import avoidable_records, avoidable_table
 from .result import Result
 from .simulate import as_scenario, rolling_options
@@ -75,13 +73,10 @@ class _Compiler:
         if base is None:
             base = self.networks[key] = compile_network(s)
             return base
-        arcs = Arcs(tuple(base.nodes[i] for i in base.arc_src),
-                    tuple(base.nodes[i] for i in base.arc_dst),
-                    tuple(base.commodities[i] for i in base.arc_com), base.arc_names)
-        assert len(arcs) == base.arc_src.size and \
-            sum(isinstance(p, Airlift) for p in s.policies) == sum(
-                n.startswith("airlift:") for n in base.arc_names)
-        return replace(base, policies=compile_policies(s, arcs, base.nodes, base.commodities))
+        # the arcs policies add do not depend on which policies are enabled
+        added = [a.name for p in s.policies for a in p.arcs(s)]
+        assert added == [n for n, k in zip(base.arc_names, base.arc_lane, strict=True) if k < 0]
+        return replace(base, policies=compile_policies(s, base.arcs, base.nodes, base.commodities))
 
     def result(self, s: Scenario, variant: str, allocator: str) -> Result:
         key = _key([s.model_dump(mode="json", by_alias=True, exclude={"variants"}), allocator])
@@ -106,8 +101,8 @@ def compare(scenario: Scenario | str | Path, variants: list[str] | None = None,
     if not names:
         raise ScenarioError([Problem(base.file, 1, ("variants",),
                                      "this scenario has no variants to compare")])
-    compiler = _Compiler(rolling_options(base.file, "optimal" if avoidable else allocator,
-                                         window, commit, base.days))
+    compiler = _Compiler(rolling_options("optimal" if avoidable else allocator, window, commit,
+                                         base.days))
     scenarios = {name: apply_variant(base, name) for name in names}
     results = {name: compiler.result(s, name, allocator) for name, s in scenarios.items()}
     table = None

@@ -6,12 +6,9 @@ import datetime as dt
 
 import pandas as pd
 
-from ..model import Problem, ScenarioError
-from ..model import policies as P
+from ..model import UsageError
 from ..model.messages import did_you_mean
 from .result import Result
-
-TOL = 1e-6
 
 
 def _words(result: Result, reason: str | None, allowed: float) -> str:
@@ -23,18 +20,9 @@ def _words(result: Result, reason: str | None, allowed: float) -> str:
         return "held by the lane's capacity"
     if reason == "stockpile_closed":
         return "the stockpile was not released"
-    kind, _, pid = reason.partition(":")
+    pid = reason.partition(":")[2]
     policy = next((p for p in result.scenario.policies if p.id == pid), None)
-    if kind == "rated_order":
-        rating = f" ({policy.rating})" if isinstance(policy, P.RatedOrder) else ""
-        return f"rated order {pid}{rating} was served first"
-    if isinstance(policy, P.ExportControl):
-        return f"blocked by {pid}" if allowed <= TOL else f"held to a quota by {pid}"
-    if isinstance(policy, P.StockpileRelease):
-        return f"held to the daily maximum of release {pid}"
-    if isinstance(policy, P.Airlift):
-        return f"airlift {pid} was served first"
-    return f"limited by {pid}"
+    return policy.explain(allowed) if policy is not None else f"limited by {pid}"
 
 
 def _qty(x: float) -> str:
@@ -46,17 +34,15 @@ def explain(result: Result, lane: str, day: int | dt.date | None = None,
     """One line per day (or per run of days with the same outcome when no day is given)."""
     names = list(dict.fromkeys(result.network.arc_names))
     if lane not in names:
-        raise ScenarioError([Problem(result.scenario.file, 1, ("--lane",),
-                                     f"no lane {lane!r} in {result.scenario.name}"
-                                     f"{did_you_mean(lane, names)}")])
+        raise UsageError("--lane", f"no lane {lane!r} in {result.scenario.name}"
+                         f"{did_you_mean(lane, names)}")
     rows = result.constraints[result.constraints["lane"] == lane]
     if commodity is not None:
         rows = rows[rows["commodity"] == commodity]
     if day is not None:
         t = result.scenario.day(day)
         if not 0 <= t < result.days:
-            raise ScenarioError([Problem(result.scenario.file, 1, ("--day",),
-                                         f"day {day} is outside the run's {result.days} days")])
+            raise UsageError("--day", f"day {day} is outside the run's {result.days} days")
         rows = rows[rows["day"] == t]
     head = lane.replace("->", " -> ")
     if rows.empty:

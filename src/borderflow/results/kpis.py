@@ -8,49 +8,16 @@ import numpy as np
 import pandas as pd
 
 from ..engine import Network, Trace, mass_balance
+from .schema import KPIS
 
-KPI_COLUMNS = ["region", "commodity", "demand", "served", "unmet", "unmet_pct",
-               "stockout_days", "min_days_of_supply"]
-
-
-def _by_region(net: Network, values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """[T, N, C] -> [T, regions, C] sums."""
-    onehot = np.eye(len(net.regions))[net.node_region]  # [N, G]
-    out: np.ndarray[Any, Any] = np.einsum("tnc,ng->tgc", values, onehot)
-    return out
+KPI_COLUMNS = KPIS.names
 
 
 def kpi_table(net: Network, trace: Trace, sample: int = 0) -> pd.DataFrame:
-    """Rows for each (region, commodity) with any demand.
-
-    stockout_days: days on which some site of the region left demand unmet.
-    min_days_of_supply: the lowest, over days with demand, of the region's sites' end-of-day
-    stock divided by that day's demand (days of supply at the point of care).
-    """
-    demand = trace.demand[:, sample]
-    served = trace.served[:, sample]
-    is_site = np.array([k == "site" for k in net.kinds])
-    site_stock = trace.stock[:, sample] * is_site[None, :, None]
-    d = _by_region(net, demand)
-    s = _by_region(net, served)
-    short = _by_region(net, (demand - served > 1e-9).astype(float))
-    stock = _by_region(net, site_stock)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dos = np.where(d > 0, stock / d, np.inf).min(axis=0)
-    rows = []
-    for r, region in enumerate(net.regions):
-        for c, com in enumerate(net.commodities):
-            total = d[:, r, c].sum()
-            if total <= 0:
-                continue
-            got = s[:, r, c].sum()
-            rows.append({
-                "region": region, "commodity": com, "demand": total, "served": got,
-                "unmet": total - got, "unmet_pct": 100.0 * (total - got) / total,
-                "stockout_days": int((short[:, r, c] > 0).sum()),
-                "min_days_of_supply": float(dos[r, c]),
-            })
-    return pd.DataFrame(rows, columns=KPI_COLUMNS)
+    """Rows for each (region, commodity) with any demand in one sample of the run: the rows of
+    `kpi_batch` for that sample (columns `schema.KPIS`)."""
+    rows = kpi_batch(net, trace.sample(sample))
+    return rows.drop(columns="sample")
 
 
 def balance_error(net: Network, trace: Trace, sample: int = 0) -> float:
@@ -60,8 +27,13 @@ def balance_error(net: Network, trace: Trace, sample: int = 0) -> float:
 
 
 def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
-    """`kpi_table` for every sample of a batched run at once, with a `sample` column (the
-    batch index): the same rows and values as kpi_table(net, trace, b) for each b."""
+    """Per sample of the batch (`sample`, the batch index), region and commodity with any
+    demand, in that order: the columns of `schema.KPIS`.
+
+    stockout_days: days on which some site of the region left demand unmet.
+    min_days_of_supply: the lowest, over days with demand, of the region's sites' end-of-day
+    stock divided by that day's demand (days of supply at the point of care).
+    """
     is_site = np.array([k == "site" for k in net.kinds])
     G = len(net.regions)
     # only sites and nodes with demand add anything (every other term is an exact 0)
@@ -89,11 +61,10 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     total, got = d.sum(axis=0), s.sum(axis=0)
     b, g, c = np.nonzero(total > 0)
     t, x = total[b, g, c], got[b, g, c]
-    frame = pd.DataFrame({
+    return pd.DataFrame({
         "sample": b, "region": np.asarray(net.regions, dtype=object)[g],
         "commodity": np.asarray(net.commodities, dtype=object)[c], "demand": t, "served": x,
         "unmet": t - x, "unmet_pct": 100.0 * (t - x) / t,
         "stockout_days": (short > 0).sum(axis=0)[b, g, c].astype(int),
         "min_days_of_supply": dos[b, g, c].astype(float),
-    })
-    return frame
+    }, columns=["sample", *KPI_COLUMNS])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -137,7 +136,7 @@ class Result:
         net, tr, b = self.network, self.trace, self.sample
         rows = []
         for k, claim in enumerate(net.policies.claims):
-            if claim.kind != "rated_order":
+            if not claim.is_order:
                 continue
             got = tr.claimed[:, b, k]
             total = float(got.sum())
@@ -255,14 +254,6 @@ class Result:
             **({} if self.rolling is None else
                {"rolling": {"window": self.rolling[0], "commit": self.rolling[1]}}),
         }
-
-    def save(self, out: str | Path | None = None, root: str | Path | None = None) -> Path:
-        """Write this run's folder (Parquet tables, summary.json, scenario.json) to `out`, or to
-        a new folder under the results root's `runs/`, and register it in the catalogue
-        (`borderflow.results.catalogue`). `borderflow report FOLDER` adds the HTML report."""
-        from .catalogue import save
-
-        return save(self, out, root)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..engine import compile_network, run
-from ..model import Problem, Scenario, ScenarioError, apply_variant, load
+from ..engine import allocator, compile_network, run
+from ..model import Scenario, UsageError, apply_variant, load
 from .result import Result
 
 
@@ -26,31 +26,29 @@ def simulate(scenario: Scenario | str | Path, variant: str | None = None,
     s = apply_variant(base, variant)
     if days is not None:
         if not 1 <= days <= s.days:
-            raise ScenarioError([Problem(base.file, 1, ("days",), f"--days must be between 1 "
-                                         f"and the scenario's horizon ({s.days}), got {days}")])
+            raise UsageError("--days", f"must be between 1 and the scenario's horizon "
+                             f"({s.days}), got {days}")
         s = base._carry(s.model_copy(update={"days": days}))
-    roll = rolling_options(base.file, allocator, window, commit, s.days)
+    roll = rolling_options(allocator, window, commit, s.days)
     net = compile_network(s)
     return Result(scenario=s, variant=variant, allocator=allocator, network=net,
                   trace=run(net, allocator, roll), rolling=roll)
 
 
-def rolling_options(file: str, allocator: str, window: int | None, commit: int | None,
+def rolling_options(allocator_name: str, window: int | None, commit: int | None,
                     days: int) -> tuple[int, int] | None:
     """(window, commit) as run, or None without a window. A window beyond the horizon is
-    clamped to it (one window: the full-horizon optimum), and so is the commit."""
-    def bad(field: str, message: str) -> ScenarioError:
-        return ScenarioError([Problem(file, 1, (field,), message)])
-
+    clamped to it (one window: the full-horizon optimum), and so is the commit. The allocator
+    must have a rolling window (`allocator` says so)."""
+    allocator(allocator_name)  # an unknown one fails first
     if window is None:
         if commit is not None:
-            raise bad("commit", "--commit needs --window (the rolling horizon's length)")
+            raise UsageError("--commit", "needs --window (the rolling horizon's length)")
         return None
-    if allocator != "optimal":
-        raise bad("window", f"--window needs --allocator optimal (got {allocator})")
     if window < 1:
-        raise bad("window", f"--window must be at least 1 day, got {window}")
+        raise UsageError("--window", f"must be at least 1 day, got {window}")
     commit = max(1, window // 4) if commit is None else commit
     if not 1 <= commit <= window:
-        raise bad("commit", f"--commit must be between 1 and --window ({window}), got {commit}")
+        raise UsageError("--commit", f"must be between 1 and --window ({window}), got {commit}")
+    allocator(allocator_name, (window, commit))  # one without a rolling horizon fails here
     return min(window, days), min(commit, days)

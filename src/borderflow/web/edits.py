@@ -67,27 +67,11 @@ def _capacities(s: Scenario) -> Iterator[Field]:
 
 
 def _policy_fields(s: Scenario) -> Iterator[Field]:
+    """Each policy's key numbers, as its type declares them."""
     for p in s.policies:
-        path = f"policies.{p.id}"
-        data = p.model_dump(by_alias=True)
-        if data["type"] == "export_control":
-            yield Field(f"{path}.start", "start", "date", _date(s, p.start), policy=p.id)
-            yield Field(f"{path}.end", "end (none: open-ended)", "date", _date(s, p.end),
-                        optional=True, policy=p.id)
-            if data["action"] == "quota":
-                yield Field(f"{path}.quota_per_day", "quota per day", "number",
-                            _number(data["quota_per_day"] or 0), policy=p.id)
-            for i, ex in enumerate(data["exemptions"]):
-                if ex.get("quota_per_day") is not None:
-                    yield Field(f"{path}.exemptions.{i}.quota_per_day",
-                                f"exemption {i + 1} quota per day", "number",
-                                _number(ex["quota_per_day"]), policy=p.id)
-        elif data["type"] == "stockpile_release" and data["max_per_day"] is not None:
-            yield Field(f"{path}.max_per_day", "max per day", "number",
-                        _number(data["max_per_day"]), policy=p.id)
-        elif data["type"] == "rated_order":
-            yield Field(f"{path}.quantity", "quantity", "number", _number(data["quantity"]),
-                        policy=p.id)
+        for k in p.key_numbers(s):
+            shown = _date(s, k.value) if k.kind == "date" else _number(k.value)
+            yield Field(f"policies.{p.id}.{k.field}", k.label, k.kind, shown, k.optional, p.id)
 
 
 def fields(s: Scenario) -> list[Field]:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..report.folder import REPORT, folder_report, write_report
-from ..results import Result, RunTables, catalogue, read_run, run_tables
-from ..results.store import MARKER
+from ..results import Result
+from ..store import RunTables, catalogue, manifest, read_run, run_tables, save
 
 T = TypeVar("T")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
@@ -76,8 +76,7 @@ class Store:
         def web(tmp: Path) -> None:
             (tmp / WEB).write_text(json.dumps(doc, indent=2) + "\n")
 
-        folder = catalogue.save(result, root=self.root, finish=web, name=form["label"],
-                                register_now=False)
+        folder = save(result, root=self.root, finish=web, name=form["label"], register=False)
         self._remember(folder.name, run_tables(result))
         return folder.name
 
@@ -110,7 +109,7 @@ class Store:
         if not RUN_ID.match(run_id) or ".." in run_id:
             return None
         folder = self.runs / run_id
-        return folder if (folder / MARKER).is_file() and not folder.is_symlink() else None
+        return folder if (folder / manifest.FILE).is_file() and not folder.is_symlink() else None
 
     def tables(self, run_id: str) -> RunTables:
         with self.lock:

@@ -17,11 +17,11 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from .._loopback import is_loopback
-from ..model import Problem, Scenario, ScenarioError
+from ..model import Scenario, UsageError
 from .chunk import Chunk, ChunkOut, run_chunk
 
 
@@ -90,8 +90,7 @@ def _reachable(address: str, seconds: float = 5.0) -> None:
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
     except (OSError, ValueError) as e:
-        raise ScenarioError([Problem("--address", 1, ("--address",),
-                                     f"no Ray cluster reached at {address}: {e}")]) from None
+        raise UsageError("--address", f"no Ray cluster reached at {address}: {e}") from None
 
 
 class Ray:
@@ -184,9 +183,8 @@ class Ray:
             try:
                 ray.init(address=self.address, **options)
             except (ConnectionError, ValueError) as e:
-                raise ScenarioError([Problem("--address", 1, ("--address",),
-                                             f"no Ray cluster reached at {self.address}: "
-                                             f"{str(e).splitlines()[0]}")]) from None
+                raise UsageError("--address", f"no Ray cluster reached at {self.address}: "
+                                 f"{str(e).splitlines()[0]}") from None
             try:
                 yield ray
             finally:
@@ -209,18 +207,16 @@ class Ray:
             shutil.rmtree(temp, ignore_errors=True)
 
 
-EXECUTORS: dict[str, type[Local] | type[Ray]] = {"local": Local, "ray": Ray}
+EXECUTORS: dict[str, Callable[..., Executor]] = {"local": Local, "ray": Ray}
 
 
-def executor(name: str, workers: int = 1, address: str | None = None,
-             file: str = "<command line>") -> Local | Ray:
+def executor(name: str, workers: int = 1, address: str | None = None) -> Executor:
     """The executor called `name`; a missing optional one (Ray) fails here, before any work."""
     if name not in EXECUTORS:
-        raise ScenarioError([Problem(file, 1, ("--executor",), f"unknown executor {name!r} "
-                                     f"(available: {', '.join(EXECUTORS)})")])
+        raise UsageError("--executor", f"unknown executor {name!r} (available: "
+                         f"{', '.join(EXECUTORS)})")
     if name == "ray":
-        return Ray(workers, address)
+        return EXECUTORS[name](workers, address)
     if address is not None:
-        raise ScenarioError([Problem(file, 1, ("--address",),
-                                     "is for the ray executor (add --executor ray)")])
-    return Local(workers)
+        raise UsageError("--address", "is for the ray executor (add --executor ray)")
+    return EXECUTORS[name](workers)

@@ -8,9 +8,10 @@ region and variant)."""
 
 from __future__ import annotations
 
+import glob
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from ..engine import Network, Trace
-from ..model import Problem, Scenario, ScenarioError
+from ..model import Scenario, UsageError
+from ..results.schema import DAILY
 
-DAILY_COLUMNS = ["variant", "sample", "region", "commodity", "day", "demand", "unmet", "stock"]
+DAILY_COLUMNS = DAILY.names
 QUANTILES = {"p10": 0.10, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p90": 0.90}
 FAN_COLUMNS = ["variant", "region", "commodity", "measure", "day", *QUANTILES]
 MEASURES = ("days_of_supply", "unmet_to_date_pct")
@@ -37,8 +39,7 @@ def daily_regions(s: Scenario, regions: list[str] | None) -> tuple[str, ...]:
     """The regions asked for, checked against the scenario, in the order given."""
     for region in regions or []:
         if region not in s.regions:
-            raise ScenarioError([Problem(s.file, 1, ("--daily",), f"no region {region!r} "
-                                         f"(regions: {', '.join(s.regions)})")])
+            raise UsageError("--daily", f"no region {region!r} (regions: {', '.join(s.regions)})")
     return tuple(dict.fromkeys(regions or []))
 
 
@@ -94,35 +95,20 @@ def measures(daily: pd.DataFrame) -> pd.DataFrame:
     return wide.melt(id_vars=[*keys, "day"], value_vars=list(MEASURES), var_name="measure")
 
 
-def fan(daily: pd.DataFrame) -> pd.DataFrame:
+def fan(chunks: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Per variant, region, commodity, measure and day: P10, P25, P50, P75, P90 over samples
-    of the two `measures`."""
-    keys = ["variant", "region", "commodity"]
-    q = (measures(daily).groupby([*keys, "measure", "day"], sort=True)["value"]
-         .quantile(list(QUANTILES.values())).unstack())
-    q.columns = list(QUANTILES)
-    return q.reset_index()[FAN_COLUMNS]
-
-
-def read_parquet(files: Sequence[Path], options: str = "") -> str:
-    """DuckDB's read_parquet over exactly these files: a literal list, never a glob (a
-    folder's name may hold `[` or `*`)."""
-    names = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-    return f"read_parquet([{names}]{', ' + options if options else ''})"
-
-
-def fan_of_files(files: Sequence[Path]) -> pd.DataFrame:
-    """`fan` of the daily series in these Parquet files (one chunk each), out of core: each
-    file's measures go to a temporary file as (group number, day, value), DuckDB sorts them all
-    (spilling to disk past FAN_MEMORY_MB), and the quantiles are taken one (group, day) at a
-    time as the sorted rows stream in. Memory holds one chunk, or one day's values of one group
-    (one a sample), at a time."""
+    of the two `measures` of the daily series, given a chunk at a time (every day of a sample
+    in one chunk), out of core: each chunk's measures go to a temporary file as (group number,
+    day, value), DuckDB sorts them all (spilling to disk past FAN_MEMORY_MB), and the quantiles
+    are taken one (group, day) at a time as the sorted rows stream in (linear interpolation,
+    as np.percentile; NaN skipped, as pandas does). Memory holds one chunk, or one day's values
+    of one group (one a sample), at a time."""
     group = ["variant", "region", "commodity", "measure"]
     numbers: dict[tuple[Any, ...], int] = {}  # group -> its number in the temporary files
     with tempfile.TemporaryDirectory(prefix="borderflow-fan-") as tmp:
         parts, count = [], 0
-        for i, f in enumerate(files):
-            long = measures(pd.read_parquet(f))
+        for i, chunk in enumerate(chunks):
+            long = measures(chunk)
             if not len(long):
                 continue
             gid = np.empty(len(long), dtype=np.int64)
@@ -151,7 +137,8 @@ def fan_of_files(files: Sequence[Path]) -> pd.DataFrame:
         mb = math.ceil(FAN_MEMORY_MB * max(1.0, math.sqrt(count / FAN_MEMORY_VALUES)))
         with duckdb.connect(config={"memory_limit": f"{mb}MB", "temp_directory": tmp,
                                     "threads": 1}) as con:
-            reader = con.sql(f"select gid, day, value from {read_parquet(parts)} "
+            files = ", ".join(f"'{glob.escape(str(p))}'" for p in parts)  # our own names
+            reader = con.sql(f"select gid, day, value from read_parquet([{files}]) "
                              "order by gid, day").to_arrow_reader(1 << 16)
             for batch in reader:
                 g, d, v = (batch.column(c).to_numpy() for c in ("gid", "day", "value"))

@@ -10,16 +10,15 @@ from typing import Any, NamedTuple
 import pandas as pd
 from pydantic import ValidationError
 
-from ..engine import Simulator, compile_network
-from ..engine.allocators import check
+from ..engine import compile_network, run
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..model.paths import get_path, set_path
-from ..results.kpis import kpi_batch, kpi_table
+from ..results.kpis import kpi_batch
+from ..results.schema import SWEEP_KPIS
 from .daily import DAILY_COLUMNS, daily_rows
 from .sample import Array, draw, plan, sampled_arrays
 
-COLUMNS = ["variant", "sample", "region", "commodity", "demand", "served", "unmet", "unmet_pct",
-           "stockout_days", "min_days_of_supply"]
+COLUMNS = SWEEP_KPIS.names
 AS_WRITTEN = "(as written)"
 
 
@@ -30,18 +29,11 @@ class Chunk:
     start: int
     stop: int
     daily: tuple[str, ...] = ()  # regions whose daily series are kept
+    allocator: str = "priority"
 
     @property
     def label(self) -> str:
         return self.variant or AS_WRITTEN
-
-    @property
-    def file(self) -> str:
-        return f"chunk-{self.variant or '_'}-{self.index:06d}.parquet"
-
-    @property
-    def daily_file(self) -> str:
-        return f"daily-{self.variant or '_'}-{self.index:06d}.parquet"
 
 
 class ChunkOut(NamedTuple):
@@ -51,7 +43,8 @@ class ChunkOut(NamedTuple):
 
 def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> ChunkOut:
     """Run samples chunk.start..chunk.stop-1: together in one batch when every uncertain path is
-    batchable, else one network per sample."""
+    batchable (the allocator runs the batch, at once if it can: `engine.allocators`), else one
+    network per sample."""
     s = apply_variant(scenario, chunk.variant)
     samples = range(chunk.start, chunk.stop)
     draws = draw(s, seed, samples)
@@ -60,8 +53,8 @@ def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> ChunkOut:
     if not p.each:
         net = compile_network(s)
         sampled = sampled_arrays(s, net, draws, p.batch)
-        trace = Simulator(net, len(samples), sampled).run()
-        check(net, trace, f"sweep samples {chunk.start}-{chunk.stop - 1}", sampled)
+        trace = run(net, chunk.allocator, batch=len(samples), sampled=sampled,
+                    what=f"sweep samples {chunk.start}-{chunk.stop - 1}")
         kpis = kpi_batch(net, trace)
         kpis["sample"] = kpis["sample"] + chunk.start
         kpis.insert(0, "variant", chunk.label)
@@ -73,20 +66,16 @@ def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> ChunkOut:
             sk = _structural(s, one, p.each, k)
             net = compile_network(sk)
             sampled = sampled_arrays(sk, net, one, p.batch)
-            trace = Simulator(net, 1, sampled).run()
-            check(net, trace, f"sweep sample {k}", sampled)
-            frames.append(_rows(kpi_table(net, trace, 0), chunk, k))
+            trace = run(net, chunk.allocator, batch=1, sampled=sampled, what=f"sweep sample {k}")
+            kpis = kpi_batch(net, trace)
+            kpis["sample"] = k
+            kpis.insert(0, "variant", chunk.label)
+            frames.append(kpis)
             days.append(daily_rows(net, trace, chunk.daily, k, chunk.label))
     kpis = pd.concat(frames, ignore_index=True)[COLUMNS] if frames else pd.DataFrame(columns=COLUMNS)
     days = [d for d in days if len(d)]
     daily = pd.concat(days, ignore_index=True) if days else pd.DataFrame(columns=DAILY_COLUMNS)
     return ChunkOut(kpis, daily)
-
-
-def _rows(kpis: pd.DataFrame, chunk: Chunk, k: int) -> pd.DataFrame:
-    kpis.insert(0, "sample", k)
-    kpis.insert(0, "variant", chunk.label)
-    return kpis
 
 
 def _structural(s: Scenario, draws: dict[str, Array], paths: tuple[str, ...], k: int) -> Scenario:

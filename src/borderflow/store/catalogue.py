@@ -1,7 +1,7 @@
 """The results catalogue: one DuckDB file, `catalog.duckdb`, in a results root, with one row per
 run, comparison and sweep folder registered, and SQL views over their Parquet tables.
 
-    from borderflow.results import catalogue
+    from borderflow.store import catalogue
     catalogue.runs()                                  # every entry, newest first
     catalogue.query("select quantile_cont(unmet_pct, 0.9) from sweep_kpis "
                     "where region_name = 'Ontario' and commodity = 'n95'")
@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
-import json
 import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,15 +32,18 @@ import pandas as pd
 
 from .._version import __version__
 from ..model import Problem, ScenarioError
-from .result import Result
-from .store import INFO, MARKER, TABLES, write_run
+from ..results.schema import COMPARE, DAILY, RUN_TABLES, SWEEP_KPIS
+from . import manifest
+from .files import read_parquet
+from .runs import TABLES
+from .sweeps import progress_of
 
 ENV = "BORDERFLOW_RESULTS"
 DEFAULT_ROOT = "borderflow-results"
 FILE = "catalog.duckdb"
 FORMAT = 1
-KINDS = ("run", "compare", "sweep")
-AS_WRITTEN = "(as written)"  # the label sweeps give the scenario without a variant
+KINDS = manifest.KINDS
+AS_WRITTEN = manifest.AS_WRITTEN
 WAIT = 60.0  # seconds to wait for another process's transaction before giving up
 
 COLUMNS = ["id", "kind", "scenario", "scenario_sha256", "variants", "allocator", "seed", "samples",
@@ -69,15 +71,8 @@ create table if not exists regions (entry bigint not null, region varchar not nu
 """
 
 # Column types of the Parquet tables, so a view over no files still has its columns.
-KPI_TYPES = {"region": "varchar", "commodity": "varchar", "demand": "double", "served": "double",
-             "unmet": "double", "unmet_pct": "double", "stockout_days": "bigint",
-             "min_days_of_supply": "double"}
-SWEEP_TYPES = {"variant": "varchar", "sample": "bigint", **KPI_TYPES}
-DAILY_TYPES = {"variant": "varchar", "sample": "bigint", "region": "varchar", "commodity": "varchar",
-               "day": "bigint", "demand": "double", "unmet": "double", "stock": "double"}
-COMPARE_TYPES = {"variant": "varchar", "region": "varchar", "commodity": "varchar",
-                 "demand": "double", "served": "double", "unmet": "double", "unmet_pct": "double",
-                 "delta_unmet": "double", "delta_unmet_pct": "double", "effect": "varchar"}
+TYPES = {"run_kpis": RUN_TABLES["kpis"].sql_types(), "sweep_kpis": SWEEP_KPIS.sql_types(),
+         "sweep_daily": DAILY.sql_types(), "compare_kpis": COMPARE.sql_types()}
 
 _lock = threading.Lock()  # DuckDB refuses a second configuration of one file in one process
 
@@ -174,73 +169,36 @@ def check(root: str | Path | None = None) -> None:
 
 # ---- registering ------------------------------------------------------------------------------
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise CatalogueError([_problem(path, f"is unreadable ({e})", "FOLDER")]) from None
-    if not isinstance(doc, dict):
-        raise CatalogueError([_problem(path, "is not a JSON object", "FOLDER")])
-    return doc
-
-
 def describe(folder: str | Path) -> dict[str, Any]:
-    """What the catalogue records about a results folder, read from the folder's own files:
-    `sweep.json` (a sweep), `compare.json` (a comparison) or `summary.json` (a run), and
-    `scenario.json` where present."""
+    """What the catalogue records about a results folder, read from its manifest (and, for a
+    sweep, how many of its chunks are done)."""
     folder = Path(folder).resolve()
     try:
-        return _describe(folder)
+        m = manifest.read(folder, "FOLDER")
+    except ScenarioError as e:
+        raise CatalogueError(e.problems) from None
+    try:
+        names = [manifest.variant_label(str(v)) for v in m["variants"]]
+        row: dict[str, Any] = {
+            "kind": m["kind"], "scenario": m["scenario"], "scenario_sha256": m.get("scenario_sha256"),
+            "variants": ",".join(names), "allocator": m.get("allocator"), "seed": m.get("seed"),
+            "samples": m.get("samples"), "regions": m.get("regions") or {},
+            "status": "complete", "summary": m.get("summary") or ""}
+        if m["kind"] == "sweep":
+            found, planned = progress_of(folder, m)
+            row.update(status="complete" if found >= planned else "incomplete",
+                       summary=f"{m['samples']} samples x {len(names)} variant"
+                               f"{'s' * (len(names) > 1)}, seed {m['seed']}; {found} of "
+                               f"{planned} chunks")
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise CatalogueError([_problem(folder, f"is not a complete borderflow results folder "
                                        f"({type(e).__name__}: {e})", "FOLDER")]) from None
-
-
-def _describe(folder: Path) -> dict[str, Any]:
-    info = _read_json(folder / INFO) if (folder / INFO).is_file() else {}
-    row: dict[str, Any] = {"scenario_sha256": info.get("scenario_sha256"), "seed": None,
-                           "samples": None, "regions": info.get("regions", {})}
-    if (folder / "sweep.json").is_file():
-        doc = _read_json(folder / "sweep.json")
-        names = [v or AS_WRITTEN for v in doc.get("variants", [])]
-        samples, size = int(doc["samples"]), int(doc["chunk_size"])
-        planned = len(names) * -(-samples // size)
-        found = len(list(folder.glob("chunk-*.parquet")))
-        row.update(kind="sweep", scenario=doc["scenario"], scenario_sha256=doc.get("scenario_sha256"),
-                   variants=",".join(names), allocator="priority", seed=int(doc["seed"]),
-                   samples=samples, status="complete" if found >= planned else "incomplete",
-                   summary=f"{samples} samples x {len(names)} variant{'s' * (len(names) > 1)}, "
-                           f"seed {doc['seed']}; {found} of {planned} chunks")
-    elif (folder / "compare.json").is_file():
-        doc = _read_json(folder / "compare.json")
-        names = [str(v) for v in doc.get("variants", [])]
-        row.update(kind="compare", scenario=doc["scenario"], variants=",".join(names),
-                   allocator=info.get("allocator"), status="complete",
-                   summary=f"{len(names)} variants against {doc.get('baseline', names[:1])}")
-    elif (folder / MARKER).is_file():
-        doc = _read_json(folder / MARKER)
-        row.update(kind="run", scenario=doc["scenario"], variants=doc.get("variant") or AS_WRITTEN,
-                   allocator=doc.get("allocator"), status="complete",
-                   summary=_run_summary(doc, row["regions"]))
-    else:
-        raise CatalogueError([_problem(folder, "is not a borderflow results folder (no "
-                                       "summary.json, compare.json or sweep.json)", "FOLDER")])
     return row
 
 
-def _run_summary(doc: dict[str, Any], regions: dict[str, Any]) -> str:
-    kpis = doc.get("kpis") or []
-    if not kpis:
-        return f"{doc.get('days')} days"
-    worst = max(kpis, key=lambda k: k.get("unmet_pct") or 0.0)
-    name = regions.get(worst["region"], {}).get("name", worst["region"])
-    return (f"{doc.get('days')} days; worst: {name} {worst['commodity']} "
-            f"{worst.get('unmet_pct') or 0.0:.1f}% unmet")
-
-
 def register(folder: str | Path, root: str | Path | None = None) -> int:
-    """Record a results folder (written by `save`, `write_run`, `write_comparison` or a sweep's
-    `out=`) in the catalogue of `root` and return its entry id.
+    """Record a results folder (written by `store.save` or a sweep's `out=`) in the catalogue
+    of `root` and return its entry id.
 
     Registering a folder again updates its entry instead of adding one: a sweep keeps its id and
     time (a resumed sweep is the same sweep), a run or comparison written again into the same
@@ -298,30 +256,6 @@ def release(folder: Path, root: str | Path | None = None) -> None:
             break
 
 
-def save(result: Result, out: str | Path | None = None, root: str | Path | None = None,
-         finish: Callable[[Path], None] | None = None, name: str | None = None,
-         register_now: bool = True) -> Path:
-    """Write a run's folder (`write_run`: Parquet tables, summary.json, scenario.json, then
-    `finish(folder)`) to `out`, or to a new folder `<root>/runs/<name>-<UTC time>` (`name`:
-    the scenario's, and the variant's), and register it; with `register_now=False` the caller
-    registers it later (the web app does, once its page has answered)."""
-    if register_now:
-        check(root)  # a broken catalogue fails before anything is written
-    if out is not None:
-        folder = write_run(result, Path(out), finish)
-    else:
-        name = name or result.scenario.name + (f"-{result.variant}" if result.variant else "")
-        reserved = default_folder(root, "run", name)
-        try:
-            folder = write_run(result, reserved, finish)
-        except BaseException:
-            release(reserved, root)
-            raise
-    if register_now:
-        register(folder, root)
-    return folder
-
-
 # ---- reading ----------------------------------------------------------------------------------
 
 def runs(root: str | Path | None = None, kind: str | None = None,
@@ -355,11 +289,6 @@ def _files(folder: str, pattern: str) -> list[str]:
     return sorted(str(f) for f in Path(folder).glob(pattern))
 
 
-def _read_parquet(files: list[str]) -> str:
-    # DuckDB treats every path it is given as a glob; escaped, each matches only itself
-    return "read_parquet([" + ", ".join(_literal(glob.escape(f)) for f in files) + "])"
-
-
 def _unreadable(error: duckdb.Error, parts: list[Part]) -> CatalogueError | None:
     """The CatalogueError naming the folder whose Parquet file DuckDB failed on, if its message
     names one of the files the views read (its first line: the rest quotes the SQL)."""
@@ -381,7 +310,7 @@ def _view(con: duckdb.DuckDBPyConnection, name: str, labels: dict[str, tuple[str
     head = ", ".join(f"{expr} as {col}" for col, (expr, _) in labels.items())
     if parts:
         body = " union all by name ".join(
-            f"select e.id as entry, {head}, t.* from {_read_parquet(files)} t, entries e "
+            f"select e.id as entry, {head}, t.* from {read_parquet(files)} t, entries e "
             f"where e.id = {entry}" for entry, _, files in parts)
     elif types is not None:
         cols = {"entry": "bigint", **{c: t for c, (_, t) in labels.items()}, **types}
@@ -414,17 +343,16 @@ def _views(con: duckdb.DuckDBPyConnection) -> list[Part]:
            "allocator": ("e.allocator", "varchar")}
     for table in TABLES:
         found = parts("run", f"{table}.parquet")
-        _view(con, f"run_{table}", run, found, KPI_TYPES if table == "kpis" else None)
+        _view(con, f"run_{table}", run, found, TYPES.get(f"run_{table}"))
         every += found
     sweep = {"scenario": scenario, "seed": ("e.seed", "bigint")}
-    for name, files, types in (("sweep_kpis", "chunk", SWEEP_TYPES), ("sweep_daily", "daily",
-                                                                      DAILY_TYPES)):
+    for name, files in (("sweep_kpis", "chunk"), ("sweep_daily", "daily")):
         found = parts("sweep", f"{files}-*.parquet")
-        _view(con, name, sweep, found, types)
+        _view(con, name, sweep, found, TYPES[name])
         every += found
     found = parts("compare", "compare.parquet")
     _view(con, "compare_kpis", {"scenario": scenario, "allocator": ("e.allocator", "varchar")},
-          found, COMPARE_TYPES)
+          found, TYPES["compare_kpis"])
     return every + found
 
 

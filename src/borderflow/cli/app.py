@@ -1,0 +1,40 @@
+"""The typer app, its two consoles and the options several commands share."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ..model import builtin_names
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Simulate critical-supply networks under emergency policy.",
+)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, highlight=False)
+
+DEFAULT_SCENARIO = "n95-2020" if "n95-2020" in builtin_names() else "two-country"
+
+ScenarioArg = Annotated[str, typer.Argument(
+    help="A built-in scenario's name (see `borderflow scenarios`) or a YAML file.")]
+ResultsOpt = Annotated[Path | None, typer.Option(
+    "--results", help="The results root holding catalog.duckdb (default: $BORDERFLOW_RESULTS, "
+    "else ./borderflow-results).")]
+AllocatorOpt = Annotated[str, typer.Option(
+    help="priority (rule-based, day by day) or optimal (one LP over the horizon, HiGHS).")]
+WindowOpt = Annotated[int | None, typer.Option(
+    "--window", help="Optimal allocator over a rolling horizon: solve this many days at a time "
+    "(default: the whole horizon in one LP).")]
+CommitOpt = Annotated[int | None, typer.Option(
+    "--commit", help="With --window: keep this many days of each window, then roll on "
+    "(default: a quarter of the window).")]
+
+
+def names(text: str | None) -> list[str] | None:
+    """A comma-separated list given to an option (None when not given)."""
+    return [v.strip() for v in text.split(",") if v.strip()] if text else None

@@ -1,0 +1,158 @@
+"""The output tables, declared once: every column's name, type and meaning, and how people see
+it. The result tables are built to these columns (a test holds them to it); the sweep's chunk
+files, the catalogue's column types, the command line's and the report's KPI tables and the
+output reference in docs/outputs.md are all derived from here.
+
+Adding a KPI: compute it in `kpis.kpi_batch` and declare it in `KPIS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Dtype = Literal["str", "int", "float", "bool", "date", "category"]
+SQL = {"str": "varchar", "category": "varchar", "int": "bigint", "float": "double",
+       "bool": "boolean", "date": "date"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: Dtype
+    meaning: str
+    label: str = ""  # as tables for people head it ("\n" where a narrow column breaks it)
+    digits: int | None = None  # decimals shown; None: not a number people read
+
+    @property
+    def heading(self) -> str:
+        return self.label or self.name
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    meaning: str
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def sql_types(self) -> dict[str, str]:
+        """Column -> DuckDB type (a view over no files still has its columns)."""
+        return {c.name: SQL[c.dtype] for c in self.columns}
+
+    def extend(self, name: str, meaning: str, before: tuple[Column, ...] = (),
+               after: tuple[Column, ...] = ()) -> Table:
+        return Table(name, meaning, (*before, *self.columns, *after))
+
+
+def _c(name: str, dtype: Dtype, meaning: str, label: str = "", digits: int | None = None) -> Column:
+    return Column(name, dtype, meaning, label, digits)
+
+
+DAY = _c("day", "int", "day number, 0 = the scenario's start")
+DATE = _c("date", "date", "the day's date")
+REGION = _c("region", "str", "region id", "region")
+COMMODITY = _c("commodity", "str", "commodity id", "commodity")
+VARIANT = _c("variant", "str", "variant name ('(as written)' for the scenario without one)")
+SAMPLE = _c("sample", "int", "sample number k (drawn from child k of the sweep's seed)")
+
+KPIS = Table("kpis", "key figures per region and commodity over the horizon", (
+    REGION, COMMODITY,
+    _c("demand", "float", "units the region's sites tried to use (after conservation)", "demand", 0),
+    _c("served", "float", "units used", "served", 0),
+    _c("unmet", "float", "units not used for want of stock", "unmet", 0),
+    _c("unmet_pct", "float", "unmet as % of demand", "unmet %", 1),
+    _c("stockout_days", "int", "days on which some site of the region left demand unmet",
+       "stockout\ndays", 0),
+    _c("min_days_of_supply", "float", "lowest over days with demand of the region's sites' "
+       "end-of-day stock over that day's demand", "min days\nof supply", 1),
+))
+
+FLOWS = Table("flows", "shipments (days with nothing shipped omitted)", (
+    DAY, DATE, _c("from", "str", "shipping node"), _c("to", "str", "receiving node"), COMMODITY,
+    _c("quantity", "float", "units shipped", "quantity", 0)))
+STOCKS = Table("stocks", "end-of-day stock of every node that ever holds, receives or uses a "
+               "commodity", (
+                   DAY, _c("node", "category", "node id"), _c("commodity", "category", "commodity id"),
+                   _c("stock", "float", "units on hand at the end of the day", "stock", 0),
+                   _c("in_transit", "float", "units shipped to the node, not yet arrived", "in transit", 0)))
+SITES = Table("sites", "demand and use per site and day", (
+    DAY, _c("node", "category", "site id"), REGION, _c("commodity", "category", "commodity id"),
+    _c("demand", "float", "units the site tried to use (after conservation)", "demand", 0),
+    _c("served", "float", "units used", "served", 0),
+    _c("unmet", "float", "units not used for want of stock", "unmet", 0)))
+SUPPLY = Table("supply", "days of supply at the point of care per region, commodity and day "
+               "(on days with demand)", (
+                   DAY, DATE, REGION, COMMODITY,
+                   _c("stock", "float", "the region's sites' end-of-day stock", "stock", 0),
+                   _c("demand", "float", "that day's demand", "demand", 0),
+                   _c("days_of_supply", "float", "stock over demand", "days of supply", 1)))
+CARE = Table("care", "care capacity per care site and day", (
+    DAY, _c("site", "str", "care site"),
+    _c("patients", "float", "patients at the site", "patients", 0),
+    _c("staff", "float", "staff on duty: local staff and commuters whose border is open", "staff", 0),
+    _c("unstaffed", "float", "patients beyond what the staff on duty can care for", "unstaffed", 0)))
+CONSTRAINTS = Table("constraints", "per lane, commodity and day with anything asked or shipped", (
+    DAY, DATE, _c("lane", "str", '"from->to", or the name of an arc a policy added ("airlift:<id>")'),
+    _c("from", "str", "shipping node"), _c("to", "str", "receiving node"), COMMODITY,
+    _c("requested", "float", "asked of the lane (requests and claims)", "requested", 0),
+    _c("allowed", "float", "what lane capacity and policies let through, before stock", "allowed", 0),
+    _c("shipped", "float", "units shipped", "shipped", 0),
+    _c("reason", "str", "why less was shipped than asked: stock, lane_capacity, "
+       "stockpile_closed, policy:<id>, rated_order:<id> (empty: it was not)")))
+POLICIES = Table("policies", "the policy timeline", (
+    _c("policy", "str", "policy id"), _c("type", "str", "policy type"),
+    _c("enabled", "bool", "enabled as written (or by the variant)"),
+    _c("active_days", "int", "days in force"), _c("first_day", "int", "first day in force"),
+    _c("last_day", "int", "last day in force"),
+    _c("fired_day", "int", "the day a retaliation fired")))
+ORDERS = Table("orders", "each rated order", (
+    _c("order", "str", "policy id"), _c("rating", "str", "DX or DO"),
+    _c("supplier", "str", "supplier node"), _c("buyer", "str", "buyer node"), COMMODITY,
+    _c("quantity", "float", "units ordered"), _c("due_day", "int", "day it is due"),
+    _c("delivered", "float", "units shipped by the end"),
+    _c("filled_day", "int", "day the last unit arrived, if filled"),
+    _c("on_time", "bool", "filled by its due day"),
+    _c("shortfall", "float", "units not delivered")))
+CONSERVATION = Table("conservation", "days spent conserving per site and commodity", (
+    _c("site", "str", "site id"), REGION, COMMODITY,
+    _c("conservation_days", "int", "days its demand was cut by a conservation policy")))
+PRODUCTION = Table("production", "what each plant made each day (zero days omitted)", (
+    DAY, _c("node", "str", "plant id"), COMMODITY, _c("produced", "float", "units made")))
+
+# the tables a run folder holds, in this order
+RUN_TABLES = {t.name: t for t in (FLOWS, STOCKS, SITES, KPIS, SUPPLY, CARE, CONSTRAINTS, POLICIES)}
+# every table a Result has
+RESULT_TABLES = {**RUN_TABLES, **{t.name: t for t in (ORDERS, CONSERVATION, PRODUCTION)}}
+
+COMPARE = Table("compare", "every variant's unmet demand against the first", (
+    VARIANT, REGION, COMMODITY, *KPIS.columns[2:6],
+    _c("delta_unmet", "float", "unmet less the baseline's", "Δ unmet", 0),
+    _c("delta_unmet_pct", "float", "unmet % less the baseline's", "Δ unmet %", 1),
+    _c("effect", "str", "hurt, gains or same (a change under 0.1% of demand is noise)")))
+COMPARE_CARE = Table("compare_care", "unstaffed patient-days per care site and variant", (
+    VARIANT, _c("site", "str", "care site"), REGION,
+    _c("unstaffed_patient_days", "float", "patients beyond what the staff could care for, summed "
+       "over days", "unstaffed patient-days", 0),
+    _c("delta_unstaffed_patient_days", "float", "less the baseline's", "Δ", 0),
+    _c("effect", "str", "hurt, gains or same")))
+
+SWEEP_KPIS = KPIS.extend("sweep_kpis", "KPIs per variant, sample, region and commodity",
+                         before=(VARIANT, SAMPLE))
+# what identifies a row of a sweep
+SWEEP_KEYS = ("variant", "sample", "region", "commodity")
+DAILY = Table("sweep_daily", "daily series of the regions a sweep keeps them of", (
+    VARIANT, SAMPLE, REGION, COMMODITY, DAY,
+    _c("demand", "float", "the region's sites' demand"),
+    _c("unmet", "float", "their unmet demand"),
+    _c("stock", "float", "their end-of-day stock")))
+SUMMARY = Table("sweep_summary", "per variant, region and commodity over samples", (
+    VARIANT, REGION, COMMODITY,
+    _c("unmet_pct_mean", "float", "mean of unmet %", "unmet % mean", 1),
+    _c("unmet_pct_p10", "float", "10th percentile of unmet %", "P10", 1),
+    _c("unmet_pct_p50", "float", "median of unmet %", "P50", 1),
+    _c("unmet_pct_p90", "float", "90th percentile of unmet %", "P90", 1),
+    _c("p_stockout", "float", "share of samples with a day of unmet demand", "P(stockout)", 2)))
