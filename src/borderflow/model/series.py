@@ -45,10 +45,6 @@ Date = Annotated[dt.date, Strict(False), BeforeValidator(_not_a_number)]
 Day = Annotated[StrictInt | Date, Field(union_mode="left_to_right")]
 
 
-def day_index(day: int | dt.date, start: dt.date) -> int:
-    return day if isinstance(day, int) else (day - start).days
-
-
 _MIX = "a list series holds either steps {{from, value}} or care settings " \
     "{{per_patient_day, patients}}, not both; this list starts with {first}"
 
@@ -138,8 +134,6 @@ def _tag(form: str) -> str:
     # field `csv` of that form when error messages find the field in the YAML.
     return f"{form} series"
 
-
-SERIES_FORMS = ("constant", "steps", "ramp", "csv", "per_patient_day", "burn", "epidemic")
 
 Steps = list[Annotated[Step, BeforeValidator(_no_setting)]]
 # At least one item: an empty list is a list of steps (0 every day), so the JSON Schema's

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..model import Scenario, UsageError
 from ..model.messages import did_you_mean
-from ..model.policies import REGISTRY, PolicyBase, in_order
+from ..model.policies import in_order
 from .compile import activity
 
 
@@ -92,13 +92,6 @@ def _check(s: Scenario, shipment: Shipment) -> int:
     return t
 
 
-def _known(p: PolicyBase) -> None:
-    """A policy of a type this build does not know has no screen: refuse it, never pass it."""
-    if REGISTRY.get(getattr(p, "type", None)) is not type(p):  # type: ignore[arg-type]
-        raise TypeError(f"policy {p.id!r} is of a type borderflow does not know how to screen "
-                        f"({type(p).__name__}); known types: {', '.join(REGISTRY)}")
-
-
 def screen(scenario: Scenario, shipment: Shipment) -> Screening:
     """Apply the policies in force on the day (each type's `screen`), the stockpile rule and
     the lane's capacity.
@@ -109,8 +102,7 @@ def screen(scenario: Scenario, shipment: Shipment) -> Screening:
     t = _check(scenario, shipment)
     active, _ = activity(scenario)
     q = _Screen(scenario, shipment)
-    for i, p in in_order(scenario.policies):
-        _known(p)
+    for i, p in in_order(scenario.policies):  # a type it does not know is refused
         if active[i, t]:
             p.screen(q)
     if q.src_kind == "stockpile" and not q.released:

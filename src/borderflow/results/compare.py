@@ -143,7 +143,8 @@ CARE_COLUMNS = ["variant", "site", "region", "unstaffed_patient_days",
 def care_table(results: dict[str, Result]) -> pd.DataFrame:
     """Unstaffed patient-days per care site and variant, against the first variant."""
     rows = [{"variant": name, **row} for name, r in results.items() for row in r.summary()["care"]]
-    table = pd.DataFrame(rows, columns=["variant", "site", "region", "unstaffed_patient_days"])
+    table = pd.DataFrame(rows, columns=["variant", "site", "region", "unstaffed_patient_days"]) \
+        .astype({"unstaffed_patient_days": float})
     first = table[table["variant"] == next(iter(results))].set_index("site")
     base = first["unstaffed_patient_days"].reindex(table["site"]).to_numpy()
     table["delta_unstaffed_patient_days"] = table["unstaffed_patient_days"].to_numpy() - base

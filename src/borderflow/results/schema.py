@@ -156,3 +156,28 @@ SUMMARY = Table("sweep_summary", "per variant, region and commodity over samples
     _c("unmet_pct_p50", "float", "median of unmet %", "P50", 1),
     _c("unmet_pct_p90", "float", "90th percentile of unmet %", "P90", 1),
     _c("p_stockout", "float", "share of samples with a day of unmet demand", "P(stockout)", 2)))
+
+
+def reference() -> str:
+    """The output reference (Markdown), generated from these declarations so it cannot drift:
+    `borderflow schema --outputs` prints it, docs/outputs.md is it."""
+    lines = ["# Output tables", "",
+             "Generated from `src/borderflow/results/schema.py` by `borderflow schema --outputs`; "
+             "do not edit by hand.", "",
+             "A run folder holds the run tables as Parquet (`<table>.parquet`), `summary.json` (the "
+             "`run --json` document) and `manifest.json`; a comparison folder `compare.parquet`; a "
+             "sweep folder one `chunk-*.parquet` (sweep_kpis) and, with `--daily`, one "
+             "`daily-*.parquet` (sweep_daily) per chunk. The catalogue's views (`borderflow query`) "
+             "are these tables with the entry's id, scenario and variant.", ""]
+    groups = [("Run tables (a run folder, `Result`)", list(RUN_TABLES.values())),
+              ("More tables of a `Result`", [ORDERS, CONSERVATION, PRODUCTION]),
+              ("Comparisons", [COMPARE, COMPARE_CARE]),
+              ("Sweeps", [SWEEP_KPIS, DAILY, SUMMARY])]
+    for title, tables in groups:
+        lines += [f"## {title}", ""]
+        for t in tables:
+            lines += [f"### `{t.name}`", "", t.meaning[0].upper() + t.meaning[1:] + ".", "",
+                      "| column | type | meaning |", "|---|---|---|"]
+            lines += [f"| `{c.name}` | {c.dtype} | {c.meaning} |" for c in t.columns]
+            lines.append("")
+    return "\n".join(lines)

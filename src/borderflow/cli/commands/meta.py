@@ -54,8 +54,15 @@ def validate(
 def schema(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the format reference "
                                            "(Markdown) instead.")] = False,
+    outputs: Annotated[bool, typer.Option("--outputs", help="Print the reference of the output "
+                                          "tables (Markdown) instead.")] = False,
 ) -> None:
     """Print the JSON Schema of the scenario format (for editors' autocompletion)."""
+    if outputs:
+        from ...results.schema import reference
+
+        sys.stdout.write(reference())
+        return
     if markdown:
         sys.stdout.write(format_reference())
         return

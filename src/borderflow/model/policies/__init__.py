@@ -35,8 +35,13 @@ REGISTRY: dict[str, type[PolicyBase]] = {
 def in_order(policies: Sequence[PolicyBase]) -> list[tuple[int, PolicyBase]]:
     """(index in the scenario, policy), type by type in the order of `Policy`, each type's
     policies in file order: the order their effects are compiled and screened in (the first
-    block placed on an arc names it; quota groups are numbered in this order)."""
+    block placed on an arc names it; quota groups are numbered in this order). A policy of a
+    type not in `Policy` is refused: nothing it would do can be left out in silence."""
     place = {cls: k for k, cls in enumerate(TYPES)}
+    for p in policies:
+        if type(p) not in place:
+            raise TypeError(f"policy {p.id!r} is of a type borderflow does not know "
+                            f"({type(p).__name__}); the types are {', '.join(REGISTRY)}")
     return sorted(enumerate(policies), key=lambda ip: (place[type(ip[1])], ip[0]))
 
 
