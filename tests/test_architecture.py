@@ -364,3 +364,20 @@ def test_the_policy_layer_compiles_what_the_engine_arcs_name() -> None:
     assert np.array_equal(again.blocked_by, fresh.blocked_by)
     assert np.array_equal(again.group_quota, fresh.group_quota)
     assert [c.id for c in again.claims] == [c.id for c in fresh.claims]
+
+
+def test_no_package_hides_a_module_of_its_own_behind_a_name_it_exports() -> None:
+    """`borderflow.results.compare` is a module or a function, never both: each package's
+    names that are also its modules' names are those modules."""
+    import borderflow as root
+
+    hidden = []
+    for info in pkgutil.walk_packages(root.__path__, root.__name__ + "."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        parent, _, name = info.name.rpartition(".")
+        value = getattr(importlib.import_module(parent), name, module)
+        if value is not module:
+            hidden.append(info.name)
+    assert hidden == []

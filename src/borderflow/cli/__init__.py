@@ -1,4 +1,4 @@
-"""The `borderflow` command: a thin front end over the public API. `app.py` holds the typer
+"""The `borderflow` command: a thin front end over the public API. `shared.py` holds the typer
 app and shared options, `commands/` the commands (one module per group), `render.py` how
 results are shown. Errors: bad input (a ScenarioError, or a UsageError naming the flag) exits
 2 with its message and no traceback; anything else is an internal error, exit 1."""
@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 
 from ..model import ScenarioError, UsageError
-from .app import app
 from .commands import catalogue, inspect, meta, run, sweep  # noqa: F401  (registers them)
+from .shared import app
 
 
 def main() -> None:
-    from .app import err
+    from .shared import err
 
     try:
         app()

@@ -1,7 +1,7 @@
 """The scenario as frozen, validated data."""
 
 from .errors import Problem, ScenarioError, UsageError
-from .load import builtin_names, builtin_path, load, loads
+from .loader import builtin_names, builtin_path, load, loads
 from .scenario import Scenario
 from .variants import apply_variant
 

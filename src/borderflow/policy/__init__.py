@@ -1,7 +1,7 @@
 """Policies compiled into per-day arrays the engine consumes."""
 
 from .compile import FIXED_REASONS, Arcs, Claim, PolicyArrays, compile_policies
-from .screen import Screening, Shipment, screen
+from .screening import Screening, Shipment, screen
 
 __all__ = ["FIXED_REASONS", "Arcs", "Claim", "PolicyArrays", "Screening", "Shipment",
            "compile_policies", "screen"]

@@ -1,7 +1,7 @@
 """Sweep folders: manifest.json, then one Parquet file per finished chunk (and one of daily
 series, written first, when asked for), each written atomically as its chunk finishes; a
 restart with `resume=True` runs only the chunks without a file. `sweep` here is
-`borderflow.sweep`: the study (`studies.sweep`) computes, this writes.
+`borderflow.sweep`: the study (`studies.montecarlo`) computes, this writes.
 
 The manifest records the KPI columns the sweep began with (`schema.SWEEP_KPIS` then), and
 every chunk of the folder has exactly those: a folder begun before a KPI was added resumes
@@ -24,7 +24,7 @@ from ..model import Scenario, UsageError
 from ..results.schema import DAILY, SWEEP_KEYS, SWEEP_KPIS
 from ..studies import Chunk, Held, Plan, SweepResult, execute, plan, plan_chunks
 from ..studies import sweep as in_memory
-from ..studies.sweep import Progress
+from ..studies.montecarlo import Progress
 from . import manifest
 from .files import read_parquet, write_file, write_folder
 
@@ -159,7 +159,7 @@ def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[st
           address: str | None = None, ready: Callable[[Path], None] | None = None,
           allocator: str = "priority") -> SweepResult:
     """Run `samples` draws of the scenario's `uncertainty` for each variant (see
-    `studies.sweep`); with `out`, each finished chunk goes to that folder at once, so a sweep
+    `studies.montecarlo.sweep`); with `out`, each finished chunk goes to that folder at once, so a sweep
     killed part way resumes (`resume=True`) where it stopped and a sweep of any size holds no
     row in memory. `ready(out)` is called once `out` is accepted and holds its manifest,
     before any chunk runs (the command registers the sweep there)."""

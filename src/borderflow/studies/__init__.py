@@ -3,9 +3,9 @@ scenario's `uncertainty` (samplers, chunks, executors, statistics over samples).
 
 from .chunk import COLUMNS, Chunk, ChunkOut, run_chunk
 from .executors import EXECUTORS, Executor, Local, Ray, RayMissing
+from .montecarlo import Plan, execute, plan, plan_chunks, sweep
 from .result import Held, Rows, SweepResult
 from .sample import batchable, draw, generators
-from .sweep import Plan, execute, plan, plan_chunks, sweep
 
 __all__ = ["COLUMNS", "EXECUTORS", "Chunk", "ChunkOut", "Executor", "Held", "Local", "Plan",
            "Ray", "RayMissing", "Rows", "SweepResult", "batchable", "draw", "execute",

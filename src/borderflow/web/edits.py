@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from ..model import Scenario, ScenarioError, apply_variant
 from ..model.errors import Path
-from ..model.load import from_located
+from ..model.loader import from_located
 from ..model.paths import PathError, path_keys, set_path
 from ..model.variants import variant_data
 from ..model.yamlio import Located

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..model import Problem, Scenario, ScenarioError
 from ..model.errors import Path as KeyPath
-from ..model.load import from_located
+from ..model.loader import from_located
 from ..model.yamlio import Located, read_yaml
 
 SCENARIO = "scenario.yaml"

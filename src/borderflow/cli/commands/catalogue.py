@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 
 from ...model import UsageError
-from ..app import ResultsOpt, app, err, out
 from ..render import cell, frame_table
+from ..shared import ResultsOpt, app, err, out
 
 QUERY_FORMATS = ("table", "csv", "json")
 

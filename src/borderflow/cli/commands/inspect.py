@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ...model import UsageError, apply_variant, load
-from ..app import DEFAULT_SCENARIO, ScenarioArg, app, out
+from ..shared import DEFAULT_SCENARIO, ScenarioArg, app, out
 
 
 def parse_day(flag: str, text: str | None) -> int | dt.date | None:

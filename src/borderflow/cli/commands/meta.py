@@ -13,7 +13,7 @@ from rich.table import Table
 from ...model import builtin_names, builtin_path, load
 from ...model.reference import format_reference
 from ...model.scenario import Scenario
-from ..app import ResultsOpt, app, err, out
+from ..shared import ResultsOpt, app, err, out
 
 
 @app.command("report")

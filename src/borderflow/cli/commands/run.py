@@ -12,7 +12,15 @@ import typer
 
 from ...model import UsageError
 from ...results import Result
-from ..app import (
+from ..render import (
+    avoidable_view,
+    care_comparison,
+    comparison_table,
+    hurt_lines,
+    kpi_table,
+    policy_notes,
+)
+from ..shared import (
     DEFAULT_SCENARIO,
     AllocatorOpt,
     CommitOpt,
@@ -23,14 +31,6 @@ from ..app import (
     err,
     names,
     out,
-)
-from ..render import (
-    avoidable_view,
-    care_comparison,
-    comparison_table,
-    hurt_lines,
-    kpi_table,
-    policy_notes,
 )
 
 

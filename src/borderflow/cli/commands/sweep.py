@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from ...model import load
-from ..app import DEFAULT_SCENARIO, AllocatorOpt, ResultsOpt, ScenarioArg, app, err, names, out
 from ..render import sweep_table
+from ..shared import DEFAULT_SCENARIO, AllocatorOpt, ResultsOpt, ScenarioArg, app, err, names, out
 from .run import save_or_not
 
 

@@ -16,7 +16,7 @@ from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..policy import compile_policies
 from .avoidable import avoidable_records, avoidable_table
 from .result import Result
-from .simulate import as_scenario, rolling_options
+from .simulation import as_scenario, rolling_options
 
 COLUMNS = ["variant", "region", "commodity", "demand", "served", "unmet", "unmet_pct",
            "delta_unmet", "delta_unmet_pct", "effect"]

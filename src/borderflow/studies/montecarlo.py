@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..engine import allocator as find_allocator
 from ..model import Scenario, UsageError, apply_variant
-from ..results.simulate import as_scenario
+from ..results.simulation import as_scenario
 from .chunk import Chunk, ChunkOut
 from .daily import daily_regions
 from .executors import Executor, executor
