@@ -127,7 +127,7 @@ def linopy_model(net: Network) -> Any:
         quota = quota.sel(group=total.coords["group"])
         m.add_constraints(total <= quota.fillna(0), mask=np.isfinite(quota), name="quota")
     objective = [(grid(np.repeat(net.priority, C), ("pair",), [pair]) * u).sum(),
-                 (grid(O.EPS * net.arc_lead, ("arc",), [arc]) * x).sum()]
+                 (grid(net.arc_cost + O.EPS, ("arc",), [arc]) * x).sum()]
     ks, window = O._window(net)
     if ks:
         order = np.arange(len(ks))
@@ -136,7 +136,7 @@ def linopy_model(net: Network) -> Any:
         y = m.add_variables(lower=0, coords=[day, order], dims=["day", "order"],
                             mask=grid(ok, ("day", "order"), [day, order]), name="y")
         short = m.add_variables(lower=0, coords=[order], dims=["order"], name="short")
-        qty = grid(np.array([pol.claims[k].quantity for k in ks]), ("order",), [order])
+        qty = grid(np.array([O.due_within(net, pol.claims[k]) for k in ks]), ("order",), [order])
         m.add_constraints(y.sum("day") + short == qty, name="delivered")
         lanes = np.unique(order_arc)
         share = onto_pairs(1 * y, order_arc, "order").rename(pair="arc")

@@ -160,7 +160,7 @@ def test_the_priority_step_the_lp_and_the_rolling_horizon_share_the_limits() -> 
     tpl = rl.template(net, demand, 7)
     state = rl.State(net.stock0.reshape(-1).astype(float), np.zeros((net.days + net.max_lead + 1,
                                                                        net.stock0.size)),
-                     np.zeros(len(tpl.orders)))
+                     np.zeros(len(tpl.orders)), np.zeros(net.stock0.size))
     for t0 in (0, 4, net.days - 3):
         _, col_upper, _, _ = rl.window_bounds(net, tpl, demand, state, t0)
         v = tpl.lp.variables["shipments"]

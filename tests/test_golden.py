@@ -359,20 +359,22 @@ def test_target_days_order_up_to() -> None:
 def test_multi_echelon_chain_plant_warehouse_site() -> None:
     """P (capacity 20) -> W (target 2) -> S (target 2, demand 10); all stocks 0; lead 1; 5 days.
 
-    Requests go downstream-first: S asks W, then W (use = what it was asked) asks P.
-    d0: P makes 20. S unmet 10; S need 2x10 = 20 -> W; W need 2x20 - 0 - 0 = 40 -> P.
-        W has 0. P ships 20 (due d1). P 0.
-    d1: W gets 20; P makes 20. S unmet 10; S need 20 -> W; W need 40 - 20 - 0 = 20 -> P.
-        W ships 20 (due d2), W 0; P ships 20 (due d2), P 0.
-    d2: S gets 20 -> 10; W gets 20; P makes 20. S need 20 - 10 - 0 = 10; W need 20 - 20 - 0 = 0.
-        W ships 10, W 10. P keeps 20.
-    d3: S gets 10 -> 20 -> 10; P 20 + 20 = 40. S need 10; W need 20 - 10 - 0 = 10.
-        W ships 10, W 0; P ships 10, P 30.
-    d4: S gets 10 -> 10; W gets 10; P 50. S need 10; W need 20 - 10 = 10. W ships 10, W 0;
-        P ships 10, P 40.
-    S stock 0, 0, 10, 10, 10 (transit 0, 20, 10, 10, 10); W 0, 0, 10, 0, 0 (transit 20, 20, 0,
-    10, 10); P 0, 0, 20, 30, 40. Unmet 10, 10, 0, 0, 0.
-    Balance: made 100 = served 30 + stock (10 + 0 + 40) + in transit (10 + 10).
+    Requests go downstream-first: S asks W, then W (use = what it was asked) asks P. A node's
+    position is stock + in transit less what it owes today (W: the requests it received), so
+    target_days means days of use after today's for W as for S.
+    d0: P makes 20. S unmet 10; S need 2x10 = 20 -> W; W position 0 - 20, need 40 + 20 = 60
+        -> P. W has 0. P ships 20 (due d1). P 0.
+    d1: W gets 20; P makes 20. S unmet 10; S need 20 -> W; W position 20 - 20 = 0, need 40
+        -> P. W ships 20 (due d2), W 0; P ships 20 (due d2), P 0.
+    d2: S gets 20 -> 10; W gets 20; P makes 20. S need 20 - 10 = 10; W position 20 - 10 = 10,
+        need 20 - 10 = 10. W ships 10, W 10; P ships 10, P 10.
+    d3: S gets 10 -> 20 -> 10; W gets 10 -> 20; P 10 + 20 = 30. S need 10; W position 10,
+        need 10. W ships 10, W 10; P ships 10, P 20.
+    d4: as d3: W 10; P 30.
+    S stock 0, 0, 10, 10, 10 (transit 0, 20, 10, 10, 10); W 0, 0, 10, 10, 10 (transit 20, 20,
+    10, 10, 10): W ends each day with 2 days of use in stock and on the way. P 0, 0, 10, 20,
+    30. Unmet 10, 10, 0, 0, 0.
+    Balance: made 100 = served 30 + stock (10 + 10 + 30) + in transit (10 + 10).
     """
     r = sim("""\
         days: 5
@@ -385,15 +387,15 @@ def test_multi_echelon_chain_plant_warehouse_site() -> None:
           - {from: w, to: s, lead_time: 1}
         """, ONE)
     assert_flows(r, {(0, "p", "w", "x"): 20, (1, "p", "w", "x"): 20, (1, "w", "s", "x"): 20,
-                     (2, "w", "s", "x"): 10, (3, "w", "s", "x"): 10, (3, "p", "w", "x"): 10,
-                     (4, "w", "s", "x"): 10, (4, "p", "w", "x"): 10})
+                     (2, "w", "s", "x"): 10, (2, "p", "w", "x"): 10, (3, "w", "s", "x"): 10,
+                     (3, "p", "w", "x"): 10, (4, "w", "s", "x"): 10, (4, "p", "w", "x"): 10})
     assert requested(r, "w", "s") == approx([20, 20, 10, 10, 10])
-    assert requested(r, "p", "w") == approx([40, 20, 0, 10, 10])
+    assert requested(r, "p", "w") == approx([60, 40, 10, 10, 10])
     assert stock(r, "s") == approx([0, 0, 10, 10, 10])
     assert transit(r, "s") == approx([0, 20, 10, 10, 10])
-    assert stock(r, "w") == approx([0, 0, 10, 0, 0])
-    assert transit(r, "w") == approx([20, 20, 0, 10, 10])
-    assert stock(r, "p") == approx([0, 0, 20, 30, 40])
+    assert stock(r, "w") == approx([0, 0, 10, 10, 10])
+    assert transit(r, "w") == approx([20, 20, 10, 10, 10])
+    assert stock(r, "p") == approx([0, 0, 10, 20, 30])
     assert site(r, "s", "unmet") == approx([10, 10, 0, 0, 0])
     assert produced(r, "p", "x") == approx([20] * 5)
 

@@ -52,13 +52,14 @@ def unmet_by_site(r: borderflow.Result) -> dict[str, float]:
 
 
 def two_hospitals(priority_far: float = 1.0) -> Scenario:
-    """One plant making 10 a day, two hospitals using 10 a day each, 1 and 3 days away."""
+    """One plant making 10 a day, two hospitals using 10 a day each, 1 and 3 days away (a unit
+    costs 0.001 a day of the way to ship)."""
     return scenario(
         {"plant": {"kind": "plant", "region": "us", "produce": {"n95": {"capacity": 10}}},
          "near": {"kind": "site", "region": "us", "demand": {"n95": 10}},
          "far": {"kind": "site", "region": "us", "demand": {"n95": 10}, "priority": priority_far}},
-        [{"from": "plant", "to": "near", "lead_time": 1},
-         {"from": "plant", "to": "far", "lead_time": 3}])
+        [{"from": "plant", "to": "near", "lead_time": 1, "cost_per_unit": 0.001},
+         {"from": "plant", "to": "far", "lead_time": 3, "cost_per_unit": 0.003}])
 
 
 def test_scarce_plant_serves_the_near_hospital_first() -> None:
@@ -66,7 +67,7 @@ def test_scarce_plant_serves_the_near_hospital_first() -> None:
     # it on days 1-4 at the lowest transport cost. 100 demanded, 40 served.
     r, objective, _ = optimum(two_hospitals())
     assert unmet_by_site(r) == pytest.approx({"near": 10.0, "far": 50.0})
-    assert objective == pytest.approx(60 + 40 * lp.EPS * 1, rel=1e-12)
+    assert objective == pytest.approx(60 + 40 * (0.001 + lp.EPS), rel=1e-12)
 
 
 def test_priority_sends_what_can_arrive_in_time_to_the_heavier_site() -> None:
@@ -74,7 +75,8 @@ def test_priority_sends_what_can_arrive_in_time_to_the_heavier_site() -> None:
     # to the near site for days 3-4.
     r, objective, _ = optimum(two_hospitals(priority_far=2.0))
     assert unmet_by_site(r) == pytest.approx({"near": 30.0, "far": 30.0})
-    assert objective == pytest.approx(30 + 2 * 30 + lp.EPS * (20 * 3 + 20 * 1), rel=1e-12)
+    assert objective == pytest.approx(30 + 2 * 30 + 20 * 0.003 + 20 * 0.001 + 40 * lp.EPS,
+                                      rel=1e-12)
 
 
 def test_a_quota_caps_each_day() -> None:

@@ -105,7 +105,7 @@ def cbc_objective(net: Network) -> float:
                 m += x[t, a] + short == units
                 objective.append(airlift_penalty * short)
     objective += [float(net.priority[n]) * v for (t, n, c), v in unmet.items()]
-    objective += [lp.EPS * float(net.arc_lead[a]) * v for (t, a), v in x.items()]
+    objective += [(lp.EPS + float(net.arc_cost[a])) * v for (t, a), v in x.items()]
     m.setObjective(pulp.lpSum(objective))
     with warnings.catch_warnings():
         # PuLP 3.3 deprecates its bundled CBC (PULP_CBC_CMD) for 4.0; it is still the one CBC
@@ -126,7 +126,7 @@ def priority_objective(net: Network) -> tuple[float, float, float, float]:
     weight = np.repeat(net.priority, net.shape[1])
     unmet = float(((tr.demand - tr.served)[:, 0].reshape(net.days, -1) * weight).sum())
     rated, airlift = lp.penalties(net)
-    transport = lp.EPS * float((tr.shipped[:, 0] * net.arc_lead).sum())
+    transport = float((tr.shipped[:, 0] * (net.arc_cost + lp.EPS)).sum())
     slack = 0.0
     _, window = lp._window(net)
     j = 0

@@ -16,10 +16,11 @@ from .records import Trace
 
 
 def _initial(net: Network, sampled: Sampled | None) -> np.ndarray[Any, Any]:
-    """[B or 1, C]: each sample's initial stock in all."""
+    """[B or 1, C]: each sample's initial stock in all, the lanes' in_transit included."""
+    piped = net.transit0.sum(axis=0).reshape(net.shape).sum(axis=0)[None, :]
     if sampled is not None and sampled.stock0 is not None:
-        return sampled.stock0.sum(axis=1)  # type: ignore[no-any-return]
-    return net.stock0.sum(axis=0)[None, :]  # type: ignore[no-any-return]
+        return sampled.stock0.sum(axis=1) + piped  # type: ignore[no-any-return]
+    return net.stock0.sum(axis=0)[None, :] + piped  # type: ignore[no-any-return]
 
 
 def mass_balance(net: Network, trace: Trace, sampled: Sampled | None = None) -> np.ndarray[Any, Any]:
@@ -55,8 +56,7 @@ def violations(net: Network, trace: Trace, rtol: float = 1e-9,
         arr = getattr(trace, name)
         if arr.size and arr.min() < -tol:
             found.append(f"negative {name} {arr.min():.3g}")
-    if trace.served.size and (trace.served - trace.demand).max() > tol:
-        found.append("a site used more than its demand")
+    found += _owed(net, trace, tol)
     found += _demand(net, trace, sampled, rtol)
     balance = mass_balance(net, trace, sampled)
     rel = np.abs(balance) / np.maximum(1.0, throughput(net, trace, sampled))
@@ -76,6 +76,22 @@ def violations(net: Network, trace: Trace, rtol: float = 1e-9,
         found.append(f"{net.nodes[net.rec_node[r]]} made more than its capacity on day {t} "
                      f"(sample {b})")
     found += _rated_first(net, trace, tol)
+    return found
+
+
+def _owed(net: Network, trace: Trace, tol: float) -> list[str]:
+    """A site uses at most its demand and what it owed; it owes (with unmet: backlog) exactly
+    what it did not use of both, and nothing else; a site that loses unmet demand owes nothing."""
+    if not trace.served.size:
+        return []
+    owed = np.concatenate([np.zeros_like(trace.backlog[:1]), trace.backlog[:-1]])
+    found = []
+    if (trace.served - trace.demand - owed).max() > tol:
+        found.append("a site used more than its demand and what it owed")
+    keeps = np.repeat(net.inventory.backlog[:, None], net.shape[1], axis=1)  # [N, C]
+    expected = np.where(keeps, owed + trace.demand - trace.served, 0.0)
+    if np.abs(trace.backlog - expected).max() > tol or trace.backlog.min() < -tol:
+        found.append("a site's backlog is not what it owed less what it used")
     return found
 
 

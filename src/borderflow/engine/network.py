@@ -11,6 +11,7 @@ import numpy as np
 from ..demand import evaluate
 from ..model import Scenario
 from ..policy import Arcs, PolicyArrays, compile_policies
+from .inventory import Inventory, compile_inventory, initial_transit
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
@@ -34,7 +35,8 @@ class Network:
     regions: tuple[str, ...]
     commodities: tuple[str, ...]
     target: Array  # [N] days of use to order up to
-    priority: Array  # [N] weight of a unit of unmet demand at each site (optimal allocator)
+    priority: Array  # [N] cost of a unit of unmet demand at each site: shortage_cost, else priority
+    inventory: Inventory  # forecasts, replenishment rules, backlogs, costs, sharing rules
     stock0: Array  # [N, C]
     demand: Array  # [T, N, C] (zero except at sites)
     # arcs: one commodity on one lane; then those policies add (an airlift's flights: no lane,
@@ -47,6 +49,8 @@ class Network:
     arc_lead: IntArray
     arc_cap: Array  # units per day, inf = unlimited
     arc_weight: Array
+    arc_cost: Array  # [A] cost of shipping a unit
+    transit0: Array  # [max lead, N*C] the lanes' in_transit at day 0, landing on each first day
     # recipes: one commodity made at one plant
     rec_node: IntArray
     rec_com: IntArray
@@ -142,11 +146,11 @@ def compile_network(scenario: Scenario) -> Network:
                 row[ci[i]] = ratio
             rec_rows.append(row)
 
-    # (lane index, name, from, to, commodity, lead, capacity, weight)
+    # (lane index, name, from, to, commodity, lead, capacity, weight, cost per unit)
     arcs = [(k, lane.id, lane.from_, lane.to, c, lane.lead_time,
-             np.inf if lane.capacity is None else lane.capacity, lane.weight)
+             np.inf if lane.capacity is None else lane.capacity, lane.weight, lane.cost_per_unit)
             for k, lane in enumerate(scenario.lanes) for c in scenario.lane_commodities(lane)]
-    arcs += [(-1, a.name, a.src, a.dst, a.commodity, a.lead, np.inf, 0.0)
+    arcs += [(-1, a.name, a.src, a.dst, a.commodity, a.lead, np.inf, 0.0, 0.0)
              for p in scenario.policies for a in p.arcs(scenario)]
     arc_src = np.array([ni[a[2]] for a in arcs], dtype=np.intp)
     arc_dst = np.array([ni[a[3]] for a in arcs], dtype=np.intp)
@@ -166,7 +170,9 @@ def compile_network(scenario: Scenario) -> Network:
         regions=regions,
         commodities=coms,
         target=_frozen(np.array([node.target for node in scenario.nodes.values()], dtype=float)),
-        priority=_frozen(np.array([node.priority for node in scenario.nodes.values()], dtype=float)),
+        priority=_frozen(np.array([node.shortage_weight for node in scenario.nodes.values()],
+                                  dtype=float)),
+        inventory=compile_inventory(scenario, nodes, coms, arc_src, arc_dst, on_lane),
         stock0=_frozen(stock0),
         demand=_frozen(demand),
         arc_names=names.lane,
@@ -177,6 +183,9 @@ def compile_network(scenario: Scenario) -> Network:
         arc_lead=_frozen(np.array([a[5] for a in arcs], dtype=np.intp)),
         arc_cap=_frozen(np.array([a[6] for a in arcs], dtype=float)),
         arc_weight=_frozen(np.array([a[7] for a in arcs], dtype=float)),
+        arc_cost=_frozen(np.array([a[8] for a in arcs], dtype=float)),
+        transit0=initial_transit(scenario, nodes, coms,
+                                 max((a[5] for a in arcs), default=1)),
         rec_node=_frozen(np.array(rec_node, dtype=np.intp)),
         rec_com=_frozen(np.array(rec_com, dtype=np.intp)),
         rec_cap=_frozen(np.array(rec_caps, dtype=float).reshape(len(rec_caps), T).T.copy()),

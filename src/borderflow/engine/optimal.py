@@ -28,6 +28,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from ..policy import Claim
 from .errors import OptimalError
 from .flows import by_pair, pair_flows
 from .limits import alone, lane_limits
@@ -39,7 +40,7 @@ Array = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 
-EPS = 1e-6  # transport cost per unit and day of lead time, against a unit of unmet demand
+EPS = 1e-6  # cost of shipping any unit, against a unit of unmet demand: ships nothing in vain
 INF = np.inf
 
 
@@ -150,7 +151,7 @@ def define_shipments(net: Network, start: int) -> Variables:
     variable where nothing may."""
     upper = lane_limits(net).arc
     mask = upper > 0
-    return _variables("shipments", mask, start, upper, EPS * net.arc_lead.astype(float))
+    return _variables("shipments", mask, start, upper, net.arc_cost + EPS)
 
 
 def define_production(net: Network, start: int) -> Variables:
@@ -172,16 +173,27 @@ def relevant_pairs(net: Network, demand: Array) -> BoolArray:
 
 
 def define_stock(net: Network, start: int, pairs: BoolArray) -> Variables:
-    """s[t, p]: end-of-day stock of each pair that can hold any."""
+    """s[t, p]: end-of-day stock of each pair that can hold any, at its node's holding cost."""
     mask = np.broadcast_to(pairs, (net.days, pairs.size))
-    return _variables("stock", mask, start, np.full(1, INF), np.zeros(1))
+    cost = np.repeat(net.inventory.holding_cost, net.shape[1])[None, :]
+    return _variables("stock", mask, start, np.full(1, INF), cost)
+
+
+def owes(net: Network) -> BoolArray:
+    """[N*C] pairs of sites whose unmet demand is owed (unmet: backlog)."""
+    return np.repeat(net.inventory.backlog, net.shape[1])
 
 
 def define_unmet(net: Network, start: int, demand: Array) -> Variables:
-    """u[t, p]: demand left unmet at a site, weighted by the site's priority."""
+    """u[t, p]: at a site that loses unmet demand, what it did not serve on day t; at one that
+    owes it, its backlog at the end of day t (cost per unit and day). At the site's shortage
+    cost (else priority)."""
     C = net.shape[1]
     weight = np.repeat(net.priority, C)[None, :]
-    return _variables("unmet", demand > 0, start, demand, weight)
+    owed = np.cumsum(demand, axis=0)  # never more than all demand so far
+    keeps = owes(net)[None, :]
+    return _variables("unmet", np.where(keeps, owed > 0, demand > 0), start,
+                      np.where(keeps, owed, demand), weight)
 
 
 def _window(net: Network) -> tuple[list[int], BoolArray]:
@@ -195,6 +207,17 @@ def _window(net: Network) -> tuple[list[int], BoolArray]:
         c = pol.claims[k]
         window[:, j] = c.active & (t[:, 0] <= c.due - int(net.arc_lead[c.arc]))
     return ks, window
+
+
+def due_within(net: Network, c: Claim) -> float:
+    """What a rated order must deliver within the horizon: all of it, unless it is due after
+    the horizon on an even schedule, when the share of its ship days (start to due - lead) that
+    fall within the horizon."""
+    last = c.due - int(net.arc_lead[c.arc])
+    if c.schedule != "even" or last < net.days:
+        return c.quantity
+    first = int(np.argmax(c.active)) if c.active.any() else 0
+    return c.quantity * max(0, net.days - first) / max(1, last + 1 - first)
 
 
 def define_order_flows(net: Network, start: int, x: Variables) -> Variables:
@@ -258,9 +281,12 @@ def define_balance(net: Network, x: Variables, m: Variables, s: Variables, u: Va
         net.rec_inputs[rr2[has], cc2[has]])
     tu, pu = np.nonzero(u.index >= 0)
     add(rowmap[tu, pu], u.index[tu, pu], -1.0)
+    carried = owes(net)[pu] & (tu < T - 1)  # a backlog is owed the next day: served = d + b' - b
+    add(rowmap[tu[carried] + 1, pu[carried]], u.index[tu[carried], pu[carried]], 1.0)
 
     rhs = -demand.copy()
     rhs[0] += net.stock0.reshape(-1)
+    rhs[:net.transit0.shape[0]] += net.transit0[:T]  # the lanes' in_transit lands
     rhs = rhs[:, pairs].reshape(-1)
     day, item = np.nonzero(np.broadcast_to(pairs, (T, P)))
     return _constraints("stock balance", parts, rhs, rhs, day, item, "pair")
@@ -292,10 +318,25 @@ def define_inputs(net: Network, x: Variables, m: Variables, s: Variables) -> Con
                       np.full(int(ok.sum()), -1.0)))
     first = np.zeros((T, P))
     first[0] = net.stock0.reshape(-1)
+    first[:net.transit0.shape[0]] += net.transit0[:T]
     upper = first[:, is_input].reshape(-1)
     day, item = np.nonzero(np.broadcast_to(is_input, (T, P)))
     return _constraints("input availability", parts, np.full(upper.size, -INF), upper, day, item,
                         "pair")
+
+
+def define_owed(net: Network, u: Variables, demand: Array) -> Constraints:
+    """Per day and site that owes unmet demand: what it serves is at least 0, so its backlog
+    grows by at most the day's demand (b[t] - b[t-1] <= d[t])."""
+    T = net.days
+    mask = (u.index >= 0) & owes(net)[None, :]
+    rowmap = _rows(mask)
+    tu, pu = np.nonzero(mask)
+    parts = [(rowmap[tu, pu], u.index[tu, pu], np.ones(tu.size))]
+    later = tu < T - 1
+    parts.append((rowmap[tu[later] + 1, pu[later]], u.index[tu[later], pu[later]],
+                  np.full(int(later.sum()), -1.0)))
+    return _constraints("backlog", parts, np.full(tu.size, -INF), demand[tu, pu], tu, pu, "pair")
 
 
 def define_quotas(net: Network, x: Variables) -> Constraints:
@@ -335,12 +376,13 @@ def define_order_link(net: Network, x: Variables, y: Variables) -> Constraints:
 
 
 def define_order_totals(net: Network, y: Variables, slack: Variables) -> Constraints:
-    """Per rated order: delivered by its due day + shortfall = quantity."""
+    """Per rated order: delivered by its due day + shortfall = quantity (of an order due after
+    the horizon, the share its ship days in the horizon carry at an even pace)."""
     ks, _ = _window(net)
     ty, ky = np.nonzero(y.index >= 0)
     parts = [(ky.astype(np.intp), y.index[ty, ky], np.ones(ty.size)),
              (np.arange(len(ks), dtype=np.intp), slack.index, np.ones(len(ks)))]
-    q = np.array([net.policies.claims[k].quantity for k in ks], dtype=float)
+    q = np.array([due_within(net, net.policies.claims[k]) for k in ks], dtype=float)
     due = np.array([net.policies.claims[k].due for k in ks], dtype=np.intp)
     return _constraints("rated-order delivery", parts, q, q, due, np.array(ks, dtype=np.intp), "claim")
 
@@ -408,6 +450,7 @@ def assemble(net: Network, demand: Array, conserving: BoolArray, began: float | 
     ys = add(define_order_slack(net, n(), rated))
     ya = add(define_airlift_slack(net, n(), x, airlift))
     cons = [define_balance(net, x, m, s, u, demand, pairs), define_inputs(net, x, m, s),
+            define_owed(net, u, demand),
             define_quotas(net, x), define_order_link(net, x, y), define_order_totals(net, y, ys),
             define_airlifts(net, x, ya)]
     offsets = np.cumsum([0] + [c.size for c in cons])
@@ -570,15 +613,19 @@ def assign(net: Network, lp: LP, solution: Solution) -> Trace:
 def trace_from(net: Network, x: Array, made: Array, unmet: Array, y: Array, demand: Array,
                conserving: BoolArray) -> Trace:
     """A Trace from an allocation over the horizon: shipments x [T, A], production [T, R],
-    unmet demand [T, N*C] and rated orders' shares y [T, orders]."""
+    unmet demand [T, N*C] (at sites that owe it: the backlog at the end of each day) and rated
+    orders' shares y [T, orders]."""
     T, (N, C) = net.days, net.shape
     A, pol = net.arc_src.size, net.policies
-    served = np.clip(demand - unmet, 0.0, demand)
+    served, backlog = served_and_owed(net, demand, unmet)
 
     landing, change = pair_flows(net, x, made, served)
-    arrivals = landing[:T]
+    piped = np.zeros((T, N * C))
+    piped[:net.transit0.shape[0]] = net.transit0[:T]
+    arrivals = landing[:T] + piped
     stock = net.stock0.reshape(1, -1) + np.cumsum(arrivals + change, axis=0)
-    in_transit = np.cumsum(by_pair(net, net.arc_dst_pair, x), axis=0) - np.cumsum(arrivals, axis=0)
+    in_transit = net.transit0.sum(axis=0)[None, :] + \
+        np.cumsum(by_pair(net, net.arc_dst_pair, x), axis=0) - np.cumsum(arrivals, axis=0)
 
     K = len(pol.claims)
     asked, limit, claimed = np.zeros((T, K)), np.zeros((T, K)), np.zeros((T, K))
@@ -611,12 +658,32 @@ def trace_from(net: Network, x: Array, made: Array, unmet: Array, y: Array, dema
         allowed=stack(x.copy(), (T, 1, A)), shipped=stack(x, (T, 1, A)),
         reason=stack(np.full((T, A), -1, dtype=np.int16), (T, 1, A)),  # type: ignore[arg-type]
         conserving=stack(conserving, shape),  # type: ignore[arg-type]
+        backlog=stack(backlog, shape),
         claim_asked=stack(asked, (T, 1, K)), claim_limit=stack(limit, (T, 1, K)),
         claimed=stack(claimed, (T, 1, K)),
         patients=stack(np.stack([c[0] for c in care]), (T, 1, S)),
         staff=stack(np.stack([c[1] for c in care]), (T, 1, S)),
         unstaffed=stack(np.stack([c[2] for c in care]), (T, 1, S)),
     )
+
+
+def served_and_owed(net: Network, demand: Array, unmet: Array,
+                    owed0: Array | None = None) -> tuple[Array, Array]:
+    """[D, N*C] what sites served and owed at the end of each day, from the LP's unmet
+    variables: lost demand, or (at sites that owe it) the backlog, `owed0` owed before the
+    first day. Re-derived day by day so that served = demand + yesterday's backlog - today's
+    holds exactly."""
+    keeps = owes(net)
+    served = np.clip(demand - unmet, 0.0, demand)
+    backlog = np.zeros(demand.shape)
+    if keeps.any():
+        owed = np.zeros(keeps.size) if owed0 is None else owed0.copy()
+        for t in range(demand.shape[0]):  # the horizon's days, each vectorised
+            due = owed + demand[t]
+            served[t] = np.where(keeps, np.clip(due - unmet[t], 0.0, due), served[t])
+            owed = np.where(keeps, due - served[t], 0.0)
+            backlog[t] = owed
+    return served, backlog
 
 
 def shortfalls(net: Network, lp: LP, solution: Solution) -> dict[str, float]:
@@ -651,16 +718,21 @@ def objective(net: Network, trace: Trace, demand: Array | None = None) -> dict[s
     demand = lp_demand(net)[0] if demand is None else demand
     T = net.days
     weight = np.repeat(net.priority, net.shape[1])
-    unmet = float(((demand - trace.served[:, 0].reshape(T, -1)) * weight).sum())
+    short = np.where(owes(net), trace.backlog[:, 0].reshape(T, -1),
+                     demand - trace.served[:, 0].reshape(T, -1))  # lost, or owed that day
+    unmet = float((short * weight).sum())
     rated, airlift = penalties(net)
     ks, window = _window(net)
-    short_rated = sum(max(0.0, net.policies.claims[k].quantity -
+    short_rated = sum(max(0.0, due_within(net, net.policies.claims[k]) -
                           float(trace.claimed[:, 0, k][window[:, j]].sum()))
                       for j, k in enumerate(ks))
     may = lane_limits(net).arc > 0  # on an airlift's arc: a flight leaves and is let through
     short_air = sum(float((c.flights - trace.claimed[:, 0, k])[may[:, c.arc]].sum())
                     for k, c in enumerate(net.policies.claims) if not c.is_order)
-    transport = EPS * float((trace.shipped[:, 0] * net.arc_lead).sum())
-    total = unmet + rated * short_rated + airlift * short_air + transport
+    shipped = trace.shipped[:, 0]
+    transport = float((shipped * (net.arc_cost + EPS)).sum())
+    holding = float((trace.stock[:, 0] * net.inventory.holding_cost[None, :, None]).sum())
+    total = unmet + rated * short_rated + airlift * short_air + transport + holding
     return {"weighted_unmet": unmet, "rated_shortfall": short_rated,
-            "airlift_shortfall": short_air, "transport": transport, "total": total}
+            "airlift_shortfall": short_air, "transport": transport, "holding": holding,
+            "total": total}

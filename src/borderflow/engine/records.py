@@ -31,6 +31,7 @@ class DayRecord:
     shipped: Array  # [B, A] sent on each arc
     reason: np.ndarray[Any, np.dtype[np.int16]]  # [B, A] why shipped < requested (-1: it was not)
     conserving: np.ndarray[Any, np.dtype[np.bool_]]  # [B, N, C] sites cutting use to conserve
+    backlog: Array  # [B, N, C] demand owed at the end of the day (sites with unmet: backlog)
     claim_asked: Array  # [B, K] what each claim (rated order, airlift) asked for
     claim_limit: Array  # [B, K] what its lane capacity and policies allowed
     claimed: Array  # [B, K] what it got
@@ -59,6 +60,7 @@ class Trace:
     shipped: Array
     reason: np.ndarray[Any, np.dtype[np.int16]]
     conserving: np.ndarray[Any, np.dtype[np.bool_]]
+    backlog: Array
     claim_asked: Array
     claim_limit: Array
     claimed: Array

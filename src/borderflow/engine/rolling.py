@@ -44,14 +44,17 @@ from .optimal import (
     _window,
     assemble,
     diagnose,
+    due_within,
     lp_demand,
+    owes,
+    served_and_owed,
     trace_from,
 )
 from .records import Trace
 
 # Terminal value of a unit held at a window's end, against a unit of unmet demand at the
 # lowest-priority site: below 1, so a window never leaves demand unmet to hold stock; far above
-# the transport cost (1e-6 a unit and day), so it outweighs any tie-break.
+# the tie-break cost of shipping (1e-6 a unit), so it outweighs it.
 TERMINAL = 1e-3
 
 
@@ -133,7 +136,8 @@ class State:
 
     stock: Array  # [P] on hand at the start of the next window
     arrivals: Array  # [T + max lead, P] committed shipments landing on each day
-    remaining: Array  # [orders] units each rated order still needs
+    remaining: Array  # [orders] units each rated order still needs (within the horizon)
+    owed: Array  # [P] sites' backlog at the start of the next window
 
 
 def _padded(a: np.ndarray[Any, Any], t0: int, W: int, fill: float) -> np.ndarray[Any, Any]:
@@ -162,7 +166,8 @@ def window_bounds(net: Network, tpl: Template, demand: Array, state: State,
     put("shipments", may)
     put("production", _padded(net.rec_cap, t0, W, 0.0))
     d = _padded(demand, t0, W, 0.0)
-    put("unmet", d)
+    keeps = owes(net)[None, :]  # a backlog is bounded by what was owed and all demand since
+    put("unmet", np.where(keeps, state.owed[None, :] + np.cumsum(d, axis=0), d))
     _, ship_days = _window(net)
     in_window = _padded(ship_days, t0, W, False) & live
     put("order_flows", np.where(in_window, np.inf, 0.0))
@@ -177,7 +182,13 @@ def window_bounds(net: Network, tpl: Template, demand: Array, state: State,
     have[0] += state.stock
     for c in lp.constraints.values():
         if c.name == "stock balance":
-            rows.append(((have - d)[c.day, c.item],) * 2)
+            rhs = have - d
+            rhs[0] -= state.owed  # yesterday's backlog, served (or owed) today
+            rows.append((rhs[c.day, c.item],) * 2)
+        elif c.name == "backlog":
+            grow = d.copy()
+            grow[0] += state.owed
+            rows.append((c.lower, grow[c.day, c.item]))
         elif c.name == "input availability":
             rows.append((c.lower, have[c.day, c.item]))
         elif c.name == "quota":
@@ -294,9 +305,11 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
     orders = tpl.orders
     x, made, unmet = np.zeros((T, A)), np.zeros((T, R)), np.zeros((T, P))
     y = np.zeros((T, len(orders)))
-    state = State(net.stock0.reshape(-1).astype(float).copy(),
-                  np.zeros((T + net.max_lead + 1, P)),
-                  np.array([net.policies.claims[k].quantity for k in orders], dtype=float))
+    arrivals = np.zeros((T + net.max_lead + 1, P))
+    arrivals[:net.transit0.shape[0]] += net.transit0  # the lanes' in_transit
+    state = State(net.stock0.reshape(-1).astype(float).copy(), arrivals,
+                  np.array([due_within(net, net.policies.claims[k]) for k in orders], dtype=float),
+                  np.zeros(P))
     h: Any = None
     loaded = tpl.lp.cost  # the costs the loaded model has
     t0 = 0
@@ -339,7 +352,9 @@ def _advance(net: Network, state: State, x: Array, made: Array, unmet: Array, y:
     """Carry the committed days' effect: stock on hand after them (re-derived from the flows,
     so the mass balance holds exactly), their shipments' arrivals, orders' remainders."""
     days = slice(t0, t0 + keep)
-    served = np.clip(demand[days] - unmet[days], 0.0, demand[days])
+    served, backlog = served_and_owed(net, demand[days], unmet[days], state.owed)
+    if keep:
+        state.owed = backlog[-1]
     landing, change = pair_flows(net, x[days], made[days], served)
     state.arrivals[t0:t0 + landing.shape[0]] += landing
     state.stock = state.stock + (state.arrivals[days] + change).sum(axis=0)

@@ -14,7 +14,9 @@ import numpy as np
 from ..policy import FIXED_REASONS
 from .limits import LaneLimits, alone, lane_limits
 from .network import Network, Sampled
+from .ordering import Ordering
 from .records import DayRecord, Trace
+from .sharing import share
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
@@ -67,18 +69,25 @@ class Simulator:
             self._stock = np.repeat(net.stock0.reshape(1, -1), batch, axis=0)  # [B, N*C]
         self._slots = net.max_lead + 1
         self._pipe = np.zeros((self._slots, batch, self._nc))  # arrivals by day modulo slots
-        self._transit = np.zeros((batch, self._nc))
+        self._pipe[:net.transit0.shape[0]] += net.transit0[:, None, :]  # the lanes' in_transit
+        self._transit = np.repeat(net.transit0.sum(axis=0)[None, :], batch, axis=0)
         self._by_lead = [(int(lead), np.flatnonzero(net.arc_lead == lead))
                          for lead in np.unique(net.arc_lead)]  # arcs in order, per lead time
         self._src = net.arc_src_pair
         self._dst = net.arc_dst_pair
         self._rec_pair = net.rec_node * C + net.rec_com
         self._rec_input_pairs = net.rec_node[:, None] * C + np.arange(C)[None, :]
-        self._target = np.repeat(net.target, C)
+        self._ordering = Ordering(net, batch)
         # DESIGN step 4: a warehouse's or broker's use is the requests it received; a site's
         # its own demand; a plant's its inputs at full capacity (a stockpile does not order)
         relays = np.isin(np.asarray(net.kinds, dtype=object), ["warehouse", "broker"])
         self._relay = np.repeat(relays, C)
+        inv = net.inventory
+        self._owes = np.repeat(inv.backlog, C)  # sites whose unmet demand is owed
+        self._backlog = np.zeros((batch, self._nc))
+        self._to_order = inv.to_order[net.rec_node]  # recipes made to order
+        self._asked = np.zeros((batch, self._nc))  # what each pair was asked for yesterday
+        self._custom = np.flatnonzero(inv.custom_sharing)  # arcs of suppliers with a rule
         pol = net.policies
         self._delivered = np.zeros((batch, len(pol.claims)))
         self._claim_groups = [pol.member_group[pol.member_arc == c.arc] for c in pol.claims]
@@ -105,14 +114,16 @@ class Simulator:
         # 2. Produce
         produced, input_use = self._produce(t)
 
-        # 3. Consume (conserving where days of supply are under a conservation threshold)
+        # 3. Consume (conserving where days of supply are under a conservation threshold);
+        # what a site owes is served first
         demand, conserving = self._demand(t)
-        served = np.minimum(S, demand)
+        served = np.minimum(S, demand + self._backlog)
         S -= served
+        self._backlog = np.where(self._owes, self._backlog + demand - served, 0.0)
 
         # 4. Request
         limits = lane_limits(net, t, t + 1)
-        requested, wanted = self._request(limits, demand + input_use)
+        requested, wanted = self._request(t, limits, demand + input_use)
 
         # 5. Allocate and ship
         out = self._ship(t, limits, requested, wanted)
@@ -129,6 +140,7 @@ class Simulator:
             demand=demand.reshape(shape),
             served=served.reshape(shape),
             conserving=conserving.reshape(shape),
+            backlog=self._backlog.reshape(shape).copy(),
             patients=patients,
             staff=staff,
             unstaffed=unstaffed,
@@ -149,7 +161,16 @@ class Simulator:
         """
         net, S, B = self.net, self._stock, self.batch
         idx = self._rec_input_pairs  # [R, C]: the pair holding each recipe's inputs
-        if self._sampled_rec_cap is None:
+        if self._to_order.any():  # only what yesterday's buyers asked for beyond the stock
+            cap = net.rec_cap[t][None, :] if self._sampled_rec_cap is None else \
+                self._sampled_rec_cap[:, t]
+            asked = np.maximum(0.0, self._asked[:, self._rec_pair] - S[:, self._rec_pair])
+            cap = np.where(self._to_order, np.minimum(cap, asked), cap)  # [B, R]
+            want = cap[:, :, None] * net.rec_inputs[None, :, :]
+            full_use = np.zeros((B, self._nc))
+            scatter_add(full_use, idx.ravel(), want.reshape(B, -1))
+            total = full_use[:, idx]
+        elif self._sampled_rec_cap is None:
             cap = net.rec_cap[t][None, :]  # [1, R]
             want = cap[0][:, None] * net.rec_inputs  # [R, C] inputs at full capacity
             full_use = np.bincount(idx.ravel(), want.ravel(), minlength=self._nc)[None, :].astype(float)
@@ -185,9 +206,12 @@ class Simulator:
         conserving = days_of_supply < pol.conserve_below[t]
         return np.where(conserving, raw * pol.conserve_multiplier[t], raw), conserving
 
-    def _request(self, limits: LaneLimits, use: Array) -> tuple[Array, Array]:
-        """Order up to target days of use, level by level from the customers upstream, split
-        over the lanes open today by weight.
+    def _request(self, t: int, limits: LaneLimits, use: Array) -> tuple[Array, Array]:
+        """Each node's need by its rule (engine/ordering.py), level by level from the
+        customers upstream, split over the lanes open today by weight. A node's inventory
+        position is its stock and what is in transit to it, less what it owes: a site's
+        backlog, a warehouse's or broker's requests of the day (so target_days means days of
+        use after today's for every kind of node).
 
         Also returns, for the record only, what each lane closed today would have been asked
         had it been open (its weight's share of the need), so a user can see what a ban stopped.
@@ -198,18 +222,20 @@ class Simulator:
         weight = np.where(open_arcs, net.arc_weight, 0.0)
         wsum = np.bincount(self._dst, weight, minlength=self._nc)[self._dst].astype(float)
         share = np.where(open_arcs, capped_ratio(weight, wsum), 0.0)
-        position = self._stock + self._transit
+        position = self._stock + self._transit - self._backlog
         received = np.zeros((B, self._nc))
         need = np.zeros((B, self._nc))
         requested = np.zeros((B, A))
         for pairs, arcs in zip(net.level_pairs, net.level_arcs, strict=True):
             if arcs.size == 0:
                 continue
-            u = use[:, pairs] + received[:, pairs] * self._relay[pairs]
-            need[:, pairs] = np.maximum(0.0, self._target[pairs] * u - position[:, pairs])
+            relayed = received[:, pairs] * self._relay[pairs]
+            u = use[:, pairs] + relayed
+            need[:, pairs] = self._ordering.need(t, pairs, u, position[:, pairs] - relayed)
             r = need[:, self._dst[arcs]] * share[arcs]
             requested[:, arcs] = r
             scatter_add(received, self._src[arcs], r)
+        self._asked = received  # what a plant that makes to order makes tomorrow
         closed = ~open_arcs & (net.arc_cap > 0) & (net.arc_weight > 0)
         would_be = need[:, self._dst] * np.where(closed, net.arc_weight, 0.0) / \
             np.where(closed, wsum + net.arc_weight, 1.0)
@@ -263,6 +289,7 @@ class Simulator:
             shipped[:, a] += got
             asked[:, a] += amount
             self._delivered[:, k] += got
+            self._asked[:, src] += amount
             asked_k[:, k], limit_k[:, k], got_k[:, k] = amount, cap, got
             claim_room[:, a] |= got > 0
             claim_reason[a] = claim.reason if claim_reason[a] < 0 else claim_reason[a]
@@ -277,6 +304,10 @@ class Simulator:
         have = np.maximum(S, 0.0)
         stock_ratio = capped_ratio(have, total)
         sent = capped * stock_ratio[:, self._src]
+        if self._custom.size:  # suppliers with a sharing rule of their own
+            c = self._custom
+            sent[:, c] = share(net.inventory, c, have.copy(), capped[:, c], self._src[c],
+                               self._ordering.forecast[:, self._dst[c]])
         scatter_add(S, self._src, -sent)
         np.maximum(S, 0.0, out=S)
         shipped += sent

@@ -12,8 +12,10 @@ from typing import Any
 
 from .csvdata import CsvError, read_column
 from .errors import Path
+from .inventory import RULE_FIELDS
+from .messages import did_you_mean
 from .policies.base import in_horizon, ref
-from .scenario import Choice, Scenario, Triangular, Uniform
+from .scenario import Choice, Node, Scenario, Triangular, Uniform
 from .series import Csv, EpidemicCensus, PerPatientDay, Ramp, Step
 
 Found = Iterator[tuple[Path, str]]
@@ -51,6 +53,63 @@ def _nodes(s: Scenario) -> Found:
             yield (*at, "produce"), "a plant needs produce for at least one commodity"
         if node.kind != "plant" and node.produce:
             yield (*at, "produce"), f"only plants produce (this node is a {node.kind})"
+        yield from _inventory(s, nid, node, at)
+
+
+def _only(at: Path, node: Node, field: str, kind: str, is_set: bool) -> Found:
+    if is_set and node.kind != kind:
+        yield (*at, field), f"only {kind}s have {field} (this node is a {node.kind})"
+
+
+def _inventory(s: Scenario, nid: str, node: Node, at: Path) -> Found:
+    """Forecasts, replenishment rules, backlogs, make-to-order, costs and allocation rules."""
+    yield from _only(at, node, "unmet", "site", node.unmet != "lost")
+    yield from _only(at, node, "shortage_cost", "site", node.shortage_cost is not None)
+    yield from _only(at, node, "make", "plant", node.make != "to_stock")
+    if node.kind == "stockpile":
+        for field in ("forecast", "replenishment"):
+            if getattr(node, field) is not None:
+                yield (*at, field), "a stockpile does not order (it ships while a release lets it)"
+    r = node.replenishment
+    if r is not None:
+        rp: Path = (*at, "replenishment")
+        allowed, needed = RULE_FIELDS[r.rule]
+        for field in ("level", "reorder_point", "quantity", "safety_days", "safety_z"):
+            value = getattr(r, field)
+            given = value is not None and value != 0.0
+            if field in needed and value is None:
+                yield (*rp, field), f"the {r.rule} rule needs {field}"
+            elif given and field not in allowed:
+                yield (*rp, field), f"the {r.rule} rule has no {field}"
+            if isinstance(value, dict):
+                for c in value:
+                    yield from ref((*rp, field, c), "commodity", c, s.commodities)
+        if r.rule == "s_S" and r.level is not None and r.reorder_point is not None:
+            for c in s.commodities:
+                low, high = _of(r.reorder_point, c), _of(r.level, c)
+                if low > high:
+                    yield (*rp, "level"), (f"the level S ({high:g} {c}) is below the reorder point s "
+                                           f"({low:g}); (s, S) orders up to S once at or below s")
+                    break
+    a = node.allocation
+    if a is not None:
+        ap: Path = (*at, "allocation")
+        buyers = [lane.to for lane in s.lanes if lane.from_ == nid]
+        for field, owner in (("order", "priority"), ("shares", "shares")):
+            value = getattr(a, field)
+            if a.rule == owner and value is None:
+                yield (*ap, field), f"the {owner} rule needs {field}"
+            elif a.rule != owner and value is not None:
+                yield (*ap, field), f"{field} is for the {owner} rule (this is {a.rule})"
+            for j, b in enumerate(value or []):
+                where: Path = (*ap, field, j if field == "order" else b)
+                if b not in buyers:
+                    yield where, f"{b!r} is not a buyer of {nid} (no lane {nid}->{b})" \
+                                 f"{did_you_mean(b, buyers)}"
+
+
+def _of(value: float | dict[str, float], commodity: str) -> float:
+    return value.get(commodity, 0.0) if isinstance(value, dict) else value
 
 
 def _lanes(s: Scenario) -> Found:
@@ -67,8 +126,11 @@ def _lanes(s: Scenario) -> Found:
             yield at, f"duplicate lane {lane.id} (first is lanes.{seen[lane.id]}); " \
                       "list its commodities on one lane"
         seen.setdefault(lane.id, i)
-        if lane.to in s.nodes and s.nodes[lane.to].kind == "plant" and lane.commodities is None:
-            pass  # a plant receiving everything is unusual but legal: it simply holds stock
+        for c in lane.in_transit:
+            if c not in s.commodities:
+                yield from ref((*at, "in_transit", c), "commodity", c, s.commodities)
+            elif c not in s.lane_commodities(lane):
+                yield (*at, "in_transit", c), f"the lane does not carry {c}"
 
 
 def _carried(s: Scenario, commodity: str) -> list[tuple[int, str, str]]:

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from .base import NODE_KINDS, Frozen, Id, NodeKind
+from .inventory import Allocation, Forecast, Replenishment
 from .policies import Policy
 from .series import Date, Day, Series
 
@@ -57,6 +58,28 @@ class Node(Frozen):
     priority: PositiveFloat = Field(
         1.0, description="sites: weight of a unit of unmet demand here, against other sites, "
         "in the optimal allocator's objective (the priority allocator ignores it)")
+    forecast: Forecast | None = Field(
+        None, description="how the node forecasts its use for ordering (default: today's use)")
+    replenishment: Replenishment | None = Field(
+        None, description="the rule it orders by (default: order up to target_days x forecast)")
+    unmet: Literal["lost", "backlog"] = Field(
+        "lost", description="sites: demand not met is lost, or owed and served first when "
+        "stock arrives")
+    make: Literal["to_stock", "to_order"] = Field(
+        "to_stock", description="plants: make at capacity, or only what its buyers asked for "
+        "the day before (requests and rated orders) beyond its stock")
+    allocation: Allocation | None = Field(
+        None, description="how it shares stock it is short of among its buyers (default: pro "
+        "rata to their requests)")
+    holding_cost: NonNegativeFloat = Field(0.0, description="cost of a unit held a day "
+                                           "(any commodity)")
+    shortage_cost: PositiveFloat | None = Field(
+        None, description="sites: cost of a unit of demand lost (or a day of a unit owed, with "
+        "unmet: backlog); the optimal allocator's weight (default: `priority`)")
+
+    @property
+    def shortage_weight(self) -> float:
+        return self.priority if self.shortage_cost is None else self.shortage_cost
 
     @property
     def target(self) -> float:
@@ -73,6 +96,12 @@ class Lane(Frozen):
         1.0, description="share of the destination's orders, against its other lanes")
     mode: Literal["truck", "rail", "sea", "air", "pipeline", "courier"] = "truck"
     commodities: list[str] | None = Field(None, description="default: every commodity")
+    cost_per_unit: NonNegativeFloat = Field(0.0, description="cost of shipping a unit")
+    capacity_total: NonNegativeFloat | None = Field(
+        None, description="units per day of every commodity together (default unlimited)")
+    in_transit: dict[str, NonNegativeFloat] = Field(
+        {}, description="commodity -> units shipped on each of the lead_time days before day "
+        "0, so arriving on each of days 0 .. lead_time - 1 (goods in the pipeline at the start)")
 
     @property
     def id(self) -> str:

@@ -5,7 +5,8 @@ policy's type says what it does (its `compile` hook, `model/policies/`) through 
 which turns it into:
 
 - *blocks*: arcs with nothing allowed on some days, and the policy that decided it;
-- *quota groups*: sets of arcs whose total flow per day is capped, shared pro rata to requests;
+- *quota groups*: sets of arcs whose total flow per day is capped, shared pro rata to requests
+  (a lane's `capacity_total`, over all its commodities, is one too);
 - *claims*: units drawn from a supplier before any request (rated orders, airlifts);
 - conservation thresholds and multipliers per (site, commodity) and day;
 - commuters kept home per day.
@@ -260,6 +261,15 @@ class Builder:
     def keep_home(self, commuters: BoolArray) -> None:
         self.kept_home |= self.active[:, None] & commuters[None, :]
 
+    def lane_totals(self) -> None:
+        """A lane's `capacity_total`: one group over all the commodities it carries, named
+        `lane_capacity` when it binds."""
+        for lane in self.s.lanes:
+            if lane.capacity_total is not None:
+                members = np.flatnonzero(self.arcs.on_lane & (self.arcs.lane == lane.id))
+                self.groups.append((LANE_CAPACITY, np.full(self.T, lane.capacity_total),
+                                    members.astype(np.intp)))
+
     def close_stockpiles(self) -> None:
         """A stockpile's arcs are blocked while no release lets them ship."""
         closed = (self.arcs.src_kind == "stockpile")[None, :] & ~self.released
@@ -272,6 +282,7 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
     b = Builder(s, arcs, active, nodes, commodities)
     for i, p in in_order(s.policies):
         p.compile(b.at(i))
+    b.lane_totals()
     b.close_stockpiles()
 
     touched = np.flatnonzero((b.blocked >= 0).any(axis=0)).astype(np.intp)

@@ -1,0 +1,85 @@
+"""What a node orders, day by day: its forecast of use and its replenishment rule.
+
+`Ordering` keeps the forecasts' state for a batch of samples (arrays [B, pairs]) and is asked,
+level by level of the supply chain, for the need of some pairs given their use today and their
+inventory position. With every node at the defaults (today's use, order up to target_days x
+it, daily review) it computes `max(0, target x use - position)` and keeps no state.
+
+- moving average over P days: the mean use of the last P days, today included (of the days
+  there are, in the first P - 1 days);
+- exponential smoothing: F_t = alpha u_t + (1 - alpha) F_{t-1}, F_0 = u_0; its variance
+  v_t = (1 - alpha)(v_{t-1} + alpha (u_t - F_{t-1})^2), v_0 = 0;
+- the safety term z x sigma x sqrt(target_days), sigma the standard deviation of use over the
+  moving average's window (the exponential variance's square root);
+- the rules (position p): order_up_to max(0, L - p) with L = (target + safety_days) x F + the
+  safety term; base_stock max(0, S - p); s_S S - p once p <= s; r_Q n x Q once p <= R, n the
+  fewest orders that lift p above R; any rule only on review days (t % review_days == 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .network import Network
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+IntArray = np.ndarray[Any, np.dtype[np.intp]]
+
+
+class Ordering:
+    def __init__(self, net: Network, batch: int) -> None:
+        inv, C = net.inventory, len(net.commodities)
+        self.target = np.repeat(net.target, C)
+        self.plain = inv.plain_forecast and inv.plain_rules
+        self.window = np.repeat(inv.window, C)
+        self.alpha = np.repeat(inv.alpha, C)
+        self.rule = np.repeat(inv.rule, C)
+        self.review = np.repeat(inv.review, C)
+        self.safety_days = np.repeat(inv.safety_days, C)
+        self.safety_z = np.repeat(inv.safety_z, C)
+        self.level, self.reorder, self.quantity = inv.level, inv.reorder, inv.quantity
+        self.depth = int(max(1, self.window.max(initial=1)))
+        NC = len(net.nodes) * C
+        self.history = np.zeros((self.depth, batch, NC))  # use by day modulo depth
+        self.smooth = np.zeros((batch, NC))  # exponential forecasts
+        self.variance = np.zeros((batch, NC))
+        self.forecast = np.zeros((batch, NC))  # today's, per pair (a supplier's sharing reads it)
+
+    def need(self, t: int, pairs: IntArray, use: Array, position: Array) -> Array:
+        """[B, pairs] what the pairs order today, given their use today and their position."""
+        if self.plain:
+            self.forecast[:, pairs] = use
+            return np.maximum(0.0, self.target[pairs] * use - position)
+        f, sigma = self._forecast(t, pairs, use)
+        self.forecast[:, pairs] = f
+        rule = self.rule[pairs]
+        level = np.where(rule == 0, (self.target[pairs] + self.safety_days[pairs]) * f +
+                         self.safety_z[pairs] * sigma * np.sqrt(self.target[pairs]),
+                         self.level[pairs])
+        need = np.maximum(0.0, level - position)
+        need = np.where((rule == 2) & (position > self.reorder[pairs]), 0.0, need)
+        q = self.quantity[pairs]
+        orders = np.floor((self.reorder[pairs] - position) / q) + 1
+        need = np.where(rule == 3, np.where(position <= self.reorder[pairs], orders * q, 0.0), need)
+        out: Array = need * (t % self.review[pairs] == 0)
+        return out
+
+    def _forecast(self, t: int, pairs: IntArray, use: Array) -> tuple[Array, Array]:
+        window, alpha = self.window[pairs], self.alpha[pairs]
+        self.history[t % self.depth][:, pairs] = use
+        # the last P days, today included: row k of `back` is day t - k
+        back = self.history[:, :, pairs][(t - np.arange(self.depth)) % self.depth]  # [D, B, n]
+        counted = (np.arange(self.depth)[:, None] < np.minimum(window, t + 1)[None, :])[:, None, :]
+        n = np.maximum(1, np.minimum(window, t + 1))
+        mean = (back * counted).sum(axis=0) / n
+        spread = np.sqrt(np.maximum(0.0, (back ** 2 * counted).sum(axis=0) / n - mean ** 2))
+        if not alpha.any():
+            return mean, spread
+        old, var = self.smooth[:, pairs], self.variance[:, pairs]
+        smooth = np.where(t == 0, use, alpha * use + (1 - alpha) * old)
+        var = np.where(t == 0, 0.0, (1 - alpha) * (var + alpha * (use - old) ** 2))
+        self.smooth[:, pairs], self.variance[:, pairs] = smooth, var
+        exp = alpha > 0
+        return np.where(exp, smooth, mean), np.where(exp, np.sqrt(var), spread)
