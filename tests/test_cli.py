@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from borderflow.results.schema import KPIS
+
 EXPECTED_KPI_KEYS = {"region", "commodity", "demand", "served", "unmet", "unmet_pct",
                      "stockout_days", "min_days_of_supply"}
 
@@ -33,7 +35,10 @@ def test_run_json_follows_the_contract() -> None:
     assert set(doc) == {"scenario", "variant", "allocator", "days", "kpis", "care", "balance"}
     assert (doc["scenario"], doc["variant"], doc["allocator"], doc["days"]) == \
         ("two-country", "narrow-border", "priority", 60)
-    assert all(set(row) == EXPECTED_KPI_KEYS for row in doc["kpis"])
+    # DESIGN's columns first, then those the schema adds (backlog, mean delay, cost)
+    assert all(list(row)[:len(EXPECTED_KPI_KEYS)] == KPIS.names[:8] and set(row) == set(KPIS.names)
+               for row in doc["kpis"])
+    assert set(KPIS.names[:8]) == EXPECTED_KPI_KEYS
     assert {row["region"] for row in doc["kpis"]} == {"mi", "on"}
     assert doc["balance"]["max_abs_error"] < 1e-6
 
@@ -53,8 +58,9 @@ def test_out_writes_tables_atomically(tmp_path: Path) -> None:
         "policies.parquet", "report.html", "sites.parquet", "stocks.parquet", "summary.json",
         "supply.parquet"]
     kpis = pd.read_parquet(out / "kpis.parquet")
-    assert list(kpis.columns) == ["region", "commodity", "demand", "served", "unmet", "unmet_pct",
-                                  "stockout_days", "min_days_of_supply"]
+    assert list(kpis.columns)[:8] == ["region", "commodity", "demand", "served", "unmet",
+                                      "unmet_pct", "stockout_days", "min_days_of_supply"]
+    assert list(kpis.columns) == KPIS.names
     flows = pd.read_parquet(out / "flows.parquet")
     assert list(flows.columns) == ["day", "date", "from", "to", "commodity", "quantity"]
     summary = json.loads((out / "summary.json").read_text())

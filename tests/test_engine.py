@@ -136,7 +136,8 @@ def test_result_tables_have_the_contracted_columns(two_country: borderflow.Scena
     r = borderflow.simulate(two_country, days=5)
     assert list(r.flows.columns) == ["day", "date", "from", "to", "commodity", "quantity"]
     assert list(r.stocks.columns) == ["day", "node", "commodity", "stock", "in_transit"]
-    assert list(r.sites.columns) == ["day", "node", "region", "commodity", "demand", "served", "unmet"]
+    assert list(r.sites.columns) == ["day", "node", "region", "commodity", "demand", "served", "unmet",
+                                     "backlog"]
     assert list(r.kpis.columns) == KPI_COLUMNS
     assert (r.flows["quantity"] > 0).all()
 

@@ -44,12 +44,13 @@ def schema_table(frame: pd.DataFrame, declared: Declared, title: str, s: Scenari
     """`frame`'s rows under the columns `declared` says, headed and formatted as it says;
     `style(row)` colours a row."""
     table = Table(title=title, title_justify="left")
-    for c in declared.columns:
+    columns = declared.shown(frame)
+    for c in columns:
         text = c.digits is None
         table.add_column(c.heading, justify="left" if text else "right",
                          no_wrap=c.name == "region")
     for row in frame.itertuples(index=False):
-        table.add_row(*(_shown(c, getattr(row, c.name), s) for c in declared.columns),
+        table.add_row(*(_shown(c, getattr(row, c.name), s) for c in columns),
                       style=style(row) if style else "")
     return table
 
@@ -149,6 +150,22 @@ def care_comparison(c: Comparison) -> Table:
             cells.append(f"{fmt(float(row.unstaffed_patient_days))}{delta}{mark}")
         region = str(rows["region"].iloc[0])
         table.add_row(str(site), c.scenario.regions[region].name or region, *cells)
+    return table
+
+
+def cost_comparison(c: Comparison) -> Table | None:
+    """Each variant's costs in all (shortage, holding, transport), when any has costs."""
+    if not any(r.costs["total"] for r in c.results.values()):
+        return None
+    table = Table(title=f"{c.scenario.name}: costs by variant (change against {c.baseline})",
+                  title_justify="left")
+    for name in ("variant", "shortage", "holding", "transport", "total", "Δ total"):
+        table.add_column(name, justify="left" if name == "variant" else "right")
+    base = c.results[c.baseline].costs["total"]
+    for name, r in c.results.items():
+        k = r.costs
+        table.add_row(name, *(fmt(k[p]) for p in ("shortage", "holding", "transport", "total")),
+                      "" if name == c.baseline else f"{k['total'] - base:+,.0f}")
     return table
 
 

@@ -44,6 +44,7 @@ class Inventory:
     backlog: BoolArray  # [N] sites whose unmet demand is owed
     to_order: BoolArray  # [N] plants that make to order
     holding_cost: Array  # [N] per unit and day
+    shortage_cost: Array  # [N] sites' shortage_cost as written (0 where none: priority is a weight)
     allocation: IntArray  # [N] index into ALLOCATIONS
     arc_tier: IntArray  # [A] buyers of a custom supplier: served tier by tier (LAST: the rest)
     arc_by: IntArray  # [A] BY_REQUEST, BY_USE or BY_SHARE within the tier
@@ -119,6 +120,8 @@ def compile_inventory(s: Scenario, nodes: tuple[str, ...], coms: tuple[str, ...]
         backlog=_frozen(np.array([s.nodes[n].unmet == "backlog" for n in nodes], dtype=bool)),
         to_order=_frozen(np.array([s.nodes[n].make == "to_order" for n in nodes], dtype=bool)),
         holding_cost=_frozen(np.array([s.nodes[n].holding_cost for n in nodes], dtype=float)),
+        shortage_cost=_frozen(np.array([s.nodes[n].shortage_cost or 0.0 for n in nodes],
+                                       dtype=float)),
         allocation=_frozen(allocation), arc_tier=_frozen(tier), arc_by=_frozen(by),
         arc_share=_frozen(share))
 

@@ -85,6 +85,12 @@ class Network:
         """[R, C]: 1 where a recipe makes the commodity (so made @ rec_outputs sums by commodity)."""
         return np.eye(len(self.commodities))[self.rec_com]
 
+    @property
+    def has_costs(self) -> bool:
+        """Whether the scenario gives any cost (shortage, holding or transport)."""
+        inv = self.inventory
+        return bool(inv.shortage_cost.any() or inv.holding_cost.any() or self.arc_cost.any())
+
     @cached_property
     def flights(self) -> tuple[IntArray, Array]:
         """The arcs airlifts fly on (flight claims), and [T, F] the units leaving each day."""

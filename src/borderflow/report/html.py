@@ -64,11 +64,12 @@ def schema_table(frame: pd.DataFrame, table: Table, regions: Mapping[str, Any],
     """`frame`'s rows as an HTML table of the columns `table` declares, headed and formatted
     as it says (region ids shown by name); `row_class` gives each row's class."""
     rows = []
+    columns = table.shown(frame)
     for r in frame.itertuples(index=False):
-        cells = "".join(_cell(c, getattr(r, c.name), regions) for c in table.columns)
+        cells = "".join(_cell(c, getattr(r, c.name), regions) for c in columns)
         rows.append(f"<tr>{cells}</tr>" if row_class is None else
                     f'<tr class="{row_class(r)}">{cells}</tr>')
-    return _table([c.heading.replace("\n", " ") for c in table.columns], rows)
+    return _table([c.heading.replace("\n", " ") for c in columns], rows)
 
 
 def severity(row: Any) -> str:

@@ -16,10 +16,10 @@ from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..policy import compile_policies
 from .avoidable import avoidable_records, avoidable_table
 from .result import Result
+from .schema import COMPARE
 from .simulation import as_scenario, rolling_options
 
-COLUMNS = ["variant", "region", "commodity", "demand", "served", "unmet", "unmet_pct",
-           "delta_unmet", "delta_unmet_pct", "effect"]
+COLUMNS = COMPARE.names
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +45,8 @@ class Comparison:
             "variants": list(self.results),
             "rows": json.loads(self.table.to_json(orient="records")),
             "care": json.loads(self.care.to_json(orient="records")),
+            **({"cost": {name: r.costs for name, r in self.results.items()}}
+               if any(r.network.has_costs for r in self.results.values()) else {}),
             **({} if self.avoidable is None else
                {"avoidable": avoidable_records(self.avoidable)}),
         }
@@ -120,7 +122,8 @@ def compare(scenario: Scenario | str | Path, variants: list[str] | None = None,
 def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
     frames = []
     for name, result in results.items():
-        k = result.kpis[["region", "commodity", "demand", "served", "unmet", "unmet_pct"]].copy()
+        k = result.kpis[["region", "commodity", "demand", "served", "unmet", "unmet_pct",
+                         "cost"]].copy()
         k.insert(0, "variant", name)
         frames.append(k)
     table = pd.concat(frames, ignore_index=True)
@@ -129,6 +132,7 @@ def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
     table["delta_unmet"] = table["unmet"].to_numpy() - first["unmet"].reindex(keys).to_numpy()
     table["delta_unmet_pct"] = table["unmet_pct"].to_numpy() - \
         first["unmet_pct"].reindex(keys).to_numpy()
+    table["delta_cost"] = table["cost"].to_numpy() - first["cost"].reindex(keys).to_numpy()
     # A change under 0.1% of demand (or half a unit) is noise from pro-rata sharing, not an effect.
     delta = table["delta_unmet"].to_numpy()
     noise = np.maximum(0.5, 1e-3 * table["demand"].to_numpy())

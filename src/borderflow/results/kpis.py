@@ -30,9 +30,13 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     """Per sample of the batch (`sample`, the batch index), region and commodity with any
     demand, in that order: the columns of `schema.KPIS`.
 
-    stockout_days: days on which some site of the region left demand unmet.
+    stockout_days: days on which some site of the region left demand unmet (or owed some).
     min_days_of_supply: the lowest, over days with demand, of the region's sites' end-of-day
     stock divided by that day's demand (days of supply at the point of care).
+    backlog: what the region's sites still owe at the end (unmet: backlog).
+    mean_delay_days: the mean delay of the units served, first owed first served (0 at
+    sites that lose unmet demand).
+    cost: `costs` of the region's nodes.
     """
     is_site = np.array([k == "site" for k in net.kinds])
     G = len(net.regions)
@@ -52,19 +56,67 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
         return out
 
     demand, served = trace.demand[:, :, nodes], trace.served[:, :, nodes]
+    backlog = trace.backlog[:, :, nodes]
+    owed = np.concatenate([np.zeros_like(backlog[:1]), backlog[:-1]])
     d = by_region(demand)
     s = by_region(served)
-    short = by_region((demand - served > 1e-9).astype(float))
+    short = by_region((demand + owed - served > 1e-9).astype(float))
     stock = by_region(trace.stock[:, :, nodes] * is_site[nodes][None, None, :, None])
     with np.errstate(divide="ignore", invalid="ignore"):
         dos = np.where(d > 0, stock / d, np.inf).min(axis=0)  # [B, G, C]
     total, got = d.sum(axis=0), s.sum(axis=0)
     b, g, c = np.nonzero(total > 0)
     t, x = total[b, g, c], got[b, g, c]
+    late = by_region(_delay(demand, served, net.inventory.backlog[nodes])[None])[0]  # [B, G, C]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delay = np.where(x > 0, late[b, g, c] / x, 0.0)
+    cost = _by_node_region(net, costs(net, trace).sum(axis=0))  # [B, G, C]
     return pd.DataFrame({
         "sample": b, "region": np.asarray(net.regions, dtype=object)[g],
         "commodity": np.asarray(net.commodities, dtype=object)[c], "demand": t, "served": x,
         "unmet": t - x, "unmet_pct": 100.0 * (t - x) / t,
         "stockout_days": (short > 0).sum(axis=0)[b, g, c].astype(int),
         "min_days_of_supply": dos[b, g, c].astype(float),
+        "backlog": by_region(backlog[-1:])[0][b, g, c], "mean_delay_days": delay,
+        "cost": cost[b, g, c],
     }, columns=["sample", *KPI_COLUMNS])
+
+
+def _delay(demand: np.ndarray[Any, Any], served: np.ndarray[Any, Any],
+           owes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """[B, nodes, C] unit-days of delay of what sites that owe unmet demand served, first owed
+    first served: over days t, the units demanded by t but served after t among those served
+    by the end, max(0, min(D_t, S_end) - S_t) with D and S cumulative."""
+    D, S = np.cumsum(demand, axis=0), np.cumsum(served, axis=0)
+    waiting = np.maximum(0.0, np.minimum(D, S[-1:]) - S).sum(axis=0)
+    return np.where(owes[None, :, None], waiting, 0.0)
+
+
+def _by_node_region(net: Network, values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """[B, N, C] -> [B, G, C] sums over every node of each region."""
+    onehot = np.eye(len(net.regions))[net.node_region]  # [N, G]
+    out: np.ndarray[Any, Any] = np.einsum("bnc,ng->bgc", values, onehot)
+    return out
+
+
+COST_PARTS = ("shortage", "holding", "transport")
+
+
+def costs(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
+    """[3, B, N, C] the run's costs by part (COST_PARTS), per node and commodity: shortage at
+    sites with a shortage_cost (per unit lost, or per unit owed a day), holding (per unit held
+    a day), transport (per unit shipped, at the node it is shipped to)."""
+    inv = net.inventory
+    B, (N, C) = trace.stock.shape[1], net.shape
+    out = np.zeros((3, B, N, C))
+    if inv.shortage_cost.any():
+        owes = inv.backlog[None, None, :, None]
+        short = np.where(owes, trace.backlog, trace.demand - trace.served).sum(axis=0)
+        out[0] = short * inv.shortage_cost[None, :, None]
+    if inv.holding_cost.any():
+        out[1] = trace.stock.sum(axis=0) * inv.holding_cost[None, :, None]
+    if net.arc_cost.any():
+        spent = (trace.shipped * net.arc_cost).sum(axis=0)  # [B, A]
+        at = (np.arange(B)[:, None] * N * C + net.arc_dst_pair[None, :]).ravel()
+        out[2] = np.bincount(at, spent.ravel(), minlength=B * N * C).reshape(B, N, C)
+    return out

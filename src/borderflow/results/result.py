@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..engine import Network, Trace, violations
 from ..model import Scenario
-from .kpis import balance_error, kpi_table
+from .kpis import COST_PARTS, balance_error, costs, kpi_table
 
 CARE_COLUMNS = ["day", "site", "patients", "staff", "unstaffed"]
 
@@ -82,11 +82,14 @@ class Result:
 
     @cached_property
     def sites(self) -> pd.DataFrame:
-        """Per site and day: day, node, region, commodity, demand, served, unmet."""
+        """Per site and day: day, node, region, commodity, demand, served, unmet (of the day's
+        demand: lost, or newly owed), backlog (owed at the end of the day)."""
         net = self.network
         tr = self.trace
-        frame = self._pairs_frame({"demand": tr.demand, "served": tr.served})
-        frame["unmet"] = frame["demand"] - frame["served"]
+        owed = np.concatenate([np.zeros_like(tr.backlog[:1]), tr.backlog[:-1]])
+        late = np.minimum(tr.served, owed)  # what was served of yesterday's backlog
+        frame = self._pairs_frame({"demand": tr.demand, "served": tr.served,
+                                   "unmet": tr.demand - (tr.served - late), "backlog": tr.backlog})
         region = np.asarray(net.regions, dtype=object)[net.node_region]
         frame.insert(2, "region", region[frame["node"].cat.codes.to_numpy()])
         has_demand = (tr.demand[:, self.sample] > 0).any(axis=0).reshape(-1)
@@ -230,6 +233,13 @@ class Result:
         return kpi_table(self.network, self.trace, self.sample)
 
     @cached_property
+    def costs(self) -> dict[str, float]:
+        """The run's costs in all: shortage, holding, transport, and their total."""
+        parts = costs(self.network, self.trace)[:, self.sample].sum(axis=(1, 2))
+        out = {name: float(v) for name, v in zip(COST_PARTS, parts, strict=True)}
+        return out | {"total": float(parts.sum())}
+
+    @cached_property
     def balance_error(self) -> float:
         """The largest absolute mass-balance error over commodities, in units."""
         return balance_error(self.network, self.trace, self.sample)
@@ -251,6 +261,7 @@ class Result:
             "care": [{"site": site, "region": self.scenario.nodes[site].region,
                       "unstaffed_patient_days": float(v)} for site, v in unstaffed.items()],
             "balance": {"max_abs_error": self.balance_error},
+            **({"cost": self.costs} if self.network.has_costs else {}),
             **({} if self.rolling is None else
                {"rolling": {"window": self.rolling[0], "commit": self.rolling[1]}}),
         }

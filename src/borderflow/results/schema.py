@@ -9,7 +9,7 @@ Adding a KPI: compute it in `kpis.kpi_batch` and declare it in `KPIS`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Dtype = Literal["str", "int", "float", "bool", "date", "category"]
 SQL = {"str": "varchar", "category": "varchar", "int": "bigint", "float": "double",
@@ -23,6 +23,7 @@ class Column:
     meaning: str
     label: str = ""  # as tables for people head it ("\n" where a narrow column breaks it)
     digits: int | None = None  # decimals shown; None: not a number people read
+    quiet: bool = False  # tables for people leave it out when it is 0 in every row
 
     @property
     def heading(self) -> str:
@@ -39,6 +40,12 @@ class Table:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def shown(self, frame: Any) -> list[Column]:
+        """The columns a table for people shows of `frame`: all but quiet ones that are 0
+        (or missing) in every row."""
+        return [c for c in self.columns if not c.quiet or
+                (c.name in frame and bool((frame[c.name].fillna(0) != 0).any()))]
+
     def sql_types(self) -> dict[str, str]:
         """Column -> DuckDB type (a view over no files still has its columns)."""
         return {c.name: SQL[c.dtype] for c in self.columns}
@@ -48,8 +55,9 @@ class Table:
         return Table(name, meaning, (*before, *self.columns, *after))
 
 
-def _c(name: str, dtype: Dtype, meaning: str, label: str = "", digits: int | None = None) -> Column:
-    return Column(name, dtype, meaning, label, digits)
+def _c(name: str, dtype: Dtype, meaning: str, label: str = "", digits: int | None = None,
+       quiet: bool = False) -> Column:
+    return Column(name, dtype, meaning, label, digits, quiet)
 
 
 DAY = _c("day", "int", "day number, 0 = the scenario's start")
@@ -69,6 +77,12 @@ KPIS = Table("kpis", "key figures per region and commodity over the horizon", (
        "stockout\ndays", 0),
     _c("min_days_of_supply", "float", "lowest over days with demand of the region's sites' "
        "end-of-day stock over that day's demand", "min days\nof supply", 1),
+    _c("backlog", "float", "units its sites still owe at the end (sites with unmet: backlog)",
+       "backlog", 0, quiet=True),
+    _c("mean_delay_days", "float", "mean delay in days of the units served, first owed first "
+       "served (0 where unmet demand is lost)", "mean delay\n(days)", 1, quiet=True),
+    _c("cost", "float", "shortage, holding and transport cost at the region's nodes (transport "
+       "where it arrives) of this commodity", "cost", 0, quiet=True),
 ))
 
 FLOWS = Table("flows", "shipments (days with nothing shipped omitted)", (
@@ -82,8 +96,11 @@ STOCKS = Table("stocks", "end-of-day stock of every node that ever holds, receiv
 SITES = Table("sites", "demand and use per site and day", (
     DAY, _c("node", "category", "site id"), REGION, _c("commodity", "category", "commodity id"),
     _c("demand", "float", "units the site tried to use (after conservation)", "demand", 0),
-    _c("served", "float", "units used", "served", 0),
-    _c("unmet", "float", "units not used for want of stock", "unmet", 0)))
+    _c("served", "float", "units used (at a site that owes unmet demand: of its backlog first)",
+       "served", 0),
+    _c("unmet", "float", "units of the day's demand not used that day: lost, or owed",
+       "unmet", 0),
+    _c("backlog", "float", "units owed at the end of the day (unmet: backlog)", "backlog", 0)))
 SUPPLY = Table("supply", "days of supply at the point of care per region, commodity and day "
                "(on days with demand)", (
                    DAY, DATE, REGION, COMMODITY,
@@ -132,7 +149,9 @@ COMPARE = Table("compare", "every variant's unmet demand against the first", (
     VARIANT, REGION, COMMODITY, *KPIS.columns[2:6],
     _c("delta_unmet", "float", "unmet less the baseline's", "Δ unmet", 0),
     _c("delta_unmet_pct", "float", "unmet % less the baseline's", "Δ unmet %", 1),
-    _c("effect", "str", "hurt, gains or same (a change under 0.1% of demand is noise)")))
+    _c("effect", "str", "hurt, gains or same (a change under 0.1% of demand is noise)"),
+    KPIS.columns[-1],
+    _c("delta_cost", "float", "cost less the baseline's", "Δ cost", 0, quiet=True)))
 COMPARE_CARE = Table("compare_care", "unstaffed patient-days per care site and variant", (
     VARIANT, _c("site", "str", "care site"), REGION,
     _c("unstaffed_patient_days", "float", "patients beyond what the staff could care for, summed "

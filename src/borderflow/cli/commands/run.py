@@ -16,6 +16,7 @@ from ..render import (
     avoidable_view,
     care_comparison,
     comparison_table,
+    cost_comparison,
     hurt_lines,
     kpi_table,
     policy_notes,
@@ -134,6 +135,10 @@ def run_cmd(
     if table is not None:
         out.print(avoidable_view(table, result.scenario, result.scenario.name +
                                  (f" / {variant}" if variant else "")))
+    k = result.costs
+    if k["total"]:
+        out.print(f"cost: {k['total']:,.0f} (shortage {k['shortage']:,.0f}, holding "
+                  f"{k['holding']:,.0f}, transport {k['transport']:,.0f})")
     out.print(f"mass balance error: {result.balance_error:.2g} units")
 
 
@@ -174,6 +179,9 @@ def compare_cmd(
     out.print(comparison_table(comparison))
     if len(comparison.care):
         out.print(care_comparison(comparison))
+    costs = cost_comparison(comparison)
+    if costs is not None:
+        out.print(costs)
     for line in hurt_lines(comparison):
         out.print(line)
     if comparison.avoidable is not None:
