@@ -14,8 +14,13 @@ How each tool expresses it, and what had to be simplified for SupplyNetPy (0.5):
   that "mines" the capacity every day (`extraction_quantity`, `extraction_time=1`), which is
   what borderflow's plant does;
 - distributors and hospitals: `InventoryNode` with `SSReplenishment(s=S, period=1)`, i.e. a
-  daily review up to S; borderflow's warehouse orders up to 14 x the requests it received
-  that day (the same S once demand is steady, as it is here);
+  daily review of the inventory position up to S = 14 (7) days of demand; borderflow's
+  warehouse orders up to 14 x the requests it received that day, on its position after
+  those requests (stock + in transit - what it owes that day: docs/engine.md), so with steady
+  demand both hold S on hand and on the way once the day's orders are out. (Before borderflow
+  counted a warehouse's position before its day's shipments, its target of 14 covered 13
+  days.) The benchmark compares totals served, not stock paths: SupplyNetPy's review and its
+  customers' orders are simultaneous SimPy events whose order it does not promise;
 - demand: a `Demand` with one order of d units a day and `consume_available=True` (serve what
   is there, lose the rest), which is borderflow's site rule;
 - lanes: SupplyNetPy links have no capacity and a supplier ships an order only when it can

@@ -269,3 +269,64 @@ def scenarios_with_policies(draw: st.DrawFn) -> Scenario:
     scenario = Scenario.model_validate(data)
     assert check(scenario) == [], check(scenario)
     return scenario
+
+
+@st.composite
+def inventory_data(draw: st.DrawFn) -> dict[str, Any]:
+    """A random scenario whose nodes take random inventory decisions: forecasts, replenishment
+    rules, backlogs, make-to-order, sharing rules, costs; lanes with costs, shared capacities
+    and goods in the pipeline."""
+    data = draw(scenario_data())
+    coms = list(data["commodities"])
+    for name, node in data["nodes"].items():
+        kind = node["kind"]
+        if kind != "stockpile" and draw(st.booleans()):
+            node["forecast"] = draw(st.one_of(
+                st.builds(lambda p: {"moving_average": p}, st.integers(1, 6)),
+                st.builds(lambda a: {"exponential": a}, st.floats(0.05, 1.0))))
+        if kind != "stockpile" and draw(st.booleans()):
+            rule = draw(st.sampled_from(["order_up_to", "base_stock", "s_S", "r_Q"]))
+            r: dict[str, Any] = {"rule": rule, "review_days": draw(st.integers(1, 4))}
+            if rule == "order_up_to":
+                r["safety_days"] = draw(st.floats(0, 5))
+                r["safety_z"] = draw(st.floats(0, 3))
+            elif rule == "base_stock":
+                r["level"] = draw(quantities)
+            elif rule == "s_S":
+                low = draw(quantities)
+                r["reorder_point"], r["level"] = low, low + draw(quantities)
+            else:
+                r["reorder_point"] = draw(quantities)
+                r["quantity"] = draw(st.floats(1, 500))
+            node["replenishment"] = r
+        if kind == "site":
+            if draw(st.booleans()):
+                node["unmet"] = "backlog"
+            if draw(st.booleans()):
+                node["shortage_cost"] = draw(st.floats(0.1, 10))
+        if kind == "plant" and draw(st.booleans()):
+            node["make"] = "to_order"
+        if draw(st.booleans()):
+            node["holding_cost"] = draw(st.floats(0, 0.1))
+        buyers = sorted({lane["to"] for lane in data["lanes"] if lane["from"] == name})
+        if buyers and draw(st.booleans()):
+            rule = draw(st.sampled_from(["pro_rata_use", "priority", "shares"]))
+            a: dict[str, Any] = {"rule": rule}
+            if rule == "priority":
+                a["order"] = draw(st.lists(st.sampled_from(buyers), min_size=1, unique=True))
+            elif rule == "shares":
+                a["shares"] = {b: draw(st.floats(0.1, 5)) for b in
+                               draw(st.lists(st.sampled_from(buyers), min_size=1, unique=True))}
+            node["allocation"] = a
+    for lane in data["lanes"]:
+        carried = lane.get("commodities", coms)
+        if draw(st.booleans()):
+            lane["cost_per_unit"] = draw(st.floats(0, 2))
+        if draw(st.integers(0, 3)) == 0:
+            lane["capacity_total"] = draw(quantities)
+        if carried and draw(st.booleans()):
+            lane["in_transit"] = {draw(st.sampled_from(carried)): draw(quantities)}
+    return data
+
+
+inventory_scenarios = inventory_data().map(to_scenario)

@@ -82,7 +82,8 @@ def compile_inventory(s: Scenario, nodes: tuple[str, ...], coms: tuple[str, ...]
     window, alpha = np.ones(N, dtype=np.intp), np.zeros(N)
     rule, review = np.zeros(N, dtype=np.intp), np.ones(N, dtype=np.intp)
     safety_days, safety_z = np.zeros(N), np.zeros(N)
-    level, reorder, quantity = (np.zeros((N, len(coms))) for _ in range(3))
+    level, reorder = np.zeros((N, len(coms))), np.zeros((N, len(coms)))
+    quantity = np.ones((N, len(coms)))  # r_Q's Q; 1 where no rule divides by it
     allocation = np.zeros(N, dtype=np.intp)
     tier, by, share = np.full(A, -1, dtype=np.intp), np.zeros(A, dtype=np.intp), np.zeros(A)
     for n, name in enumerate(nodes):

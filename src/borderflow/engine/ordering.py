@@ -12,8 +12,9 @@ it, daily review) it computes `max(0, target x use - position)` and keeps no sta
 - the safety term z x sigma x sqrt(target_days), sigma the standard deviation of use over the
   moving average's window (the exponential variance's square root);
 - the rules (position p): order_up_to max(0, L - p) with L = (target + safety_days) x F + the
-  safety term; base_stock max(0, S - p); s_S S - p once p <= s; r_Q n x Q once p <= R, n the
-  fewest orders that lift p above R; any rule only on review days (t % review_days == 0).
+  safety term; base_stock max(0, S - p); s_S S - p once p <= s; r_Q Q once p <= R (one order a
+  review, as stockpyl and SupplyNetPy have it); any rule only on review days (t % review_days
+  == 0).
 """
 
 from __future__ import annotations
@@ -60,9 +61,8 @@ class Ordering:
                          self.level[pairs])
         need = np.maximum(0.0, level - position)
         need = np.where((rule == 2) & (position > self.reorder[pairs]), 0.0, need)
-        q = self.quantity[pairs]
-        orders = np.floor((self.reorder[pairs] - position) / q) + 1
-        need = np.where(rule == 3, np.where(position <= self.reorder[pairs], orders * q, 0.0), need)
+        at_reorder = position <= self.reorder[pairs]
+        need = np.where(rule == 3, np.where(at_reorder, self.quantity[pairs], 0.0), need)
         out: Array = need * (t % self.review[pairs] == 0)
         return out
 

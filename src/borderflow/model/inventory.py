@@ -59,8 +59,8 @@ RULE_FIELDS: dict[str, tuple[set[str], set[str]]] = {
 class Replenishment(Frozen):
     rule: Rule = Field("order_up_to", description="order_up_to: up to target_days x forecast "
                        "(+ safety); base_stock: up to `level`; s_S: up to `level` once the "
-                       "position is at or below `reorder_point`; r_Q: `quantity` (as many times "
-                       "as it takes to rise above `reorder_point`) once at or below it")
+                       "position is at or below `reorder_point`; r_Q: `quantity` once at or below "
+                       "`reorder_point`")
     level: PerCommodity | None = Field(None, description="base_stock's S, s_S's S (units)")
     reorder_point: PerCommodity | None = Field(None, description="s_S's s, r_Q's R (units)")
     quantity: PositiveFloat | dict[str, PositiveFloat] | None = Field(
