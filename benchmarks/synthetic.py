@@ -345,3 +345,21 @@ def validate(data: dict[str, Any]) -> Scenario:
 def build(regions: int, nodes: int, lanes: int, commodities: int, days: int, seed: int = 0,
           **options: Any) -> Scenario:
     return validate(scenario_dict(regions, nodes, lanes, commodities, days, seed, **options))
+
+
+def with_decisions(data: dict[str, Any]) -> dict[str, Any]:
+    """The same network with the inventory decisions switched on (issue 12's rules): every
+    site and warehouse forecasts a 7-day moving average, a third of the warehouses order by
+    (s, S) at 1 and 4 weeks of their first customers' demand, every other site owes what it
+    cannot serve, every fourth warehouse shares scarce stock by its buyers' forecast use."""
+    out = json.loads(json.dumps(data, default=str))
+    for i, node in enumerate(out["nodes"].values()):
+        if node["kind"] in ("site", "warehouse"):
+            node["forecast"] = {"moving_average": 7}
+        if node["kind"] == "warehouse" and i % 3 == 0:
+            node["replenishment"] = {"rule": "s_S", "reorder_point": 500.0, "level": 2000.0}
+        if node["kind"] == "warehouse" and i % 4 == 0:
+            node["allocation"] = {"rule": "pro_rata_use"}
+        if node["kind"] == "site" and i % 2:
+            node["unmet"] = "backlog"
+    return out
