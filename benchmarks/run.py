@@ -104,7 +104,7 @@ def headline(size: Size, repeats: int) -> dict[str, Any]:
     engine_run(decided)
     t_decided, trace = best_of(repeats, lambda: engine_run(decided))
     broken += violations(decided, trace)
-    del trace, decided
+    del trace
     gc.collect()
 
     tracemalloc.start()

@@ -56,7 +56,8 @@ def water_fill(have: Array, cap: Array, weight: Array, src: IntArray) -> Array:
 def share(inv: Inventory, arcs: IntArray, have: Array, cap: Array, src: IntArray,
           use: Array) -> Array:
     """[B, arcs] what the arcs of custom suppliers get (`cap` [B, arcs] what each may take,
-    `src` their suppliers' pairs, `use` [B, arcs] their buyers' forecast use)."""
+    `src` their suppliers' pairs, `use` [B, arcs] what their buyers forecast to use of these
+    suppliers: forecast use x the lane's share of the buyer's orders)."""
     tier, by = inv.arc_tier[arcs], inv.arc_by[arcs]
     got = np.zeros(cap.shape)
     for k in np.unique(tier[tier != LAST]):

@@ -222,6 +222,7 @@ class Simulator:
         weight = np.where(open_arcs, net.arc_weight, 0.0)
         wsum = np.bincount(self._dst, weight, minlength=self._nc)[self._dst].astype(float)
         share = np.where(open_arcs, capped_ratio(weight, wsum), 0.0)
+        self._lane_share = share  # of each buyer's orders: what sharing by use weighs
         position = self._stock + self._transit - self._backlog
         received = np.zeros((B, self._nc))
         need = np.zeros((B, self._nc))
@@ -306,8 +307,8 @@ class Simulator:
         sent = capped * stock_ratio[:, self._src]
         if self._custom.size:  # suppliers with a sharing rule of their own
             c = self._custom
-            sent[:, c] = share(net.inventory, c, have.copy(), capped[:, c], self._src[c],
-                               self._ordering.forecast[:, self._dst[c]])
+            use = self._ordering.forecast[:, self._dst[c]] * self._lane_share[c]
+            sent[:, c] = share(net.inventory, c, have.copy(), capped[:, c], self._src[c], use)
         scatter_add(S, self._src, -sent)
         np.maximum(S, 0.0, out=S)
         shipped += sent
