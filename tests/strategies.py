@@ -246,10 +246,13 @@ def policies(draw: st.DrawFn, data: dict[str, Any]) -> list[dict[str, Any]]:
 
     sites = [n for n, node in nodes.items() if node["kind"] == "site"]
     if sites and draw(st.booleans()):
+        below = draw(st.floats(0.5, 10, allow_nan=False))
+        lift = draw(st.none() | st.floats(below, 2 * below, allow_nan=False))
         out.append({"id": "save", "type": "conservation", **window(),
                     "sites": draw(st.lists(st.sampled_from(sites), min_size=1, unique=True)),
-                    "below_days_of_supply": draw(st.floats(0.5, 10, allow_nan=False)),
-                    "multiplier": draw(st.floats(0.1, 1, allow_nan=False))})
+                    "below_days_of_supply": below,
+                    "multiplier": draw(st.floats(0.1, 1, allow_nan=False)),
+                    **({} if lift is None else {"lift_above_days_of_supply": lift})})
 
     controls = [p["id"] for p in out if p["type"] == "export_control"]
     if len(controls) >= 2 and draw(st.booleans()):

@@ -87,4 +87,30 @@ def test_run_reports_orders_retaliation_and_conservation() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "rated order dpa (DX): 500 of 500 n95 to fema, arrived in full 2020-04-11" in proc.stdout
     assert "retaliation retaliate fired on 2020-04-07" in proc.stdout
-    assert "on-hosp conserved n95 on 4 days" in proc.stdout
+    assert "on-hosp conserved n95 2020-04-01 to 2020-04-04 (4 days)" in proc.stdout
+    assert "arrived in full 2020-04-11, on time" in proc.stdout
+
+
+def test_run_says_an_order_not_yet_due_is_pending_and_shows_both_shortfalls() -> None:
+    """Over 5 days the DX order due on day 10 is not short, it is pending; Ontario's hospital
+    conserves, so the KPI table shows unmet at normal use beside unmet after conservation."""
+    proc = bf("run", DEMO, "--days", "5", "--no-save")
+    assert proc.returncode == 0, proc.stderr
+    assert "rated order dpa (DX):" in proc.stdout
+    assert "pending: due 2020-04-11, after the horizon" in proc.stdout
+    assert "short by" not in proc.stdout
+    assert "unmet at" in proc.stdout and "normal use" in proc.stdout
+    doc = json.loads(bf("run", DEMO, "--days", "5", "--no-save", "--json").stdout)
+    assert doc["orders"][0]["status"] == "pending"
+    on = next(k for k in doc["kpis"] if k["region"] == "on")
+    assert on["normal_demand"] > on["demand"] and on["normal_unmet"] >= on["unmet"]
+    assert doc["conservation"][0]["site"] == "on-hosp"
+
+
+def test_compare_shows_unmet_at_normal_use_only_where_sites_conserve(tmp_path: Path) -> None:
+    proc = bf("compare", DEMO)
+    assert proc.returncode == 0, proc.stderr
+    assert "unmet demand at normal use (no conservation) by variant" in proc.stdout
+    two = bf("compare", "two-country")
+    assert two.returncode == 0, two.stderr
+    assert "at normal use" not in two.stdout

@@ -137,7 +137,7 @@ def test_result_tables_have_the_contracted_columns(two_country: borderflow.Scena
     assert list(r.flows.columns) == ["day", "date", "from", "to", "commodity", "quantity"]
     assert list(r.stocks.columns) == ["day", "node", "commodity", "stock", "in_transit"]
     assert list(r.sites.columns) == ["day", "node", "region", "commodity", "demand", "served", "unmet",
-                                     "backlog"]
+                                     "backlog", "normal_demand"]
     assert list(r.kpis.columns) == KPI_COLUMNS
     assert (r.flows["quantity"] > 0).all()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import borderflow
@@ -171,6 +172,29 @@ def test_rated_order_asap_is_served_before_unrated_requests() -> None:
             order["shortfall"]) == (30.0, 3, True, 0.0)
 
 
+@pytest.mark.parametrize("due, days, status, filled, late, delivered", [
+    (5, 6, "on_time", 3, 0, 30.0),      # the last unit arrives on day 3, due 5
+    (2, 6, "late", 3, 1, 30.0),         # the same deliveries due on day 2: one day late
+    (1, 2, "short", None, None, 20.0),  # due day 1, 20 shipped by the end of day 1
+    (9, 2, "pending", None, None, 20.0),  # due after the horizon: not short, pending
+])
+def test_rated_order_status(due: int, days: int, status: str, filled: int | None,
+                            late: int | None, delivered: float) -> None:
+    """The asap order above (10 a day shipped on days 0-2, lead 1, so its last unit arrives on
+    day 3), due on different days and seen over different horizons."""
+    r = run(RATED, f"""
+    policies:
+      - {{id: ro, type: rated_order, supplier: p, buyer: f, commodity: n95, quantity: 30,
+         rating: DO, due: {due}, schedule: asap}}
+    """, days=days)
+    order = r.orders.iloc[0]
+    assert order["status"] == status
+    assert (None if pd.isna(order["filled_day"]) else order["filled_day"]) == filled
+    assert (None if pd.isna(order["days_late"]) else order["days_late"]) == late
+    assert bool(order["on_time"]) == (status == "on_time")
+    assert (order["delivered"], order["shortfall"]) == (delivered, 30.0 - delivered)
+
+
 def test_rated_order_even_spreads_over_the_days_left() -> None:
     """even, due day 6: claims remaining / (due - t): 30/6 = 5 on day 0, 25/5 = 5 on day 1,
     ... 5 each day to day 5. The hospital gets the other 5 a day, then 10 from day 6."""
@@ -281,6 +305,9 @@ def test_airlift_is_drawn_before_unrated_requests_and_obeys_origin_controls() ->
     assert shipped(r, "cn-plant->ca-dc") == [0.0] * 6
     served = r.sites.set_index("day")["served"].tolist()
     assert served == [0.0, 0.0, 0.0, 0.0, 60.0, 0.0]
+    charter = r.policies.set_index("policy").loc["charter"]  # in force on its one flight day
+    assert (charter["active_days"], charter["first_day"], charter["last_day"]) == (1, 1, 1)
+    assert charter["enabled_by"] == "scenario"
     banned = run(body, days=6, variant="china-bans")
     assert shipped(banned, "airlift:charter") == [0.0] * 6
     assert reasons(banned, "airlift:charter")[1] == "policy:cn-ban"
@@ -341,8 +368,71 @@ def test_conservation_cuts_use_while_days_of_supply_are_low() -> None:
     """)
     assert r.sites["demand"].tolist() == [10.0, 10.0, 5.0, 5.0, 5.0]
     assert r.sites["served"].tolist() == [10.0, 10.0, 5.0, 5.0, 0.0]
-    assert r.conservation.to_dict("records") == [
-        {"site": "h", "region": "us", "commodity": "n95", "conservation_days": 3}]
+    spells = r.conservation
+    assert spells[["site", "region", "commodity", "entered_day", "days"]].to_dict("records") == [
+        {"site": "h", "region": "us", "commodity": "n95", "entered_day": 2, "days": 3}]
+    assert pd.isna(spells["left_day"][0]) and spells["left"][0] is None  # to the end
+
+
+CONSERVE_AND_RECOVER = """
+nodes:
+  sns: {{kind: stockpile, region: us, stock: {{n95: 1000}}}}
+  h: {{kind: site, region: us, target_days: 4, stock: {{n95: 25}}, demand: {{n95: 10}}}}
+lanes:
+  - {{from: sns, to: h, lead_time: 1}}
+policies:
+  - {{id: release, type: stockpile_release, stockpile: sns, start: 2, max_per_day: 15}}
+  - {{id: save, type: conservation, sites: [h], below_days_of_supply: 2, multiplier: 0.5{lift}}}
+"""
+
+
+@pytest.mark.parametrize("lift, demand, left", [
+    ("", [10, 5, 5, 10, 10, 10], 3),
+    (", lift_above_days_of_supply: 3", [10, 5, 5, 5, 10, 10], 4)])
+def test_conservation_ends_when_cover_recovers(lift: str, demand: list[float], left: int) -> None:
+    """10 a day, 25 on hand, order up to 4 days of *normal* use; the stockpile opens on day 2
+    at 15 a day, lead 1; conserve at half use under 2 days of supply at normal use.
+    Day 0: 25/10 = 2.5 days: uses 10 (15 left), asks 40 - 15 = 25 (closed).
+    Day 1: 1.5 days: conserves, uses 5 (10 left), asks 30 (closed).
+    Day 2: 1.0 day: conserves, uses 5 (5 left), asks 35; 15 shipped.
+    Day 3: 5 + 15 = 20, 2.0 days: no longer under 2, so without a lift level it stops, uses 10
+    (10 left) and asks 30; with `lift_above_days_of_supply: 3` it still conserves (2 < 3),
+    uses 5 (15 left) and asks 25. 15 shipped either way.
+    Day 4: without the lift level, 10 + 15 = 25 on hand, 2.5 days: uses 10; with it, 15 + 15 =
+    30, 3.0 days: lifts and uses 10. Both use 10 from day 4 on, and nothing goes unmet."""
+    r = run(CONSERVE_AND_RECOVER.format(lift=lift), days=6)
+    assert r.sites["demand"].tolist() == demand
+    assert r.sites["unmet"].sum() == 0
+    assert r.conservation[["entered_day", "left_day", "days"]].to_dict("records") == [
+        {"entered_day": 1, "left_day": left, "days": left - 1}]
+    assert str(r.conservation["left"][0]) == f"2020-04-0{left + 1}"
+    assert r.violations() == []
+
+
+def test_two_shortfalls_after_conservation_and_at_normal_use() -> None:
+    """The case above with the lift level: 45 used of 45 asked after conservation (unmet 0),
+    of 60 at normal use (6 days x 10): 15 short of normal use, 25%. The site table keeps both
+    demands day by day."""
+    r = run(CONSERVE_AND_RECOVER.format(lift=", lift_above_days_of_supply: 3"), days=6)
+    k = r.kpis.iloc[0]
+    assert (k["demand"], k["served"], k["unmet"], k["unmet_pct"]) == (45.0, 45.0, 0.0, 0.0)
+    assert (k["normal_demand"], k["normal_unmet"], k["normal_unmet_pct"]) == (60.0, 15.0, 25.0)
+    assert r.sites["normal_demand"].tolist() == [10.0] * 6
+    assert r.summary()["kpis"][0]["normal_unmet"] == 15.0
+
+
+def test_without_conservation_the_two_shortfalls_are_one() -> None:
+    r = run(CONSERVE_AND_RECOVER.format(lift="").replace(
+        "  - {id: save, type: conservation", "  - {id: save, enabled: false, type: conservation"),
+        days=6)
+    k = r.kpis.iloc[0]
+    assert (k["normal_demand"], k["normal_unmet"]) == (k["demand"], k["unmet"])
+
+
+def test_conservation_cannot_lift_below_its_threshold() -> None:
+    with pytest.raises(borderflow.ScenarioError, match="lift_above_days_of_supply: conservation "
+                       "cannot lift below the threshold"):
+        run(CONSERVE_AND_RECOVER.format(lift=", lift_above_days_of_supply: 1"), days=6)
 
 
 RETALIATION = """
@@ -378,6 +468,11 @@ def test_retaliation_fires_after_the_trigger_has_been_active_long_enough() -> No
     timeline = r.policies.set_index("policy")
     assert timeline.loc["hit-back", "fired_day"] == 5
     assert timeline.loc["pulp-ban", "first_day"] == 6
+    assert timeline.loc["pulp-ban", "active_days"] == 2
+    # switched on by the retaliation, though not enabled in the file
+    assert not timeline.loc["pulp-ban", "enabled"]
+    assert timeline.loc["pulp-ban", "enabled_by"] == "hit-back"
+    assert timeline.loc["hit-back", "enabled_by"] == "scenario"
     assert shipped(r, "mill->s2", "pulp") == [3.0] * 6 + [0.0, 0.0]
     assert reasons(r, "mill->s2")[6:] == ["policy:pulp-ban"] * 2
     closed = r.network.policies.commuters_blocked[:, 0].tolist()

@@ -22,7 +22,8 @@ def _tool(name: str) -> str:
 
 def test_public_api_is_pinned() -> None:
     assert sorted(borderflow.__all__) == ["Comparison", "Result", "Scenario", "ScenarioError",
-                                          "compare", "load", "simulate", "sweep"]
+                                          "compare", "load", "sensitivity", "simulate", "sweep"]
+    assert callable(borderflow.sensitivity)
 
 
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:

@@ -15,9 +15,10 @@ from .model import Scenario, ScenarioError, load
 if TYPE_CHECKING:
     from .results import Comparison, Result, compare, simulate
     from .store import sweep
+    from .studies import sensitivity
 
-__all__ = ["Comparison", "Result", "Scenario", "ScenarioError", "compare", "load", "simulate",
-           "sweep"]
+__all__ = ["Comparison", "Result", "Scenario", "ScenarioError", "compare", "load", "sensitivity",
+           "simulate", "sweep"]
 
 _RESULTS = {"Comparison", "Result", "compare", "simulate"}
 
@@ -32,4 +33,8 @@ def __getattr__(name: str) -> Any:
         from .store import sweep
 
         return sweep
+    if name == "sensitivity":
+        from .studies import sensitivity
+
+        return sensitivity
     raise AttributeError(f"module 'borderflow' has no attribute {name!r}")

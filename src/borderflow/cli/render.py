@@ -13,6 +13,7 @@ from ..model import Scenario
 from ..results import Comparison, Result
 from ..results.schema import KPIS, SUMMARY, Column
 from ..results.schema import Table as Declared
+from ..studies import Sensitivity
 
 
 def fmt(value: float, digits: int = 0) -> str:
@@ -87,21 +88,31 @@ def policy_notes(result: Result) -> list[str]:
     """Rated orders, retaliations that fired, conservation and care: one line each."""
     lines = []
     dates = result.scenario.dates
+    start = result.scenario.start
     for row in result.orders.itertuples(index=False):
-        if pd.isna(row.filled_day):
-            state = f"short by {row.shortfall:,.0f}"
+        due = start + dt.timedelta(days=int(row.due_day))
+        if row.status == "pending":
+            state = f"pending: due {due}, after the horizon ({row.shortfall:,.0f} to go)"
+        elif row.status == "short":
+            state = f"short by {row.shortfall:,.0f} (due {due})"
         else:
             filled = int(row.filled_day)
-            arrival = result.scenario.start + dt.timedelta(days=filled)
-            state = f"arrived in full {arrival}" + ("" if filled < result.days else
-                                                    " (after the horizon)")
+            arrival = start + dt.timedelta(days=filled)
+            when = "on time" if row.status == "on_time" else \
+                f"{int(row.days_late)} day{'s' if row.days_late != 1 else ''} late (due {due})"
+            state = f"arrived in full {arrival}, {when}" + ("" if filled < result.days else
+                                                            " (after the horizon)")
         lines.append(f"rated order {row.order} ({row.rating}): {row.delivered:,.0f} of "
                      f"{row.quantity:,.0f} {row.commodity} to {row.buyer}, {state}")
     for row in result.policies.itertuples(index=False):
         if not pd.isna(row.fired_day):
             lines.append(f"retaliation {row.policy} fired on {dates[int(row.fired_day)]}")
-    for row in result.conservation.itertuples(index=False):
-        lines.append(f"{row.site} conserved {row.commodity} on {row.conservation_days} days")
+    for (site, commodity), spells in result.conservation.groupby(["site", "commodity"],
+                                                                 sort=False):
+        when = ", ".join(f"{s.entered} to " + ("the end" if pd.isna(s.left_day) else
+                                                f"{s.left - dt.timedelta(days=1)}")
+                         for s in spells.itertuples(index=False))  # the last day conserving
+        lines.append(f"{site} conserved {commodity} {when} ({int(spells['days'].sum())} days)")
     for site, rows in result.care.groupby("site", sort=False):
         total = float(rows["unstaffed"].sum())
         if total <= 0:
@@ -136,6 +147,25 @@ def comparison_table(c: Comparison) -> Table:
             mark = EFFECT_MARK.get(str(row.effect), "")
             delta = "" if row.variant == c.baseline else f" ({row.delta_unmet_pct:+.1f})"
             cells.append(f"{fmt(float(row.unmet))} = {row.unmet_pct:.1f}%{delta}{mark}")
+        table.add_row(regions[str(region)].name or str(region), str(commodity), *cells)
+    return table
+
+
+def normal_comparison(c: Comparison) -> Table | None:
+    """Unmet demand against normal use (no conservation) by variant, when some variant's
+    sites conserved (else it is the unmet demand table again)."""
+    rows = c.table
+    if not ((rows["normal_unmet"] - rows["unmet"]).abs() > 1e-9 * (1 + rows["unmet"])).any():
+        return None
+    table = _variant_table(c, "unmet demand at normal use (no conservation)",
+                           ("region", "commodity"))
+    first = rows[rows["variant"] == c.baseline].set_index(["region", "commodity"])
+    regions = c.scenario.regions
+    for (region, commodity), group in rows.groupby(["region", "commodity"], sort=False):
+        base = float(first.loc[(region, commodity), "normal_unmet_pct"])
+        cells = [f"{fmt(float(r.normal_unmet))} = {r.normal_unmet_pct:.1f}%" +
+                 ("" if r.variant == c.baseline else f" ({r.normal_unmet_pct - base:+.1f} pp)")
+                 for r in group.itertuples(index=False)]
         table.add_row(regions[str(region)].name or str(region), str(commodity), *cells)
     return table
 
@@ -196,3 +226,31 @@ def frame_table(frame: pd.DataFrame, title: str) -> Table:
     for row in frame.itertuples(index=False):
         table.add_row(*(cell(v) for v in row))
     return table
+
+
+def sensitivity_tables(study: Sensitivity, top: int) -> list[Table]:
+    """The ranking's head, then per output the assumptions that move it most."""
+    ranking = Table(title=f"{study.scenario.name}: the assumptions that matter most (each "
+                    f"set to x {1 - study.factor:g} and x {1 + study.factor:g})",
+                    title_justify="left")
+    for name in ("rank", "assumption", "line", "moves most", "score"):
+        ranking.add_column(name, justify="right" if name in ("rank", "line", "score") else "left")
+    for r in study.ranking.head(max(top, 10)).itertuples(index=False):
+        ranking.add_row(str(r.rank), str(r.assumption), str(r.line), str(r.output),
+                        f"{r.score:.2f}")
+    tables = [ranking]
+    unit = {True: "unstaffed patient-days", False: study.kpi}
+    for output in study.outputs:
+        rows = study.top(output, top)
+        if not len(rows) or float(rows["swing"].max()) <= 0:
+            continue
+        base = study.base[output]
+        t = Table(title=f"{output}: {unit[output.startswith('care:')]} {fmt(base, 1)} as "
+                  "written", title_justify="left")
+        for name in ("assumption", "value", "low", "high", "Δ low", "Δ high"):
+            t.add_column(name, justify="left" if name == "assumption" else "right")
+        for r in rows.itertuples(index=False):
+            t.add_row(str(r.assumption), f"{r.value:,.4g}", fmt(float(r.low), 1),
+                      fmt(float(r.high), 1), f"{r.delta_low:+,.1f}", f"{r.delta_high:+,.1f}")
+        tables.append(t)
+    return tables

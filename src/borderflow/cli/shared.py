@@ -15,7 +15,7 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Simulate critical-supply networks under emergency policy.",
 )
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
 
 DEFAULT_SCENARIO = "n95-2020" if "n95-2020" in builtin_names() else "two-country"

@@ -88,6 +88,7 @@ class Simulator:
         self._to_order = inv.to_order[net.rec_node]  # recipes made to order
         self._asked = np.zeros((batch, self._nc))  # what each pair was asked for yesterday
         self._custom = np.flatnonzero(inv.custom_sharing)  # arcs of suppliers with a rule
+        self._conserving = np.zeros((batch, self._nc), dtype=bool)
         pol = net.policies
         self._delivered = np.zeros((batch, len(pol.claims)))
         self._claim_groups = [pol.member_group[pol.member_arc == c.arc] for c in pol.claims]
@@ -114,16 +115,18 @@ class Simulator:
         # 2. Produce
         produced, input_use = self._produce(t)
 
-        # 3. Consume (conserving where days of supply are under a conservation threshold);
-        # what a site owes is served first
-        demand, conserving = self._demand(t)
+        # 3. Consume (conserving while a conservation policy says so); what a site owes is
+        # served first
+        normal, demand, conserving = self._demand(t)
         served = np.minimum(S, demand + self._backlog)
         S -= served
         self._backlog = np.where(self._owes, self._backlog + demand - served, 0.0)
 
         # 4. Request
         limits = lane_limits(net, t, t + 1)
-        requested, wanted = self._request(t, limits, demand + input_use)
+        # a conserving site still orders for its normal use: conservation stretches its stock,
+        # it does not lower what the site aims to hold (else its cover could never recover)
+        requested, wanted = self._request(t, limits, normal + input_use)
 
         # 5. Allocate and ship
         out = self._ship(t, limits, requested, wanted)
@@ -193,18 +196,24 @@ class Simulator:
     def _care(self, t: int) -> tuple[Array, Array, Array]:
         return care_capacity(self.net, t, self.batch)
 
-    def _demand(self, t: int) -> tuple[Array, np.ndarray[Any, np.dtype[np.bool_]]]:
+    def _demand(self, t: int) -> tuple[Array, Array, np.ndarray[Any, np.dtype[np.bool_]]]:
+        """Normal demand, demand after conservation, and where sites conserve: from the day
+        their days of supply at normal use falls under the threshold until it is back at the
+        lift level (the threshold itself unless the policy sets a higher one)."""
         pol = self.net.policies
         if self._sampled_demand is None:
             raw = np.broadcast_to(self.net.demand[t].reshape(1, -1), (self.batch, self._nc))
         else:
             raw = self._sampled_demand[:, t].reshape(self.batch, self._nc)
-        if pol.conserve_below is None or pol.conserve_multiplier is None:
-            return raw.copy(), np.zeros(raw.shape, dtype=bool)
+        if pol.conserve_below is None or pol.conserve_multiplier is None or \
+                pol.conserve_lift is None:
+            return raw, raw.copy(), self._conserving
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             days_of_supply = np.where(raw > 0, self._stock / raw, np.inf)
-        conserving = days_of_supply < pol.conserve_below[t]
-        return np.where(conserving, raw * pol.conserve_multiplier[t], raw), conserving
+        conserving = (days_of_supply < pol.conserve_below[t]) | \
+            (self._conserving & (days_of_supply < pol.conserve_lift[t]))
+        self._conserving = conserving
+        return raw, np.where(conserving, raw * pol.conserve_multiplier[t], raw), conserving
 
     def _request(self, t: int, limits: LaneLimits, use: Array) -> tuple[Array, Array]:
         """Each node's need by its rule (engine/ordering.py), level by level from the

@@ -88,6 +88,7 @@ class PolicyArrays:
     member_arc: IntArray  # [M]
     claims: tuple[Claim, ...]  # in the order they are served
     conserve_below: Array | None  # [T, N*C] days of supply that triggers conservation (0: none)
+    conserve_lift: Array | None  # [T, N*C] days of supply at which it lifts (>= below)
     conserve_multiplier: Array | None  # [T, N*C]
     commuters_blocked: BoolArray  # [T, W] commuters kept home by a border closure
 
@@ -209,6 +210,7 @@ class Builder:
         self.claims: list[Claim] = []
         N, C = len(nodes), len(commodities)
         self.below = np.zeros((self.T, N, C))
+        self.lift = np.zeros((self.T, N, C))
         self.multiplier = np.ones((self.T, N, C))
         self.conserving = False
         self.kept_home = np.zeros((self.T, len(s.workforce)), dtype=bool)
@@ -251,10 +253,11 @@ class Builder:
             due, schedule, np.zeros(self.T) if flights is None else np.asarray(flights, dtype=float)))
 
     def conserve(self, sites: BoolArray, commodities: BoolArray, below: float,
-                 multiplier: float) -> None:
-        # overlapping conservation: the highest threshold and the lowest multiplier apply
+                 multiplier: float, lift: float) -> None:
+        # overlapping conservation: the highest thresholds and the lowest multiplier apply
         cell = self.active[:, None, None] & sites[None, :, None] & commodities[None, None, :]
         self.below = np.where(cell, np.maximum(self.below, below), self.below)
+        self.lift = np.where(cell, np.maximum(self.lift, lift), self.lift)
         self.multiplier = np.where(cell, np.minimum(self.multiplier, multiplier), self.multiplier)
         self.conserving = True
 
@@ -306,5 +309,6 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
         claims=tuple(sorted(b.claims, key=lambda c: c.rank)),
         conserve_below=b.below.reshape(T, NC) if b.conserving else None,
         conserve_multiplier=b.multiplier.reshape(T, NC) if b.conserving else None,
+        conserve_lift=b.lift.reshape(T, NC) if b.conserving else None,
         commuters_blocked=b.kept_home,
     )

@@ -125,8 +125,11 @@ def policy_timeline(policies: pd.DataFrame, start: dt.date, days: int) -> go.Fig
     last = [int(v) if ok else -1 for v, ok in zip(rows["last_day"], on, strict=True)]
     base = [(start + dt.timedelta(days=f)).isoformat() for f in first]
     length = [(lst - f + 1) * 86_400_000 if ok else 0 for f, lst, ok in zip(first, last, on, strict=True)]
-    text = [f"{escape(str(t))}: in force on {int(a)} days" if ok else f"{escape(str(t))}: never in force"
-            for t, a, ok in zip(rows["type"], rows["active_days"], on, strict=True)]
+    by = rows["enabled_by"] if "enabled_by" in rows else [None] * len(rows)
+    text = [f"{escape(str(t))}: in force on {int(a)} days" + (
+                f", switched on by {escape(str(b))}" if isinstance(b, str) and b != "scenario"
+                else "") if ok else f"{escape(str(t))}: never in force"
+            for t, a, b, ok in zip(rows["type"], rows["active_days"], by, on, strict=True)]
     fig = go.Figure(go.Bar(y=names, x=length, base=base, orientation="h", hovertext=text,
                            hoverinfo="text+y", name="in force", marker={"color": "#1f77b4"}))
     fired = rows[rows["fired_day"].notna()]

@@ -1,18 +1,20 @@
-"""The report of a results folder, told by its manifest: a run folder or a sweep folder;
-anything else is bad input. The report is built from the folder alone, so rebuilding it gives
+"""The report of a results folder, told by its manifest: a run, a sweep or a sensitivity
+study; anything else is bad input. The report is built from the folder alone, so rebuilding it gives
 the same bytes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import plotly.graph_objects as go
 
 from ..model import Problem, ScenarioError
-from ..store import manifest, read_run, read_sweep
+from ..store import manifest, read_run, read_sweep, sensitivities
 from ..store.files import write_text
 from .html import run_figures, run_report
+from .sensitivity import sensitivity_figures, sensitivity_report
 from .sweep import sweep_figures, sweep_report
 
 REPORT = "report.html"
@@ -20,7 +22,7 @@ Figures = Callable[[], dict[str, go.Figure]]
 
 
 def folder_kind(folder: Path) -> str:
-    """"run" or "sweep"; bad input for a missing or foreign folder."""
+    """"run", "sweep" or "sensitivity"; bad input for a missing or foreign folder."""
     def bad(message: str) -> ScenarioError:
         return ScenarioError([Problem(str(folder), 1, ("DIR",), message)])
 
@@ -30,17 +32,22 @@ def folder_kind(folder: Path) -> str:
         raise bad(f"not a borderflow run or sweep folder (no {manifest.FILE}); write one with "
                   "`borderflow run --out DIR` or `borderflow sweep --out DIR`")
     kind = str(manifest.read(folder)["kind"])
-    if kind not in ("run", "sweep"):
-        raise bad(f"holds a {kind}; `borderflow report` rebuilds the report of a run or a sweep")
+    if kind not in ("run", "sweep", "sensitivity"):
+        raise bad(f"holds a {kind}; `borderflow report` rebuilds the report of a run, a sweep "
+                  "or a sensitivity study")
     return kind
 
 
 def folder_report(folder: Path) -> tuple[str, Figures]:
     """The HTML report of a run or sweep folder, and a function giving its figures by key (for
     PNG export; built only when asked for)."""
-    if folder_kind(folder) == "run":
+    kind = folder_kind(folder)
+    if kind == "run":
         run = read_run(folder)
         return run_report(run), lambda: run_figures(run)
+    if kind == "sensitivity":
+        doc = json.loads((folder / sensitivities.DOCUMENT).read_text())
+        return sensitivity_report(doc), lambda: sensitivity_figures(doc)
     result, m = read_sweep(folder)
     return sweep_report(result, m), lambda: sweep_figures(result, m)
 

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from ..results import Comparison
-from ..results.schema import KPIS, Column, Table
+from ..results.schema import CONSERVATION, KPIS, ORDERS, Column, Table
 from ..store import RunTables
 from . import figures
 
@@ -54,6 +54,8 @@ def _region(regions: Mapping[str, Any], rid: object) -> str:
 def _cell(column: Column, value: Any, regions: Mapping[str, Any]) -> str:
     if column.name == "region":
         return f"<td>{_region(regions, value)}</td>"
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "<td></td>"
     if column.digits is None:
         return f"<td>{escape(str(value))}</td>"
     return f'<td class="n">{_num(value, column.digits)}</td>'
@@ -150,6 +152,14 @@ def run_report(run: RunTables) -> str:
         body.append(_table(["care site", "region", "unstaffed patient-days"], [
             f"<tr><td>{escape(str(c['site']))}</td><td>{_region(info['regions'], c['region'])}</td>"
             f'<td class="n">{_num(c["unstaffed_patient_days"])}</td></tr>' for c in care]))
+    if summary.get("orders"):
+        body += ["<h2>Rated orders</h2>", schema_table(
+            pd.DataFrame(summary["orders"]), ORDERS, info["regions"],
+            lambda r: "bad" if r.status == "short" else "warn" if r.status == "late" else "")]
+    if summary.get("conservation"):
+        body += ["<h2>Crisis conservation: when each site entered and left it</h2>",
+                 schema_table(pd.DataFrame(summary["conservation"]), CONSERVATION,
+                              info["regions"])]
     for key, fig in run_figures(run).items():
         body += [f"<h2>{escape(figures.TITLES[key])}</h2>", _figure(key, fig)]
     return _page(f"borderflow: {name}", body)

@@ -123,7 +123,7 @@ def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
     frames = []
     for name, result in results.items():
         k = result.kpis[["region", "commodity", "demand", "served", "unmet", "unmet_pct",
-                         "cost"]].copy()
+                         "normal_unmet", "normal_unmet_pct", "cost"]].copy()
         k.insert(0, "variant", name)
         frames.append(k)
     table = pd.concat(frames, ignore_index=True)

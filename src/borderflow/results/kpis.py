@@ -26,6 +26,18 @@ def balance_error(net: Network, trace: Trace, sample: int = 0) -> float:
     return float(np.abs(errors).max()) if errors.size else 0.0
 
 
+def normal_demand(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
+    """[T, B, N, C] what sites would have used at normal rates: their demand, undone by the
+    conservation multiplier on the days they conserved."""
+    multiplier = net.policies.conserve_multiplier
+    if multiplier is None or not trace.conserving.any():
+        return trace.demand
+    T, (N, C) = trace.demand.shape[0], net.shape
+    m = multiplier.reshape(T, 1, N, C)
+    return np.where(trace.conserving, trace.demand / np.where(trace.conserving, m, 1.0),
+                    trace.demand)
+
+
 def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     """Per sample of the batch (`sample`, the batch index), region and commodity with any
     demand, in that order: the columns of `schema.KPIS`.
@@ -37,6 +49,8 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     mean_delay_days: the mean delay of the units served, first owed first served (0 at
     sites that lose unmet demand).
     cost: `costs` of the region's nodes.
+    normal_*: demand and unmet against normal use (`normal_demand`), beside those after
+    conservation.
     """
     is_site = np.array([k == "site" for k in net.kinds])
     G = len(net.regions)
@@ -60,13 +74,14 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     owed = np.concatenate([np.zeros_like(backlog[:1]), backlog[:-1]])
     d = by_region(demand)
     s = by_region(served)
+    normal = by_region(normal_demand(net, trace)[:, :, nodes]).sum(axis=0)  # [B, G, C]
     short = by_region((demand + owed - served > 1e-9).astype(float))
     stock = by_region(trace.stock[:, :, nodes] * is_site[nodes][None, None, :, None])
     with np.errstate(divide="ignore", invalid="ignore"):
         dos = np.where(d > 0, stock / d, np.inf).min(axis=0)  # [B, G, C]
     total, got = d.sum(axis=0), s.sum(axis=0)
     b, g, c = np.nonzero(total > 0)
-    t, x = total[b, g, c], got[b, g, c]
+    t, x, n = total[b, g, c], got[b, g, c], normal[b, g, c]
     late = by_region(_delay(demand, served, net.inventory.backlog[nodes])[None])[0]  # [B, G, C]
     with np.errstate(divide="ignore", invalid="ignore"):
         delay = np.where(x > 0, late[b, g, c] / x, 0.0)
@@ -77,6 +92,8 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
         "unmet": t - x, "unmet_pct": 100.0 * (t - x) / t,
         "stockout_days": (short > 0).sum(axis=0)[b, g, c].astype(int),
         "min_days_of_supply": dos[b, g, c].astype(float),
+        "normal_demand": n, "normal_unmet": np.maximum(0.0, n - x),
+        "normal_unmet_pct": 100.0 * np.maximum(0.0, n - x) / n,
         "backlog": by_region(backlog[-1:])[0][b, g, c], "mean_delay_days": delay,
         "cost": cost[b, g, c],
     }, columns=["sample", *KPI_COLUMNS])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -11,7 +12,7 @@ import pandas as pd
 
 from ..engine import Network, Trace, violations
 from ..model import Scenario
-from .kpis import COST_PARTS, balance_error, costs, kpi_table
+from .kpis import COST_PARTS, balance_error, costs, kpi_table, normal_demand
 
 CARE_COLUMNS = ["day", "site", "patients", "staff", "unstaffed"]
 
@@ -82,14 +83,16 @@ class Result:
 
     @cached_property
     def sites(self) -> pd.DataFrame:
-        """Per site and day: day, node, region, commodity, demand, served, unmet (of the day's
-        demand: lost, or newly owed), backlog (owed at the end of the day)."""
+        """Per site and day: day, node, region, commodity, demand (after conservation),
+        served, unmet (of the day's demand: lost, or newly owed), backlog (owed at the end of
+        the day), normal_demand (without conservation)."""
         net = self.network
         tr = self.trace
         owed = np.concatenate([np.zeros_like(tr.backlog[:1]), tr.backlog[:-1]])
         late = np.minimum(tr.served, owed)  # what was served of yesterday's backlog
         frame = self._pairs_frame({"demand": tr.demand, "served": tr.served,
-                                   "unmet": tr.demand - (tr.served - late), "backlog": tr.backlog})
+                                   "unmet": tr.demand - (tr.served - late), "backlog": tr.backlog,
+                                   "normal_demand": normal_demand(net, tr)})
         region = np.asarray(net.regions, dtype=object)[net.node_region]
         frame.insert(2, "region", region[frame["node"].cat.codes.to_numpy()])
         has_demand = (tr.demand[:, self.sample] > 0).any(axis=0).reshape(-1)
@@ -135,7 +138,9 @@ class Result:
     @cached_property
     def orders(self) -> pd.DataFrame:
         """Each rated order: quantity, due, delivered (shipped by the end), the day the last unit
-        arrived if filled, and the shortfall."""
+        arrived if filled, the shortfall, and its status: `on_time` (filled by its due day),
+        `late` (filled after it, `days_late` days), `short` (due within the horizon and not
+        filled) or `pending` (not filled, and not due before the horizon ends)."""
         net, tr, b = self.network, self.trace, self.sample
         rows = []
         for k, claim in enumerate(net.policies.claims):
@@ -146,6 +151,12 @@ class Result:
             done = np.flatnonzero(np.cumsum(got) >= claim.quantity * (1 - 1e-9))
             filled = int(done[0] + net.arc_lead[claim.arc]) if done.size else None
             policy = next(p for p in self.scenario.policies if p.id == claim.id)
+            if filled is not None:
+                status = "on_time" if filled <= claim.due else "late"
+                late = max(0, filled - claim.due)
+            else:
+                status = "pending" if claim.due >= net.days else "short"
+                late = None
             rows.append({
                 "order": claim.id, "rating": getattr(policy, "rating", None),
                 "supplier": net.nodes[net.arc_src[claim.arc]],
@@ -154,44 +165,69 @@ class Result:
                 "quantity": claim.quantity, "due_day": claim.due, "delivered": total,
                 "filled_day": filled,
                 "on_time": filled is not None and filled <= claim.due,
-                "shortfall": max(0.0, claim.quantity - total),
+                # a filled order is short of nothing (a solver's last 1e-9 is not a shortfall)
+                "shortfall": 0.0 if filled is not None else max(0.0, claim.quantity - total),
+                "status": status, "days_late": late,
             })
         frame = pd.DataFrame(rows, columns=["order", "rating", "supplier", "buyer", "commodity",
                                             "quantity", "due_day", "delivered", "filled_day",
-                                            "on_time", "shortfall"])
-        return frame.astype({"filled_day": "Int64"})
+                                            "on_time", "shortfall", "status", "days_late"])
+        return frame.astype({"filled_day": "Int64", "days_late": "Int64"})
 
     @cached_property
     def policies(self) -> pd.DataFrame:
-        """The policy timeline: when each policy was in force, and when retaliations fired."""
+        """The policy timeline: when each policy was in force (an airlift on its flight days),
+        who switched it on (the scenario, or the retaliation that fired), and when retaliations
+        fired."""
         pol = self.network.policies
+        flights = {c.id: c.flights > 0 for c in pol.claims if not c.is_order}
+        switched = {target: p.id for p in self.scenario.policies if p.id in pol.fired
+                    and (a := p.activation()) is not None for target in a.activate}
         rows = []
         for i, p in enumerate(self.scenario.policies):
-            days = np.flatnonzero(pol.active[i])
+            days = np.flatnonzero(pol.active[i] & flights.get(p.id, True))
+            by = "scenario" if p.enabled else switched.get(p.id) if days.size else None
             rows.append({
-                "policy": p.id, "type": p.type, "enabled": p.enabled,
+                "policy": p.id, "type": p.type, "enabled": p.enabled, "enabled_by": by,
                 "active_days": int(days.size),
                 "first_day": int(days[0]) if days.size else None,
                 "last_day": int(days[-1]) if days.size else None,
                 "fired_day": pol.fired.get(p.id),
             })
-        frame = pd.DataFrame(rows, columns=["policy", "type", "enabled", "active_days",
+        frame = pd.DataFrame(rows, columns=["policy", "type", "enabled", "enabled_by", "active_days",
                                             "first_day", "last_day", "fired_day"])
         return frame.astype({"first_day": "Int64", "last_day": "Int64", "fired_day": "Int64"})
 
     @cached_property
     def conservation(self) -> pd.DataFrame:
-        """Per site and commodity: the days spent conserving (demand cut by a conservation
-        policy because days of supply fell under its threshold)."""
+        """Each spell of crisis conservation, per site and commodity: the day the site entered
+        it (days of supply under the policy's threshold), the day it left (cover back at the
+        lift level; none if it conserved to the end) and the days it lasted."""
         net, tr, b = self.network, self.trace, self.sample
-        days = tr.conserving[:, b].sum(axis=0)  # [N, C]
-        n, c = np.nonzero(days)
-        return pd.DataFrame({
+        on = tr.conserving[:, b].reshape(net.days, -1)  # [T, N*C]
+        edges = np.diff(np.vstack([np.zeros((1, on.shape[1]), bool), on,
+                                   np.zeros((1, on.shape[1]), bool)]).astype(np.int8), axis=0)
+        # a spell starts where the flag rises and ends where it falls; np.nonzero walks days
+        # in order, so sorting by pair (stably) pairs each start with its end
+        t0, p0 = np.nonzero(edges == 1)
+        t1, p1 = np.nonzero(edges == -1)
+        o0, o1 = np.argsort(p0, kind="stable"), np.argsort(p1, kind="stable")
+        start, end, pair = t0[o0], t1[o1], p0[o0]
+        n, c = np.divmod(pair, len(net.commodities))
+        dates = np.asarray(self.scenario.dates, dtype=object)
+        left = pd.array([int(e) if e < net.days else None for e in end], dtype="Int64")
+        frame = pd.DataFrame({
             "site": np.asarray(net.nodes, dtype=object)[n],
             "region": np.asarray(net.regions, dtype=object)[net.node_region[n]],
             "commodity": np.asarray(net.commodities, dtype=object)[c],
-            "conservation_days": days[n, c].astype(int),
+            "entered_day": start.astype(int),
+            "entered": dates[start] if start.size else np.zeros(0, dtype=object),
+            "left_day": left,
+            "left": [dates[e] if e < net.days else None for e in end],
+            "days": (end - start).astype(int),
         })
+        return frame.sort_values(["site", "commodity", "entered_day"], kind="stable",
+                                 ignore_index=True)
 
     @cached_property
     def production(self) -> pd.DataFrame:
@@ -261,6 +297,8 @@ class Result:
             "care": [{"site": site, "region": self.scenario.nodes[site].region,
                       "unstaffed_patient_days": float(v)} for site, v in unstaffed.items()],
             "balance": {"max_abs_error": self.balance_error},
+            **({"orders": _records(self.orders)} if len(self.orders) else {}),
+            **({"conservation": _records(self.conservation)} if len(self.conservation) else {}),
             **({"cost": self.costs} if self.network.has_costs else {}),
             **({} if self.rolling is None else
                {"rolling": {"window": self.rolling[0], "commit": self.rolling[1]}}),
@@ -270,6 +308,8 @@ class Result:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for row in frame.to_dict(orient="records"):
-        out.append({k: (None if isinstance(v, float) and not np.isfinite(v) else
+        out.append({k: (None if v is None or v is pd.NA or
+                        (isinstance(v, float) and not np.isfinite(v)) else
+                        v.isoformat() if isinstance(v, dt.date) else
                         v.item() if isinstance(v, np.generic) else v) for k, v in row.items()})
     return out

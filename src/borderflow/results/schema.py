@@ -24,6 +24,8 @@ class Column:
     label: str = ""  # as tables for people head it ("\n" where a narrow column breaks it)
     digits: int | None = None  # decimals shown; None: not a number people read
     quiet: bool = False  # tables for people leave it out when it is 0 in every row
+    twin: str = ""  # tables for people leave it out when it equals this column in every row
+    hidden: bool = False  # tables for people leave it out (it is in the files and --json)
 
     @property
     def heading(self) -> str:
@@ -42,9 +44,15 @@ class Table:
 
     def shown(self, frame: Any) -> list[Column]:
         """The columns a table for people shows of `frame`: all but quiet ones that are 0
-        (or missing) in every row."""
-        return [c for c in self.columns if not c.quiet or
-                (c.name in frame and bool((frame[c.name].fillna(0) != 0).any()))]
+        (or missing) in every row and twins equal to their twin in every row."""
+        def differs(c: Column) -> bool:
+            if c.name not in frame or c.twin not in frame:
+                return False
+            a, b = frame[c.name].fillna(0).to_numpy(), frame[c.twin].fillna(0).to_numpy()
+            return bool((abs(a - b) > 1e-9 * (1 + abs(b))).any())
+        return [c for c in self.columns if not c.hidden
+                and (not c.quiet or (c.name in frame and bool((frame[c.name].fillna(0) != 0).any())))
+                and (not c.twin or differs(c))]
 
     def sql_types(self) -> dict[str, str]:
         """Column -> DuckDB type (a view over no files still has its columns)."""
@@ -56,8 +64,8 @@ class Table:
 
 
 def _c(name: str, dtype: Dtype, meaning: str, label: str = "", digits: int | None = None,
-       quiet: bool = False) -> Column:
-    return Column(name, dtype, meaning, label, digits, quiet)
+       quiet: bool = False, twin: str = "", hidden: bool = False) -> Column:
+    return Column(name, dtype, meaning, label, digits, quiet, twin, hidden)
 
 
 DAY = _c("day", "int", "day number, 0 = the scenario's start")
@@ -67,6 +75,15 @@ COMMODITY = _c("commodity", "str", "commodity id", "commodity")
 VARIANT = _c("variant", "str", "variant name ('(as written)' for the scenario without one)")
 SAMPLE = _c("sample", "int", "sample number k (drawn from child k of the sweep's seed)")
 
+# the shortfall against normal use, beside the one after conservation (`demand`, `unmet`): a
+# conserving site's normal demand is what it would have used without conservation
+NORMAL = (
+    _c("normal_demand", "float", "units the region's sites would have used at normal rates (no "
+       "conservation)", "demand at\nnormal use", 0, twin="demand", hidden=True),
+    _c("normal_unmet", "float", "normal_demand less served: the shortfall against normal use",
+       "unmet at\nnormal use", 0, twin="unmet"),
+    _c("normal_unmet_pct", "float", "normal_unmet as % of normal_demand", "unmet % at\nnormal use",
+       1, twin="unmet_pct"))
 KPIS = Table("kpis", "key figures per region and commodity over the horizon", (
     REGION, COMMODITY,
     _c("demand", "float", "units the region's sites tried to use (after conservation)", "demand", 0),
@@ -77,6 +94,7 @@ KPIS = Table("kpis", "key figures per region and commodity over the horizon", (
        "stockout\ndays", 0),
     _c("min_days_of_supply", "float", "lowest over days with demand of the region's sites' "
        "end-of-day stock over that day's demand", "min days\nof supply", 1),
+    *NORMAL,
     _c("backlog", "float", "units its sites still owe at the end (sites with unmet: backlog)",
        "backlog", 0, quiet=True),
     _c("mean_delay_days", "float", "mean delay in days of the units served, first owed first "
@@ -100,7 +118,9 @@ SITES = Table("sites", "demand and use per site and day", (
        "served", 0),
     _c("unmet", "float", "units of the day's demand not used that day: lost, or owed",
        "unmet", 0),
-    _c("backlog", "float", "units owed at the end of the day (unmet: backlog)", "backlog", 0)))
+    _c("backlog", "float", "units owed at the end of the day (unmet: backlog)", "backlog", 0),
+    _c("normal_demand", "float", "units it would have used at normal rates (no conservation)",
+       "demand at\nnormal use", 0, twin="demand")))
 SUPPLY = Table("supply", "days of supply at the point of care per region, commodity and day "
                "(on days with demand)", (
                    DAY, DATE, REGION, COMMODITY,
@@ -123,20 +143,34 @@ CONSTRAINTS = Table("constraints", "per lane, commodity and day with anything as
 POLICIES = Table("policies", "the policy timeline", (
     _c("policy", "str", "policy id"), _c("type", "str", "policy type"),
     _c("enabled", "bool", "enabled as written (or by the variant)"),
-    _c("active_days", "int", "days in force"), _c("first_day", "int", "first day in force"),
+    _c("enabled_by", "str", "what put it in force: scenario (enabled as written or by the "
+       "variant) or the id of the retaliation that switched it on (empty: never in force)"),
+    _c("active_days", "int", "days in force (an airlift: days a flight leaves)"),
+    _c("first_day", "int", "first day in force"),
     _c("last_day", "int", "last day in force"),
     _c("fired_day", "int", "the day a retaliation fired")))
 ORDERS = Table("orders", "each rated order", (
-    _c("order", "str", "policy id"), _c("rating", "str", "DX or DO"),
-    _c("supplier", "str", "supplier node"), _c("buyer", "str", "buyer node"), COMMODITY,
-    _c("quantity", "float", "units ordered"), _c("due_day", "int", "day it is due"),
-    _c("delivered", "float", "units shipped by the end"),
-    _c("filled_day", "int", "day the last unit arrived, if filled"),
-    _c("on_time", "bool", "filled by its due day"),
-    _c("shortfall", "float", "units not delivered")))
-CONSERVATION = Table("conservation", "days spent conserving per site and commodity", (
-    _c("site", "str", "site id"), REGION, COMMODITY,
-    _c("conservation_days", "int", "days its demand was cut by a conservation policy")))
+    _c("order", "str", "policy id", "order"), _c("rating", "str", "DX or DO", "rating"),
+    _c("supplier", "str", "supplier node", "supplier"), _c("buyer", "str", "buyer node", "buyer"),
+    COMMODITY,
+    _c("quantity", "float", "units ordered", "quantity", 0),
+    _c("due_day", "int", "day it is due", "due day"),
+    _c("delivered", "float", "units shipped by the end", "delivered", 0),
+    _c("filled_day", "int", "day the last unit arrived, if filled", "filled day"),
+    _c("on_time", "bool", "filled by its due day", hidden=True),
+    _c("shortfall", "float", "units not delivered", "shortfall", 0),
+    _c("status", "str", "on_time (filled by its due day), late (filled after it), short (due "
+       "within the horizon, not filled) or pending (not filled, not due before the horizon ends)"),
+    _c("days_late", "int", "days after its due day that a late order was filled (0: on time)",
+       "days late")))
+CONSERVATION = Table("conservation", "each spell of crisis conservation per site and commodity", (
+    _c("site", "str", "site id", "site"), REGION, COMMODITY,
+    _c("entered_day", "int", "first day its demand was cut by a conservation policy", hidden=True),
+    _c("entered", "date", "that day's date", "entered"),
+    _c("left_day", "int", "first day back at normal use (none: conserving to the end)",
+       hidden=True),
+    _c("left", "date", "that day's date", "left (empty: conserving to the end)"),
+    _c("days", "int", "days the spell lasted", "days")))
 PRODUCTION = Table("production", "what each plant made each day (zero days omitted)", (
     DAY, _c("node", "str", "plant id"), COMMODITY, _c("produced", "float", "units made")))
 
@@ -150,7 +184,7 @@ COMPARE = Table("compare", "every variant's unmet demand against the first", (
     _c("delta_unmet", "float", "unmet less the baseline's", "Δ unmet", 0),
     _c("delta_unmet_pct", "float", "unmet % less the baseline's", "Δ unmet %", 1),
     _c("effect", "str", "hurt, gains or same (a change under 0.1% of demand is noise)"),
-    KPIS.columns[-1],
+    *NORMAL[1:], KPIS.columns[-1],
     _c("delta_cost", "float", "cost less the baseline's", "Δ cost", 0, quiet=True)))
 COMPARE_CARE = Table("compare_care", "unstaffed patient-days per care site and variant", (
     VARIANT, _c("site", "str", "care site"), REGION,
@@ -158,6 +192,21 @@ COMPARE_CARE = Table("compare_care", "unstaffed patient-days per care site and v
        "over days", "unstaffed patient-days", 0),
     _c("delta_unstaffed_patient_days", "float", "less the baseline's", "Δ", 0),
     _c("effect", "str", "hurt, gains or same")))
+
+SENSITIVITY = Table("sensitivity", "each assumption's effect on each output, set to its value x "
+                    "(1 - factor) and x (1 + factor), one at a time", (
+    _c("assumption", "str", "the number, as a variant's `set` names it", "assumption"),
+    _c("line", "int", "its line in the scenario file", "line"),
+    _c("value", "float", "its value as written", "value", 2),
+    _c("low_value", "float", "the value x (1 - factor) (whole numbers rounded; empty: not run)"),
+    _c("high_value", "float", "the value x (1 + factor)"),
+    _c("output", "str", "region:commodity (the chosen KPI) or care:site (unstaffed "
+       "patient-days)", "output"),
+    _c("low", "float", "the output with the low value", "low", 1),
+    _c("high", "float", "the output with the high value", "high", 1),
+    _c("delta_low", "float", "low less the output as written", "Δ low", 1),
+    _c("delta_high", "float", "high less the output as written", "Δ high", 1),
+    _c("swing", "float", "|high - low|", "swing", 1)))
 
 SWEEP_KPIS = KPIS.extend("sweep_kpis", "KPIs per variant, sample, region and commodity",
                          before=(VARIANT, SAMPLE))
@@ -191,6 +240,7 @@ def reference() -> str:
     groups = [("Run tables (a run folder, `Result`)", list(RUN_TABLES.values())),
               ("More tables of a `Result`", [ORDERS, CONSERVATION, PRODUCTION]),
               ("Comparisons", [COMPARE, COMPARE_CARE]),
+              ("Sensitivity (`borderflow sensitivity`)", [SENSITIVITY]),
               ("Sweeps", [SWEEP_KPIS, DAILY, SUMMARY])]
     for title, tables in groups:
         lines += [f"## {title}", ""]

@@ -1,4 +1,4 @@
-"""Storage: results folders (runs, comparisons, sweeps) with one manifest format, atomic
+"""Storage: results folders (runs, comparisons, sweeps, sensitivity studies) with one manifest format, atomic
 writes, resume, and the DuckDB catalogue of every folder saved. Computing never writes: it
 returns objects, and `save` writes them.
 
@@ -12,13 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..results import Comparison, Result
-from ..studies import Held, SweepResult
+from ..studies import Held, Sensitivity, SweepResult
 from . import catalogue, manifest
 from .comparisons import write_comparison
 from .runs import RunTables, read_run, run_tables, write_run
+from .sensitivities import write_sensitivity
 from .sweeps import read_sweep, sweep, write_held
 
-Savable = Result | Comparison | SweepResult
+Savable = Result | Comparison | SweepResult | Sensitivity
 
 
 def _default_name(thing: Savable) -> tuple[str, str]:
@@ -26,6 +27,8 @@ def _default_name(thing: Savable) -> tuple[str, str]:
         return "run", thing.scenario.name + (f"-{thing.variant}" if thing.variant else "")
     if isinstance(thing, Comparison):
         return "compare", thing.scenario.name
+    if isinstance(thing, Sensitivity):
+        return "sensitivity", thing.scenario.name
     return "sweep", thing.scenario
 
 
@@ -34,6 +37,8 @@ def _write(thing: Savable, folder: Path, finish: Callable[[Path], None] | None) 
         return write_run(thing, folder, finish)
     if isinstance(thing, Comparison):
         return write_comparison(thing, folder, finish)
+    if isinstance(thing, Sensitivity):
+        return write_sensitivity(thing, folder, finish)
     if not isinstance(thing.rows, Held) or finish is not None:
         raise TypeError("a sweep with a folder is saved as it runs (borderflow.sweep(out=...)); "
                         "save writes a sweep held in memory, with no `finish`")
@@ -66,4 +71,4 @@ def save(thing: Savable, out: str | Path | None = None, root: str | Path | None 
 
 
 __all__ = ["RunTables", "Savable", "catalogue", "manifest", "read_run", "read_sweep", "run_tables",
-           "save", "sweep", "write_comparison", "write_run"]
+           "save", "sweep", "write_comparison", "write_run", "write_sensitivity"]

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..model import Problem, ScenarioError
-from ..results.schema import COMPARE, DAILY, RUN_TABLES, SWEEP_KPIS
+from ..results.schema import COMPARE, DAILY, RUN_TABLES, SENSITIVITY, SWEEP_KPIS
 from . import manifest
 from .files import read_parquet
 from .runs import TABLES
@@ -53,7 +53,7 @@ SCHEMA = """
 create table if not exists borderflow_catalogue (format integer not null);
 create table if not exists entries (
     id bigint not null,         -- 1, 2, ... in order of registration
-    kind varchar not null,      -- run | compare | sweep
+    kind varchar not null,      -- run | compare | sweep | sensitivity
     scenario varchar not null,
     scenario_sha256 varchar,    -- SHA-256 of the validated scenario (a run's: variant applied)
     variants varchar,           -- comma-separated; '(as written)' for the scenario without one
@@ -72,7 +72,8 @@ create table if not exists regions (entry bigint not null, region varchar not nu
 
 # Column types of the Parquet tables, so a view over no files still has its columns.
 TYPES = {"run_kpis": RUN_TABLES["kpis"].sql_types(), "sweep_kpis": SWEEP_KPIS.sql_types(),
-         "sweep_daily": DAILY.sql_types(), "compare_kpis": COMPARE.sql_types()}
+         "sweep_daily": DAILY.sql_types(), "compare_kpis": COMPARE.sql_types(),
+         "sensitivity": SENSITIVITY.sql_types()}
 
 _lock = threading.Lock()  # DuckDB refuses a second configuration of one file in one process
 
@@ -353,6 +354,10 @@ def _views(con: duckdb.DuckDBPyConnection) -> list[Part]:
     found = parts("compare", "compare.parquet")
     _view(con, "compare_kpis", {"scenario": scenario, "allocator": ("e.allocator", "varchar")},
           found, TYPES["compare_kpis"])
+    every += found
+    found = parts("sensitivity", "sensitivity.parquet")
+    _view(con, "sensitivity", {"scenario": scenario, "variant": ("e.variants", "varchar")},
+          found, TYPES["sensitivity"])
     return every + found
 
 

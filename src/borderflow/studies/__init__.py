@@ -1,12 +1,14 @@
 """Studies: many runs of a scenario as one batch. Today the Monte Carlo sweep over the
-scenario's `uncertainty` (samplers, chunks, executors, statistics over samples)."""
+scenario's `uncertainty` (samplers, chunks, executors, statistics over samples), and the
+sensitivity of results to every assumption (one-at-a-time, one batch)."""
 
 from .chunk import COLUMNS, Chunk, ChunkOut, run_chunk
 from .executors import EXECUTORS, Executor, Local, Ray, RayMissing
 from .montecarlo import Plan, execute, plan, plan_chunks, sweep
+from .perturbation import Sensitivity, sensitivity
 from .result import Held, Rows, SweepResult
 from .sample import batchable, draw, generators
 
 __all__ = ["COLUMNS", "EXECUTORS", "Chunk", "ChunkOut", "Executor", "Held", "Local", "Plan",
-           "Ray", "RayMissing", "Rows", "SweepResult", "batchable", "draw", "execute",
-           "generators", "plan", "plan_chunks", "run_chunk", "sweep"]
+           "Ray", "RayMissing", "Rows", "Sensitivity", "SweepResult", "batchable", "draw", "execute",
+           "generators", "plan", "plan_chunks", "run_chunk", "sensitivity", "sweep"]

@@ -19,6 +19,7 @@ from ..render import (
     cost_comparison,
     hurt_lines,
     kpi_table,
+    normal_comparison,
     policy_notes,
 )
 from ..shared import (
@@ -177,6 +178,9 @@ def compare_cmd(
     if deliver(comparison.summary(), write, as_json):
         return
     out.print(comparison_table(comparison))
+    normal = normal_comparison(comparison)
+    if normal is not None:
+        out.print(normal)
     if len(comparison.care):
         out.print(care_comparison(comparison))
     costs = cost_comparison(comparison)

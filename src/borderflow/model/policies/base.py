@@ -142,8 +142,9 @@ class Effects(Protocol):
         `due` on a schedule (`even`, `asap`), or the units of `flights` on each day."""
 
     def conserve(self, sites: BoolArray, commodities: BoolArray, below: float,
-                 multiplier: float) -> None:
-        """While a site's days of supply is under `below`, its demand is multiplied."""
+                 multiplier: float, lift: float) -> None:
+        """Once a site's days of supply (at normal use) falls under `below`, its demand is
+        multiplied until its days of supply is back at `lift` (>= below) or more."""
 
     def keep_home(self, commuters: BoolArray) -> None:
         """These commuters cannot reach their site."""
