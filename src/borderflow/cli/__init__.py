@@ -21,8 +21,8 @@ def main() -> None:
         err.print(str(e), markup=False, soft_wrap=True)
         raise SystemExit(2) from None
     except ScenarioError as e:
-        for problem in e.problems:
-            err.print(str(problem), markup=False, soft_wrap=True)
+        for line in e.lines():
+            err.print(line, markup=False, soft_wrap=True)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         err.print("interrupted")

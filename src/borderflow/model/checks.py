@@ -142,12 +142,15 @@ def _carried(s: Scenario, commodity: str) -> list[tuple[int, str, str]]:
 def _graph(s: Scenario) -> Found:
     for c in s.commodities:
         arcs = _carried(s, c)
+        # a lane from a node not known brings the input all the same: its unknown end is the
+        # one problem (reported by _lanes), not also the plant it leads to
+        brought = {lane.to for lane in s.lanes if c in s.lane_commodities(lane)}
         for nid, node in s.nodes.items():
             for out, prod in node.produce.items():
                 for i in prod.inputs:
                     # a plant making its own input (media for its masks) is supplied too
                     if i == c and node.stock.get(i, 0) <= 0 and i not in node.produce \
-                            and not any(t == nid for _, _, t in arcs):
+                            and nid not in brought:
                         yield ("nodes", nid, "produce", out, "inputs", i), \
                             f"this plant needs {i} but holds none in stock, makes none and " \
                             "no lane brings it"

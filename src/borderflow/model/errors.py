@@ -24,12 +24,28 @@ class Problem:
         return f"{self.file}:{self.line}: {dotted(self.path)}: {self.message}"
 
 
+MAX_SHOWN = 50  # problems a message shows; the rest are counted ("... and 12 more problems")
+
+
 class ScenarioError(Exception):
-    """Bad input: one or more problems, each naming the file, line and field."""
+    """Bad input: one or more problems, each naming the file, line and field.
+
+    `problems` holds every problem once, in file and line order; the message (and
+    `borderflow validate`) shows the first MAX_SHOWN and says how many more there are.
+    """
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(sorted(problems, key=lambda p: (p.file, p.line, dotted(p.path))))
-        super().__init__("\n".join(str(p) for p in self.problems))
+        self.problems = tuple(sorted(dict.fromkeys(problems),
+                                     key=lambda p: (p.file, p.line, dotted(p.path))))
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self, limit: int = MAX_SHOWN) -> list[str]:
+        """The problems as shown: the first `limit`, then a line saying how many more."""
+        shown = [str(p) for p in self.problems[:limit]]
+        more = len(self.problems) - limit
+        if more > 0:
+            shown.append(f"... and {more} more problem{'s' if more > 1 else ''}")
+        return shown
 
 
 class UsageError(ScenarioError, ValueError):

@@ -88,17 +88,18 @@ class ExportControl(PolicyBase):
             for k, lane_id in enumerate(ex.lanes or []):
                 if lane_id not in lanes:
                     yield from ref((*ep, "lanes", k), "lane", lane_id, lanes)
-                elif not self._covers_lane(s, lane_id):
+                elif self._covers_lane(s, lane_id) is False:
                     yield (*ep, "lanes", k), f"lane {lane_id} is not covered by this policy"
             for k, c in enumerate(ex.to_countries or []):
                 yield from ref((*ep, "to_countries", k), "country", c, known)
 
-    def _covers_lane(self, s: Scenario, lane_id: str) -> bool:
-        """Whether the control covers the lane, whatever it carries (ignoring exemptions)."""
+    def _covers_lane(self, s: Scenario, lane_id: str) -> bool | None:
+        """Whether the control covers the lane, whatever it carries (ignoring exemptions);
+        None when its ends or their regions are unknown (a problem reported where they are)."""
         lane = s.lane(lane_id)
         src, dst = s.nodes.get(lane.from_), s.nodes.get(lane.to)
         if src is None or dst is None or src.region not in s.regions or dst.region not in s.regions:
-            return False
+            return None
         return bool(self.covers(*row(s.regions[src.region].country,
                                      s.regions[dst.region].country, src.kind))[0])
 
