@@ -517,8 +517,9 @@ def test_every_user_supplied_name_is_escaped(client: TestClient) -> None:
 
 def test_state_changes_need_post_with_the_session_csrf_token(client: TestClient) -> None:
     on = enabled(load("n95-2020"), "history")
-    client.get("/")
-    for token in (None, "", "x" * 43, csrf(client)[:-1] + "A"):
+    real = csrf(client)
+    wrong_last = real[:-1] + ("B" if real.endswith("A") else "A")  # always differs from the real one
+    for token in (None, "", "x" * 43, wrong_last):
         data: dict[str, Any] = {"variant": "history", "policy": on}
         if token is not None:
             data["csrf"] = token
