@@ -12,6 +12,7 @@ from .checks import check
 from .errors import Path, Problem, ScenarioError
 from .messages import describe, problems_from
 from .paths import PathError, named, path_keys
+from .pruning import Pruned, prune
 from .scenario import Scenario, Variant
 from .variants import variant_data
 from .yamlio import Located, read_yaml, read_yaml_file
@@ -56,37 +57,73 @@ def loads(text: str, file: str = "<string>", base_dir: FsPath | None = None) -> 
 
 
 def from_located(located: Located, base_dir: FsPath | None) -> Scenario:
+    """Validate the shape, check the whole, check every variant; raise every problem found.
+
+    Where pydantic rejects some entries (a node, a lane, a policy, ...), the checks run on the
+    scenario without them (`pruning.py`): checks involving an entry with a shape error wait
+    until it is fixed. A shape error outside every entry is reported alone.
+    """
     if not isinstance(located.data, dict):
         raise ScenarioError([located.problem((), "a scenario is a mapping of fields "
                                              "(format, name, start, days, ...)")])
+    shape: list[Problem] = []
+    pruned: Pruned | None = None
     try:
         scenario = Scenario.model_validate(located.data)
     except ValidationError as e:
-        raise ScenarioError(problems_from(e, located, Scenario)) from None
+        shape = problems_from(e, located, Scenario)
+        pruned = prune(located.data, e)
+        if pruned is None:
+            raise ScenarioError(shape) from None
+        try:
+            scenario = Scenario.model_validate(pruned.data)
+        except ValidationError:  # e.g. every node pruned, and `nodes` may not be empty
+            raise ScenarioError(shape) from None
     scenario._base_dir, scenario._file = base_dir, located.file
-    problems = [located.problem(path, message) for path, message in check(scenario)]
-    if not problems:
-        problems = _check_variants(scenario, located)
+    found = check(scenario)
+    problems = shape + [located.problem(_original(pruned, path), _message(pruned, message))
+                        for path, message in found if not _involved(pruned, path, message)]
+    problems += _check_variants(scenario, located, set(found), pruned)
     if problems:
         raise ScenarioError(problems)
     return scenario
 
 
-def _check_variants(scenario: Scenario, located: Located) -> list[Problem]:
-    """Every variant must give a valid scenario; its problems point at the variant."""
+def _involved(pruned: Pruned | None, path: Path, message: str) -> bool:
+    return pruned is not None and pruned.involves(path, message)
+
+
+def _original(pruned: Pruned | None, path: Path) -> Path:
+    return path if pruned is None else pruned.original(path)
+
+
+def _message(pruned: Pruned | None, message: str) -> str:
+    return message if pruned is None else pruned.message(message)
+
+
+def _check_variants(scenario: Scenario, located: Located, base: set[tuple[Path, str]],
+                    pruned: Pruned | None) -> list[Problem]:
+    """Every variant must give a valid scenario; its problems point at the variant. Only what
+    a variant adds is its problem: one the scenario has without it (`base`) is reported once,
+    where it is. A variant whose `set` names a list item by a position pruning moved waits."""
     problems: list[Problem] = []
     for name, variant in scenario.variants.items():
+        if pruned is not None and any(pruned.by_position(key) for key in variant.set):
+            continue
         try:
             data = variant_data(scenario, name)
         except PathError as e:
-            problems.append(located.problem(("variants", name, "set", e.path), str(e)))
+            at: Path = ("variants", name, "set", e.path)
+            if not _involved(pruned, at, str(e)):
+                problems.append(located.problem(at, str(e)))
             continue
         try:
             found = check(scenario._carry(Scenario.model_validate(data)))
         except ValidationError as e:
             found = describe(e, data, Scenario)
-        problems += [_in_variant(located, name, variant, data, path, message)
-                     for path, message in found]
+        problems += [_in_variant(located, name, variant, data, path, _message(pruned, message))
+                     for path, message in found
+                     if (path, message) not in base and not _involved(pruned, path, message)]
     return problems
 
 
