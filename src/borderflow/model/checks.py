@@ -190,18 +190,18 @@ def _find_cycle(edges: list[tuple[str, str]]) -> list[str] | None:
 
 def _series(s: Scenario, path: Path, series: Any) -> Found:
     if isinstance(series, list) and not (series and isinstance(series[0], PerPatientDay)):
-        last = -1
+        last: int | None = None
         for i, step in enumerate(series):
             assert isinstance(step, Step)
-            problems = list(in_horizon(s, (*path, i, "from"), step.from_))
+            problems = list(in_horizon(s, (*path, i, "from"), step.from_, early=True))
             yield from problems
             d = s.day(step.from_)
-            if not problems and d <= last:
+            if not problems and last is not None and d <= last:
                 yield (*path, i, "from"), "steps must be in increasing order of day"
-            last = max(last, d)
+            last = d if last is None else max(last, d)
     elif isinstance(series, Ramp):
-        yield from in_horizon(s, (*path, "ramp", "start"), series.ramp.start)
-        yield from in_horizon(s, (*path, "ramp", "end"), series.ramp.end, end=True)
+        yield from in_horizon(s, (*path, "ramp", "start"), series.ramp.start, early=True)
+        yield from in_horizon(s, (*path, "ramp", "end"), series.ramp.end, end=True, early=True)
         if s.day(series.ramp.end) < s.day(series.ramp.start):
             yield (*path, "ramp", "end"), "the ramp ends before it starts"
     elif isinstance(series, Csv):
@@ -247,9 +247,9 @@ def _policies(s: Scenario) -> Found:
         if p.id in seen:
             yield (*at, "id"), f"duplicate policy id {p.id!r} (first is policies.{seen[p.id]})"
         seen.setdefault(p.id, i)
-        yield from in_horizon(s, (*at, "start"), p.start)
+        yield from in_horizon(s, (*at, "start"), p.start, early=True)
         if p.end is not None:
-            yield from in_horizon(s, (*at, "end"), p.end, end=True)
+            yield from in_horizon(s, (*at, "end"), p.end, end=True, early=True)
             if s.day(p.end) <= s.day(p.start):
                 yield (*at, "end"), "a policy must end after it starts"
         yield from p.check(s, at)

@@ -133,7 +133,10 @@ def activity(s: Scenario) -> tuple[BoolArray, dict[str, int]]:
         for i, rule in rules:
             if not active[i].any():
                 continue
-            day = _fire_day(active[index[rule.policy]] & active[i], rule.active_days)
+            trigger = s.policies[index[rule.policy]]
+            # a trigger in force since before day 0 counts the days it already was
+            before = max(0, -s.day(trigger.start)) if base[index[rule.policy], 0] else 0
+            day = _fire_day(active[index[rule.policy]] & active[i], rule.active_days, before)
             if day is None:
                 continue
             fired[s.policies[i].id] = day
@@ -146,11 +149,13 @@ def activity(s: Scenario) -> tuple[BoolArray, dict[str, int]]:
     return active, fired
 
 
-def _fire_day(trigger: BoolArray, active_days: int) -> int | None:
+def _fire_day(trigger: BoolArray, active_days: int, before: int = 0) -> int | None:
+    """The first day the trigger has been active for `active_days` days in a row, counting
+    the `before` days it was active before day 0."""
     if active_days == 0:
         days = np.flatnonzero(trigger)
         return int(days[0]) if days.size else None
-    run = 0
+    run = before if trigger[:1].all() else 0
     for t, on in enumerate(trigger.tolist()):  # one pass over the days, at compile time
         if run >= active_days:
             return t

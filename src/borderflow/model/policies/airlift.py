@@ -57,7 +57,9 @@ class Airlift(PolicyBase):
             days = fx.day(self.start) + self.flights.every * np.arange(self.flights.count)
         else:
             days = np.array([fx.day(d) for d in self.flights], dtype=np.intp)
-        np.add.at(flights, days[days < flights.size], self.units_per_flight)
+        # a flight every n days from a start before day 0 has flown some before the horizon
+        days = days[(days >= 0) & (days < flights.size)]
+        np.add.at(flights, days, self.units_per_flight)
         # after every rated order (ranks 0 and 1)
         fx.claim(fx.arc_named(self.arc_name), 2, flights=flights * fx.active)
 

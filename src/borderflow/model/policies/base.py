@@ -185,7 +185,7 @@ class Screen(Protocol):
 
 class PolicyBase(Frozen):
     id: Id
-    start: Day = Field(0, description="first day the policy is active")
+    start: Day = Field(0, description="first day the policy is active (a date before the scenario's `start` is kept as it was: in force from day 0, and a retaliation watching it counts the days before)")
     end: Day | None = Field(None, description="first day it is no longer active (exclusive)")
     enabled: bool = Field(True, description="disabled policies are switched on by variants or retaliation")
     description: str = ""
@@ -226,11 +226,13 @@ def ref(path: Path, kind: str, name: str, known: Iterable[str]) -> Found:
         yield path, f"unknown {kind} {name!r}{did_you_mean(name, known)}"
 
 
-def in_horizon(s: Scenario, path: Path, day: Any, *, end: bool = False) -> Found:
-    """A day (or date) inside the horizon; `end`: an exclusive end, which may be the day after."""
+def in_horizon(s: Scenario, path: Path, day: Any, *, end: bool = False,
+               early: bool = False) -> Found:
+    """A day (or date) inside the horizon; `end`: an exclusive end, which may be the day after;
+    `early`: it may lie before day 0 (a ban already in force keeps its real date)."""
     d = s.day(day)
     last = s.days if end else s.days - 1
-    if not 0 <= d <= last:
+    if not (-np.inf if early else 0) <= d <= last:
         shown = day.isoformat() if not isinstance(day, int) else f"day {day}"
         yield path, f"{shown} is outside the horizon ({s.start.isoformat()} to " \
                     f"{s.dates[-1].isoformat()}, days 0-{s.days - 1})"
