@@ -66,10 +66,11 @@ def series(draw: st.DrawFn, days: int, nested: bool = True) -> Any:
     if form == "constant":
         return draw(quantities)
     if form == "steps":
-        starts = sorted({draw(ints(0, days - 1)) for _ in range(draw(ints(1, 4)))})
+        # steps and ramps may begin before day 0
+        starts = sorted({draw(ints(-3, days - 1)) for _ in range(draw(ints(1, 4)))})
         return [{"from": _day(draw, d), "value": draw(quantities)} for d in starts]
     if form == "ramp":
-        start = draw(ints(0, days - 1))
+        start = draw(ints(-3, days - 1))
         end = draw(ints(start, days))
         return {"ramp": {"from": draw(quantities), "to": draw(quantities),
                          "start": _day(draw, start), "end": _day(draw, end)}}
@@ -181,7 +182,7 @@ def policies(draw: st.DrawFn, data: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
     def window() -> dict[str, Any]:
-        start = draw(st.integers(0, days - 1))
+        start = draw(st.integers(-3, days - 1))  # a policy may be dated before day 0
         w: dict[str, Any] = {"start": _day(draw, start)}
         if draw(st.booleans()):
             w["end"] = _day(draw, draw(st.integers(start + 1, days)))
@@ -196,7 +197,10 @@ def policies(draw: st.DrawFn, data: dict[str, Any]) -> list[dict[str, Any]]:
                                  st.sampled_from(coms), min_size=1, unique=True))),
                              "action": draw(st.sampled_from(["ban", "quota"]))}
         if p["action"] == "quota":
-            p["quota_per_day"] = draw(quantities)
+            limits = draw(st.sampled_from([("quota_per_day",), ("quota_total",),
+                                           ("quota_per_day", "quota_total")]))
+            for field in limits:
+                p[field] = draw(quantities) * (days if field == "quota_total" else 1)
         if draw(st.booleans()):
             p["from_kinds"] = draw(st.lists(st.sampled_from(KINDS), min_size=1, unique=True))
         exemptions = []
@@ -207,9 +211,19 @@ def policies(draw: st.DrawFn, data: dict[str, Any]) -> list[dict[str, Any]]:
             exemptions.append(ex)
         if draw(st.booleans()):
             exemptions.append({"to_countries": [draw(st.sampled_from(countries))]})
+        if draw(st.booleans()):
+            exemptions.append(draw(st.sampled_from([{"to_kinds": ["site"]},
+                                                    {"to_nodes": [sorted(nodes)[0]]}])))
         for ex in exemptions:
             if draw(st.booleans()):
                 ex["quota_per_day"] = draw(quantities)
+            if draw(st.booleans()):
+                ex["quota_total"] = draw(quantities) * 3
+            if draw(st.booleans()):  # its own days
+                first = draw(st.integers(-2, days - 1))
+                ex["start"] = first
+                if draw(st.booleans()):
+                    ex["end"] = draw(st.integers(first + 1, days))
         if exemptions:
             p["exemptions"] = exemptions
         out.append(p)

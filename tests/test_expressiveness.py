@@ -3,13 +3,14 @@ every number computed by hand, on the tiny networks of `test_policies`."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
+import borderflow
 from borderflow.demand import evaluate
 from borderflow.model import ScenarioError, loads
-
-from test_policies import HEAD, SITES, run, shipped
+from borderflow.policy import Shipment, screen
+from borderflow.results import Result
+from test_policies import HEAD, SITES, reasons, run, shipped
 
 
 def test_a_ban_already_in_force_keeps_its_real_date() -> None:
@@ -98,3 +99,171 @@ def test_dates_after_the_horizon_are_still_an_error() -> None:
 policies:
   - {id: ban, type: export_control, commodities: [n95], from_country: US, start: 2021-04-01}
 """)
+
+
+def sim(text: str, days: int = 5, allocator: str = "priority") -> Result:
+    return borderflow.simulate(loads(HEAD.format(days=days) + text), allocator=allocator)
+
+
+def test_an_exemption_holds_only_on_its_own_days() -> None:
+    """A US ban with an exemption for Canada from day 1 to day 3 (exclusive): w->s1 ships
+    20 on days 1 and 2 and nothing on days 0, 3 and 4, when the ban blocks it."""
+    r = run(SITES, """
+    policies:
+      - {id: ban, type: export_control, commodities: [n95], from_country: US,
+         exemptions: [{to_countries: [CA], start: 1, end: 2020-04-04}]}
+    """)
+    assert shipped(r, "w->s1") == [0.0, 20.0, 20.0, 0.0, 0.0]
+    assert reasons(r, "w->s1")[0] == "policy:ban"
+    s = loads(HEAD.format(days=5) + SITES + """
+policies:
+  - {id: ban, type: export_control, commodities: [n95], from_country: US,
+     exemptions: [{to_countries: [CA], start: 1, end: 3}]}
+""")
+    assert screen(s, Shipment("w", "s1", "n95", 5, 1)).exemption == "ban exemption 1"
+    assert screen(s, Shipment("w", "s1", "n95", 5, 3)).blocked
+
+
+def test_dated_exemptions_under_a_quota_split_it_by_days() -> None:
+    """A US quota of 30 a day on what leaves for CA and MX, with MX exempt on days 0-1 only.
+    Days 0-1: s1 and s3 (CA) share 30 pro rata 20:60 (7.5, 22.5) and s2 (MX) gets its 20.
+    Days 2-4: all three share 30 pro rata 20:60:20 (6, 18, 6)."""
+    r = run(SITES, """
+    policies:
+      - {id: q, type: export_control, commodities: [n95], from_country: US, action: quota,
+         quota_per_day: 30, exemptions: [{to_countries: [MX], end: 2}]}
+    """)
+    assert shipped(r, "w->s1") == [7.5, 7.5, 6.0, 6.0, 6.0]
+    assert shipped(r, "w->s3") == [22.5, 22.5, 18.0, 18.0, 18.0]
+    assert shipped(r, "w->s2") == [20.0, 20.0, 6.0, 6.0, 6.0]
+
+
+def test_exemptions_by_destination_kind_and_by_named_node() -> None:
+    """A US ban exempting shipments to sites (hospitals) and to the named warehouse wca:
+    the sites s1 and s2 get their 20 a day, wca what it orders, the broker b nothing."""
+    r = sim("""
+nodes:
+  w: {kind: warehouse, region: us, stock: {n95: 10000}, target_days: 0}
+  s1: {kind: site, region: ca, target_days: 1, demand: {n95: 20}}
+  s2: {kind: site, region: mx, target_days: 1, demand: {n95: 20}}
+  wca: {kind: warehouse, region: ca, target_days: 0}
+  b: {kind: broker, region: mx, target_days: 0}
+  s4: {kind: site, region: ca, target_days: 1, demand: {n95: 10}}
+  s5: {kind: site, region: mx, target_days: 1, demand: {n95: 10}}
+lanes:
+  - {from: w, to: s1, lead_time: 1}
+  - {from: w, to: s2, lead_time: 1}
+  - {from: w, to: wca, lead_time: 1}
+  - {from: w, to: b, lead_time: 1}
+  - {from: wca, to: s4, lead_time: 1}
+  - {from: b, to: s5, lead_time: 1}
+policies:
+  - {id: ban, type: export_control, commodities: [n95], from_country: US,
+     exemptions: [{to_kinds: [site]}, {to_nodes: [wca]}]}
+""")
+    assert shipped(r, "w->s1") == [20.0] * 5
+    assert shipped(r, "w->s2") == [20.0] * 5
+    # wca relays what s4 asks (its ordering rhythm is its own); the ban never stops it
+    assert sum(shipped(r, "w->wca")) == 30.0
+    assert "policy:ban" not in reasons(r, "w->wca")
+    assert shipped(r, "w->b") == [0.0] * 5
+    assert set(reasons(r, "w->b")[1:]) == {"policy:ban"}
+
+
+def test_an_exemption_must_match_everything_it_names() -> None:
+    """to_countries [CA] and to_kinds [warehouse]: the Canadian site s1 is not exempt."""
+    r = run(SITES, """
+    policies:
+      - {id: ban, type: export_control, commodities: [n95], from_country: US,
+         exemptions: [{to_countries: [CA], to_kinds: [warehouse]}]}
+    """)
+    assert shipped(r, "w->s1") == [0.0] * 5
+
+
+LICENCE = """
+nodes:
+  w: {kind: warehouse, region: us, stock: {n95: 10000}, target_days: 0}
+  s1: {kind: site, region: ca, target_days: 1, demand: {n95: 20}}
+lanes:
+  - {from: w, to: s1, lead_time: 1}
+policies:
+  - {id: licence, type: export_control, commodities: [n95], from_country: US, action: quota,
+     quota_total: 50}
+"""
+
+
+@pytest.mark.parametrize("allocator", ["priority", "optimal"])
+def test_a_licence_allows_a_total_over_many_days(allocator: str) -> None:
+    """A licence of 50 units in all: priority ships 20, 20, then the 10 left, then nothing
+    (the licence names itself as the reason); the optimum ships 50 in all too (it may spread
+    them, but no more reach s1 than the licence allows: served 50 of the 80 from day 1)."""
+    r = sim(LICENCE, allocator=allocator)
+    sent = shipped(r, "w->s1")
+    assert sum(sent) == pytest.approx(50.0)
+    if allocator == "priority":
+        assert sent == [20.0, 20.0, 10.0, 0.0, 0.0]
+        assert reasons(r, "w->s1")[2:] == ["policy:licence"] * 3
+    assert float(r.kpis["unmet"].sum()) == pytest.approx(100.0 - 50.0)
+
+
+def test_a_licence_beside_a_daily_quota_and_on_an_exemption() -> None:
+    """A daily quota of 15 and a licence of 40: 15, 15, 10, 0, 0. An exemption for Mexico
+    with a licence of its own (25) on a ban: 20, 5, then nothing."""
+    r = run(SITES, """
+    policies:
+      - {id: q, type: export_control, commodities: [n95], from_country: US, action: quota,
+         quota_per_day: 15, quota_total: 40, to_countries: [CA],
+         exemptions: [{lanes: [w->s3]}]}
+      - {id: ban, type: export_control, commodities: [n95], from_country: US,
+         to_countries: [MX], exemptions: [{to_countries: [MX], quota_total: 25}]}
+    """)
+    assert shipped(r, "w->s1") == [15.0, 15.0, 10.0, 0.0, 0.0]
+    assert shipped(r, "w->s3") == [60.0] * 5
+    assert shipped(r, "w->s2") == [20.0, 5.0, 0.0, 0.0, 0.0]
+
+
+def test_a_licence_is_checked_and_explained() -> None:
+    s = loads(HEAD.format(days=5) + LICENCE)
+    assert "50 in all" in " ".join(screen(s, Shipment("w", "s1", "n95", 5, 0)).notes)
+    with pytest.raises(ScenarioError, match="a ban has no quota_total"):
+        loads(HEAD.format(days=5) + SITES + """
+policies:
+  - {id: ban, type: export_control, commodities: [n95], from_country: US, quota_total: 5}
+""")
+    with pytest.raises(ScenarioError, match="a quota needs quota_per_day, quota_total"):
+        loads(HEAD.format(days=5) + SITES + """
+policies:
+  - {id: q, type: export_control, commodities: [n95], from_country: US, action: quota}
+""")
+
+
+@pytest.mark.parametrize(("window", "commit"), [(3, 1), (4, 2), (5, 5)])
+def test_the_rolling_horizon_carries_what_is_left_of_a_licence(window: int, commit: int) -> None:
+    """Window by window, the licence's row allows what the committed days left of the 50,
+    and counts only its own days. From day 0 all 50 go (days 0-3 ship 80 that could arrive);
+    from day 2 (days 0-1 are free: 20 each) only 40 count: days 2 and 3 ship 20 each, and a
+    unit shipped on day 4 would arrive after the horizon, so the optimum ships none."""
+    text = HEAD.format(days=5) + LICENCE
+    for start, total in ((0, 50.0), (2, 40.0)):
+        s = loads(text.replace("quota_total: 50}", f"quota_total: 50, start: {start}}}"))
+        r = borderflow.simulate(s, allocator="optimal", window=window, commit=commit)
+        sent = shipped(r, "w->s1")
+        assert sum(sent[start:]) == pytest.approx(total, abs=1e-6)
+        assert sent[:start] == pytest.approx([20.0] * start)
+        assert r.violations() == []
+
+
+def test_the_invariants_catch_a_licence_overrun() -> None:
+    """The check itself can fail: a trace shipping 60 through a licence of 50 is refused."""
+    from dataclasses import replace
+
+    from borderflow.engine import invariants
+    from borderflow.engine.network import compile_network
+    from borderflow.engine.simulator import Simulator
+
+    net = compile_network(loads(HEAD.format(days=5) + LICENCE))
+    trace = Simulator(net).run()
+    assert not invariants.violations(net, trace)
+    more = trace.shipped.copy()
+    more[3] += 10.0
+    assert any("licence" in v for v in invariants.violations(net, replace(trace, shipped=more)))

@@ -84,6 +84,10 @@ def cbc_objective(net: Network) -> float:
             if math.isfinite(q):
                 m += pulp.lpSum(x[t, a] for a in pol.member_arc[pol.member_group == g]
                                 if (t, a) in x) <= q
+    for lic, total in enumerate(pol.licence_total.tolist()):  # a licence: over every day
+        m += pulp.lpSum(x[t, a] for g in np.flatnonzero(pol.group_licence == lic)
+                        for t in range(T) if pol.group_counts[t, g]
+                        for a in pol.member_arc[pol.member_group == g] if (t, a) in x) <= total
     share: dict[tuple[int, int], Any] = {}
     for k, c in enumerate(pol.claims):
         if c.is_order:

@@ -135,6 +135,14 @@ def _limits(net: Network, trace: Trace, tol: float, sampled: Sampled | None) -> 
             t, b, k = np.unravel_index(excess.argmax(), excess.shape)
             found.append(f"{pol.reasons[pol.group_reason[k]]}: {totals[t, b, k]:.6g} shipped on "
                          f"day {t}, above its quota {pol.group_quota[t, k]:.6g}")
+        for lic, total in enumerate(pol.licence_total.tolist()):
+            counted = pol.group_counts[:T] & (pol.group_licence == lic)[None, :]  # [T, G]
+            used = (totals * counted[:, None, :]).sum(axis=(0, 2))  # [B]
+            if used.max() > total + tol * max(1.0, total):
+                worst = int(used.argmax())
+                g = int(np.flatnonzero(pol.group_licence == lic)[0])
+                found.append(f"{pol.reasons[pol.group_reason[g]]}: {used[worst]:.6g} shipped in "
+                             f"all (sample {worst}), above its licence {total:.6g}")
     return found
 
 

@@ -356,6 +356,28 @@ def define_quotas(net: Network, x: Variables) -> Constraints:
     return _constraints("quota", parts, np.full(q.size, -INF), q, day, item, "group")
 
 
+def define_licences(net: Network, x: Variables) -> Constraints:
+    """Per licence: the flows of its groups on the days they count add up to its total."""
+    pol = net.policies
+    L = pol.licence_total.size
+    parts: list[tuple[IntArray, IntArray, Array]] = []
+    day, item = np.zeros(L, dtype=np.intp), np.zeros(L, dtype=np.intp)
+    if L:
+        cols = x.index[:, pol.member_arc]  # [T, M]
+        counts = pol.group_counts[:, pol.member_group]  # [T, M]
+        lic = np.broadcast_to(pol.group_licence[pol.member_group], cols.shape)
+        ok = counts & (cols >= 0)
+        # one entry per (licence, column): an arc in two groups of a licence counts once
+        pair = np.unique(np.stack([lic[ok], cols[ok]]), axis=1)
+        parts.append((pair[0], pair[1], np.ones(pair.shape[1])))
+        for k in range(L):  # for messages: the first day and group that count toward it
+            on = pol.group_counts & (pol.group_licence == k)[None, :]
+            t, g = np.unravel_index(int(np.argmax(on)), on.shape)
+            day[k], item[k] = t, g
+    return _constraints("licence", parts, np.full(L, -INF), pol.licence_total, day, item,
+                        "group")
+
+
 def define_order_link(net: Network, x: Variables, y: Variables) -> Constraints:
     """Per day and rated-order lane: the orders' shares add up to at most the lane's flow."""
     ks, _ = _window(net)
@@ -451,7 +473,8 @@ def assemble(net: Network, demand: Array, conserving: BoolArray, began: float | 
     ya = add(define_airlift_slack(net, n(), x, airlift))
     cons = [define_balance(net, x, m, s, u, demand, pairs), define_inputs(net, x, m, s),
             define_owed(net, u, demand),
-            define_quotas(net, x), define_order_link(net, x, y), define_order_totals(net, y, ys),
+            define_quotas(net, x), define_licences(net, x), define_order_link(net, x, y),
+            define_order_totals(net, y, ys),
             define_airlifts(net, x, ya)]
     offsets = np.cumsum([0] + [c.size for c in cons])
     rows = np.concatenate([c.row + off for c, off in zip(cons, offsets, strict=False)])

@@ -25,7 +25,7 @@ W >= the horizon there is one window and the result is the full-horizon optimum.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import highspy
@@ -86,7 +86,11 @@ def envelope(net: Network, demand: Array, W: int) -> tuple[Network, Array]:
     claims = tuple(replace(c, active=np.ones(W, dtype=bool), due=far,
                            flights=np.full(W, float(c.flights.max(initial=0.0))))
                    for c in pol.claims)
-    policies = replace(pol, blocked_by=blocked_by, group_quota=quota, claims=claims)
+    # a licence's row holds every arc that ever counts toward it; `licence_coefficients`
+    # zeroes, window by window, the days an arc does not count
+    counts = np.broadcast_to(pol.group_counts.any(axis=0), (W, pol.group_counts.shape[1])).copy()
+    policies = replace(pol, blocked_by=blocked_by, group_quota=quota, claims=claims,
+                       group_counts=counts)
     return replace(net, days=W, rec_cap=every_day(net.rec_cap), policies=policies), \
         every_day(demand)
 
@@ -138,6 +142,8 @@ class State:
     arrivals: Array  # [T + max lead, P] committed shipments landing on each day
     remaining: Array  # [orders] units each rated order still needs (within the horizon)
     owed: Array  # [P] sites' backlog at the start of the next window
+    # [licences] units the committed days counted toward each
+    licence_used: Array = field(default_factory=lambda: np.zeros(0))
 
 
 def _padded(a: np.ndarray[Any, Any], t0: int, W: int, fill: float) -> np.ndarray[Any, Any]:
@@ -194,6 +200,8 @@ def window_bounds(net: Network, tpl: Template, demand: Array, state: State,
         elif c.name == "quota":
             quota = _padded(limits.quota, 0, W, np.inf)
             rows.append((c.lower, quota[c.day, c.item]))
+        elif c.name == "licence":
+            rows.append((c.lower, net.policies.licence_total - state.licence_used))
         elif c.name == "rated-order delivery":
             rows.append((state.remaining.copy(), state.remaining.copy()))
         elif c.name == "airlift":
@@ -201,6 +209,32 @@ def window_bounds(net: Network, tpl: Template, demand: Array, state: State,
         else:
             rows.append((c.lower, c.upper))
     return lower, upper, np.concatenate([r[0] for r in rows]), np.concatenate([r[1] for r in rows])
+
+
+def _counted(net: Network, t0: int, W: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """[W, L, A] whether a unit on the arc on each day of the window counts toward each
+    licence (beyond the horizon: never)."""
+    pol = net.policies
+    counts = _padded(pol.group_counts, t0, W, False)  # [W, G]
+    out = np.zeros((W, pol.licence_total.size, net.arc_src.size), dtype=bool)
+    lic = pol.group_licence[pol.member_group]
+    m = lic >= 0
+    for j in np.flatnonzero(m):  # a licence's members: a handful
+        out[:, lic[j], pol.member_arc[j]] |= counts[:, pol.member_group[j]]
+    return out
+
+
+def licence_coefficients(net: Network, tpl: Template, t0: int) -> tuple[IntArray, IntArray, Array]:
+    """(rows, columns, values) of the licence rows for the window starting t0: 1 where a
+    shipment counts toward the licence that day, else 0."""
+    pol, W = net.policies, tpl.net.days
+    if not pol.licence_total.size:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0)
+    ever = _counted(tpl.net, 0, W)  # the envelope's entries: every arc ever counted
+    x = tpl.lp.variables["shipments"].index  # [W, A]
+    w, lic, a = np.nonzero(ever & (x >= 0)[:, None, :])
+    now = _counted(net, t0, W)
+    return _row_offset(tpl.lp, "licence") + lic, x[w, a], now[w, lic, a].astype(float)
 
 
 def terminal_cost(net: Network, tpl: Template) -> Array:
@@ -309,7 +343,7 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
     arrivals[:net.transit0.shape[0]] += net.transit0  # the lanes' in_transit
     state = State(net.stock0.reshape(-1).astype(float).copy(), arrivals,
                   np.array([due_within(net, net.policies.claims[k]) for k in orders], dtype=float),
-                  np.zeros(P))
+                  np.zeros(P), np.zeros(net.policies.licence_total.size))
     h: Any = None
     loaded = tpl.lp.cost  # the costs the loaded model has
     t0 = 0
@@ -328,6 +362,8 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
             if changed.size:
                 h.changeColsCost(int(changed.size), changed, cost[changed])
         loaded = cost
+        for row, col, value in zip(*licence_coefficients(net, tpl, t0), strict=True):
+            h.changeCoeff(int(row), int(col), float(value))
         stats.build_seconds += time.perf_counter() - began
         began = time.perf_counter()
         sol = _solve(h, tpl, bounds, net, t0, options, stats)
@@ -362,6 +398,9 @@ def _advance(net: Network, state: State, x: Array, made: Array, unmet: Array, y:
     # infeasible by that much; the trace keeps the exact values
     np.maximum(state.stock, 0.0, out=state.stock)
     state.remaining = np.maximum(state.remaining - y[t0:t0 + keep].sum(axis=0), 0.0)
+    if state.licence_used.size:
+        state.licence_used = state.licence_used + np.einsum(
+            "wla,wa->l", _counted(net, t0, keep), x[days])
 
 
 def supply_path(net: Network) -> int:

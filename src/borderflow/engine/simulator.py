@@ -92,6 +92,7 @@ class Simulator:
         pol = net.policies
         self._delivered = np.zeros((batch, len(pol.claims)))
         self._claim_groups = [pol.member_group[pol.member_arc == c.arc] for c in pol.claims]
+        self._licence_used = np.zeros((batch, pol.licence_total.size))
         # members are sorted by arc: each arc's groups form one run
         self._arcs_grouped, self._run_starts = pol.member_runs
         self.day = 0
@@ -277,6 +278,11 @@ class Simulator:
         else:
             room = np.repeat(limits.arc, B, axis=0)
         quota = np.repeat(limits.quota, B, axis=0)
+        licensed = np.flatnonzero(pol.group_counts[t])  # groups counting toward a licence
+        if licensed.size:  # a group may ship no more than what is left of its licence
+            lic = pol.group_licence[licensed]
+            left = np.maximum(pol.licence_total[lic] - self._licence_used[:, lic], 0.0)
+            quota[:, licensed] = np.minimum(quota[:, licensed], left)
         shipped = np.zeros((B, A))
         claim_room = np.zeros((B, A), dtype=bool)  # a claim took lane room from requests
         claim_reason = np.full(A, -1, dtype=np.int32)
@@ -322,6 +328,10 @@ class Simulator:
         np.maximum(S, 0.0, out=S)
         shipped += sent
         self._dispatch(t, shipped)
+        if licensed.size:
+            by_group = np.zeros((B, quota.shape[1]))
+            scatter_add(by_group, pol.member_group, shipped[:, pol.member_arc])
+            self._licence_used[:, lic] += by_group[:, licensed]
 
         # The reason for a shortfall is the constraint that bound at the margin: stock when the
         # supplier could not send all it was allowed to, else the tightest cap (a block, then

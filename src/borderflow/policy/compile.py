@@ -6,7 +6,8 @@ which turns it into:
 
 - *blocks*: arcs with nothing allowed on some days, and the policy that decided it;
 - *quota groups*: sets of arcs whose total flow per day is capped, shared pro rata to requests
-  (a lane's `capacity_total`, over all its commodities, is one too);
+  (a lane's `capacity_total`, over all its commodities, is one too); a group may also count
+  its flow toward a *licence*, a cumulative total over many days (`quota_total`);
 - *claims*: units drawn from a supplier before any request (rated orders, airlifts);
 - conservation thresholds and multipliers per (site, commodity) and day;
 - commuters kept home per day.
@@ -84,6 +85,11 @@ class PolicyArrays:
     # quota groups: arcs sharing a daily cap
     group_reason: IntArray  # [G]
     group_quota: Array  # [T, G] inf while the group's policy is inactive
+    # licences: a cumulative total shared by the flow of some groups on some days; on any
+    # day at most one group counts toward each licence (compile checks it)
+    group_licence: IntArray  # [G] the licence the group counts toward, -1 none
+    group_counts: BoolArray  # [T, G] whether its flow that day counts toward its licence
+    licence_total: Array  # [L] units the licence allows over the horizon
     member_group: IntArray  # [M] sorted by arc
     member_arc: IntArray  # [M]
     claims: tuple[Claim, ...]  # in the order they are served
@@ -179,6 +185,7 @@ class ArcTable:
     src_country: np.ndarray[Any, Any]
     dst_country: np.ndarray[Any, Any]
     src_kind: np.ndarray[Any, Any]
+    dst_kind: np.ndarray[Any, Any]
 
 
 class Builder:
@@ -198,7 +205,8 @@ class Builder:
             lane=_objects(arcs.lane), on_lane=np.array(arcs.on_lane, dtype=bool).reshape(self.A),
             src_country=_objects(tuple(country[n] for n in arcs.src)),
             dst_country=_objects(tuple(country[n] for n in arcs.dst)),
-            src_kind=_objects(tuple(s.nodes[n].kind for n in arcs.src)))
+            src_kind=_objects(tuple(s.nodes[n].kind for n in arcs.src)),
+            dst_kind=_objects(tuple(s.nodes[n].kind for n in arcs.dst)))
         self.nodes, self.commodities = nodes, commodities
         self.node_region = _objects(tuple(s.nodes[n].region for n in nodes))
         self.node_kind = _objects(tuple(s.nodes[n].kind for n in nodes))
@@ -210,7 +218,9 @@ class Builder:
                                                                    strict=True)) if not on}
         # what the policies describe
         self.blocked = np.full((self.T, self.A), -1, dtype=np.int32)
-        self.groups: list[tuple[int, Array, IntArray]] = []  # (reason, quota [T], arcs)
+        # (reason, quota [T], arcs, licence or -1, days it counts toward the licence [T])
+        self.groups: list[tuple[int, Array, IntArray, int, BoolArray]] = []
+        self.licences: dict[tuple[int, str, str], float] = {}  # (policy, name, commodity)
         self.released = np.zeros((self.T, self.A), dtype=bool)
         self.claims: list[Claim] = []
         N, C = len(nodes), len(commodities)
@@ -231,15 +241,31 @@ class Builder:
     def day(self, day: int | dt.date) -> int:
         return self.s.day(day)
 
-    def block(self, arcs: BoolArray) -> None:
-        cell = self.active[:, None] & arcs[None, :] & (self.blocked < 0)
+    def when(self, start: int | dt.date | None, end: int | dt.date | None) -> BoolArray:
+        t = np.arange(self.T)
+        first = -np.inf if start is None else self.day(start)
+        return (t >= first) & (t < (np.inf if end is None else self.day(end)))
+
+    def _on(self, days: BoolArray | None) -> BoolArray:
+        return self.active if days is None else self.active & days
+
+    def block(self, arcs: BoolArray, days: BoolArray | None = None) -> None:
+        cell = self._on(days)[:, None] & arcs[None, :] & (self.blocked < 0)
         self.blocked[cell] = self.reason
 
-    def quota(self, arcs: BoolArray, per_day: float) -> None:
+    def quota(self, arcs: BoolArray, per_day: float | None, *, days: BoolArray | None = None,
+              total: float | None = None, licence: str = "") -> None:
+        on = self._on(days)
         # one group per commodity: units of different commodities are not added up
         for c in dict.fromkeys(self.arcs.commodity[arcs].tolist()):
             members = np.flatnonzero(arcs & (self.arcs.commodity == c)).astype(np.intp)
-            self.groups.append((self.reason, np.where(self.active, per_day, np.inf), members))
+            pool = -1
+            if total is not None:
+                key = (self.i, licence, str(c))
+                self.licences.setdefault(key, total)
+                pool = list(self.licences).index(key)
+            daily = np.inf if per_day is None else per_day
+            self.groups.append((self.reason, np.where(on, daily, np.inf), members, pool, on))
 
     def release(self, arcs: BoolArray) -> None:
         self.released |= self.active[:, None] & arcs[None, :]
@@ -276,7 +302,7 @@ class Builder:
             if lane.capacity_total is not None:
                 members = np.flatnonzero(self.arcs.on_lane & (self.arcs.lane == lane.id))
                 self.groups.append((LANE_CAPACITY, np.full(self.T, lane.capacity_total),
-                                    members.astype(np.intp)))
+                                    members.astype(np.intp), -1, np.zeros(self.T, dtype=bool)))
 
     def close_stockpiles(self) -> None:
         """A stockpile's arcs are blocked while no release lets them ship."""
@@ -300,6 +326,12 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
     member_arc = np.concatenate([g[2] for g in groups] or [np.zeros(0, np.intp)])
     order = np.argsort(member_arc, kind="stable")
     T, NC = s.days, len(nodes) * len(commodities)
+    group_licence = np.array([g[3] for g in groups], dtype=np.intp)
+    group_counts = np.array([g[4] for g in groups], dtype=bool).reshape(len(groups), T).T.copy()
+    group_counts &= (group_licence >= 0)[None, :]
+    for lic in range(len(b.licences)):
+        if (group_counts[:, group_licence == lic].sum(axis=1) > 1).any():
+            raise ValueError("two quota groups count toward one licence on the same day")
     return PolicyArrays(
         ids=tuple(p.id for p in s.policies),
         active=active,
@@ -309,6 +341,9 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
         blocked_by=b.blocked[:, touched].copy(),
         group_reason=np.array([g[0] for g in groups], dtype=np.intp),
         group_quota=np.array([g[1] for g in groups], dtype=float).reshape(len(groups), T).T.copy(),
+        group_licence=group_licence,
+        group_counts=group_counts,
+        licence_total=np.array(list(b.licences.values()), dtype=float),
         member_group=member_group[order],
         member_arc=member_arc[order],
         claims=tuple(sorted(b.claims, key=lambda c: c.rank)),

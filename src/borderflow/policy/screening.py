@@ -53,6 +53,9 @@ class _Screen:
         self.commodity, self.quantity = shipment.commodity, shipment.quantity
         self.lane = f"{shipment.from_}->{shipment.to}"
         self.src_kind: str = src.kind
+        self.dst_kind: str = dst.kind
+        self.day = s.day(shipment.day)
+        self._s = s
         self.src_country = s.regions[src.region].country
         self.dst_country = s.regions[dst.region].country
         self.allowed = shipment.quantity
@@ -60,6 +63,10 @@ class _Screen:
         self.exemption: str | None = None
         self.released = False
         self.notes: list[str] = []
+
+    def in_force(self, start: int | dt.date | None, end: int | dt.date | None) -> bool:
+        return (start is None or self._s.day(start) <= self.day) and \
+            (end is None or self.day < self._s.day(end))
 
     def limit(self, amount: float, by: str, note: str) -> None:
         self.notes.append(note)

@@ -95,6 +95,8 @@ class ArcTable(Protocol):
     def dst_country(self) -> np.ndarray[Any, Any]: ...
     @property
     def src_kind(self) -> np.ndarray[Any, Any]: ...
+    @property
+    def dst_kind(self) -> np.ndarray[Any, Any]: ...
 
 
 class Effects(Protocol):
@@ -120,11 +122,19 @@ class Effects(Protocol):
     def day(self, day: int | dt.date) -> int:
         """A day or date as a day number."""
 
-    def block(self, arcs: BoolArray) -> None:
-        """Nothing may flow on these arcs (a block already in place keeps its reason)."""
+    def when(self, start: int | dt.date | None, end: int | dt.date | None) -> BoolArray:
+        """[T] the days from `start` (None: always) to `end` (exclusive; None: open)."""
 
-    def quota(self, arcs: BoolArray, per_day: float) -> None:
-        """These arcs share `per_day` units a day (one quota per commodity)."""
+    def block(self, arcs: BoolArray, days: BoolArray | None = None) -> None:
+        """Nothing may flow on these arcs (a block already in place keeps its reason); `days`:
+        only on these of the policy's days."""
+
+    def quota(self, arcs: BoolArray, per_day: float | None, *, days: BoolArray | None = None,
+              total: float | None = None, licence: str = "") -> None:
+        """These arcs share `per_day` units a day (one quota per commodity; None: no daily
+        cap), on `days` of the policy's days (None: all). With `total`, their flow on those
+        days also counts toward a licence of `total` units over the horizon, which the calls
+        naming the same `licence` share (they must not count on the same day)."""
 
     def release(self, arcs: BoolArray) -> None:
         """These arcs leave a stockpile, which may ship on them."""
@@ -166,6 +176,13 @@ class Screen(Protocol):
     @property
     def src_kind(self) -> str: ...
     @property
+    def dst_kind(self) -> str: ...
+    @property
+    def day(self) -> int: ...  # the day it would leave
+
+    def in_force(self, start: int | dt.date | None, end: int | dt.date | None) -> bool:
+        """Whether its day lies from `start` (None: always) to `end` (exclusive; None: open)."""
+    @property
     def src_country(self) -> str: ...
     @property
     def dst_country(self) -> str: ...
@@ -185,7 +202,10 @@ class Screen(Protocol):
 
 class PolicyBase(Frozen):
     id: Id
-    start: Day = Field(0, description="first day the policy is active (a date before the scenario's `start` is kept as it was: in force from day 0, and a retaliation watching it counts the days before)")
+    start: Day = Field(
+        0, description="first day the policy is active (a date before the scenario's `start` "
+        "is kept as it was: in force from day 0, and a retaliation watching it counts the days "
+        "before)")
     end: Day | None = Field(None, description="first day it is no longer active (exclusive)")
     enabled: bool = Field(True, description="disabled policies are switched on by variants or retaliation")
     description: str = ""
