@@ -267,3 +267,46 @@ def test_the_invariants_catch_a_licence_overrun() -> None:
     more = trace.shipped.copy()
     more[3] += 10.0
     assert any("licence" in v for v in invariants.violations(net, replace(trace, shipped=more)))
+
+
+RATED = """
+nodes:
+  w: {kind: warehouse, region: us, stock: {n95: 30}, target_days: 0}
+  a: {kind: warehouse, region: us, target_days: 0}
+  b: {kind: warehouse, region: us, target_days: 0}
+lanes:
+  - {from: w, to: a, lead_time: 1}
+  - {from: w, to: b, lead_time: 1}
+"""
+
+
+def test_a_scenario_may_declare_its_own_ratings() -> None:
+    """Ratings [P1, P2, P3], highest first: the P1 order to b (declared second) is filled
+    before the P3 order to a, from 30 in stock: b gets its 20 on day 0, a the 10 left."""
+    r = sim("ratings: [P1, P2, P3]\n" + RATED + """
+policies:
+  - {id: late, type: rated_order, supplier: w, buyer: a, commodity: n95, quantity: 20,
+     rating: P3, due: 2, schedule: asap}
+  - {id: first, type: rated_order, supplier: w, buyer: b, commodity: n95, quantity: 20,
+     rating: P1, due: 2, schedule: asap}
+""")
+    assert shipped(r, "w->b")[0] == 20.0
+    assert shipped(r, "w->a")[0] == 10.0
+    assert r.orders.set_index("order").loc["first", "rating"] == "P1"
+
+
+def test_ratings_default_to_dx_then_do_and_are_checked() -> None:
+    r = sim(RATED + """
+policies:
+  - {id: do, type: rated_order, supplier: w, buyer: a, commodity: n95, quantity: 20, due: 2,
+     schedule: asap}
+  - {id: dx, type: rated_order, supplier: w, buyer: b, commodity: n95, quantity: 20,
+     rating: DX, due: 2, schedule: asap}
+""")
+    assert (shipped(r, "w->b")[0], shipped(r, "w->a")[0]) == (20.0, 10.0)
+    with pytest.raises(ScenarioError, match=r"rating: unknown rating 'DO'") as e:
+        loads(HEAD.format(days=5) + "ratings: [P1, P1]\n" + RATED + """
+policies:
+  - {id: do, type: rated_order, supplier: w, buyer: a, commodity: n95, quantity: 20, due: 2}
+""")
+    assert "duplicate rating 'P1'" in str(e.value)

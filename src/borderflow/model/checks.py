@@ -241,6 +241,9 @@ def _series_all(s: Scenario) -> Found:
 
 def _policies(s: Scenario) -> Found:
     """What every policy needs (a unique id, dates in the horizon), then its type's checks."""
+    for j, rating in enumerate(s.ratings):
+        if rating in s.ratings[:j]:
+            yield ("ratings", j), f"duplicate rating {rating!r}"
     seen: dict[str, int] = {}
     for i, p in enumerate(s.policies):
         at: Path = ("policies", i)

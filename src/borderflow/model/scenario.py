@@ -225,6 +225,10 @@ class Scenario(Frozen):
     workforce: list[Commuters] = Field([], description="commuters who cross a border to a site")
     care: dict[str, Care] = Field({}, description="site -> care capacity")
     policies: list[Policy] = []
+    ratings: list[Annotated[str, Field(min_length=1)]] = Field(
+        ["DX", "DO"], min_length=1,
+        description="priority ratings of rated orders, highest first (default the Defense "
+        "Production Act's DX, then DO; another country's scheme may be declared instead)")
     variants: dict[Id, Variant] = {}
     uncertainty: dict[str, Distribution] = {}
 

@@ -58,7 +58,7 @@ class Claim:
 
     id: str
     arc: int
-    rank: tuple[int, int, int]  # the policy's order (DX, DO, airlift), its start day, file order
+    rank: tuple[int, int, int]  # its order (a rating's place, then airlifts), start day, file order
     reason: int  # index into PolicyArrays.reasons, for shortfalls it causes elsewhere
     active: BoolArray  # [T] days on which it may claim
     quantity: float  # an order's total to deliver (flights: 0)
@@ -208,6 +208,7 @@ class Builder:
             src_kind=_objects(tuple(s.nodes[n].kind for n in arcs.src)),
             dst_kind=_objects(tuple(s.nodes[n].kind for n in arcs.dst)))
         self.nodes, self.commodities = nodes, commodities
+        self.ratings = tuple(s.ratings)
         self.node_region = _objects(tuple(s.nodes[n].region for n in nodes))
         self.node_kind = _objects(tuple(s.nodes[n].kind for n in nodes))
         self.commuter_home = _objects(tuple(s.regions[w.home_region].country for w in s.workforce))

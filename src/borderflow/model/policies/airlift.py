@@ -60,8 +60,8 @@ class Airlift(PolicyBase):
         # a flight every n days from a start before day 0 has flown some before the horizon
         days = days[(days >= 0) & (days < flights.size)]
         np.add.at(flights, days, self.units_per_flight)
-        # after every rated order (ranks 0 and 1)
-        fx.claim(fx.arc_named(self.arc_name), 2, flights=flights * fx.active)
+        # after every rated order (ranked by rating, 0 .. len(ratings) - 1)
+        fx.claim(fx.arc_named(self.arc_name), len(fx.ratings), flights=flights * fx.active)
 
     def screen(self, q: Screen) -> None:
         return None  # its flights need no lane; it caps no shipment on one

@@ -118,6 +118,8 @@ class Effects(Protocol):
     def commuter_home(self) -> np.ndarray[Any, Any]: ...  # country each commuter lives in
     @property
     def commuter_work(self) -> np.ndarray[Any, Any]: ...  # country of the site they work at
+    @property
+    def ratings(self) -> tuple[str, ...]: ...  # the scenario's priority ratings, highest first
 
     def day(self, day: int | dt.date) -> int:
         """A day or date as a day number."""

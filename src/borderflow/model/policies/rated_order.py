@@ -1,12 +1,13 @@
-"""rated_order: a priority-rated production order (the Defense Production Act's DX and DO):
-a claim on the supplier's stock, filled before any unrated request."""
+"""rated_order: a priority-rated production order (the Defense Production Act's DX and DO, or
+the ratings a scenario declares): a claim on the supplier's stock, filled before any unrated
+request, higher ratings first."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from pydantic import PositiveFloat
+from pydantic import Field, PositiveFloat
 
 from ..series import Day
 from .base import Effects, Found, KeyNumber, PolicyBase, Screen, lane_ids, ref
@@ -22,7 +23,7 @@ class RatedOrder(PolicyBase):
     buyer: str
     commodity: str
     quantity: PositiveFloat
-    rating: Literal["DX", "DO"] = "DO"
+    rating: str = Field("DO", description="one of the scenario's `ratings`")
     due: Day
     schedule: Literal["even", "asap"] = "even"
 
@@ -33,6 +34,7 @@ class RatedOrder(PolicyBase):
         yield from ref((*at, "supplier"), "node", self.supplier, s.nodes)
         yield from ref((*at, "buyer"), "node", self.buyer, s.nodes)
         yield from ref((*at, "commodity"), "commodity", self.commodity, s.commodities)
+        yield from ref((*at, "rating"), "rating", self.rating, s.ratings)
         lane = f"{self.supplier}->{self.buyer}"
         if self.supplier in s.nodes and self.buyer in s.nodes and (
                 lane not in lane_ids(s) or self.commodity not in s.lane_commodities(s.lane(lane))):
@@ -41,8 +43,8 @@ class RatedOrder(PolicyBase):
             yield (*at, "due"), "a rated order must be due after it starts"
 
     def compile(self, fx: Effects) -> None:
-        # DX orders are filled before DO orders (then earlier start, then file order)
-        fx.claim(fx.arc(self.supplier, self.buyer, self.commodity), 0 if self.rating == "DX" else 1,
+        # higher ratings first (DX before DO), then earlier start, then file order
+        fx.claim(fx.arc(self.supplier, self.buyer, self.commodity), fx.ratings.index(self.rating),
                  quantity=self.quantity, due=fx.day(self.due), schedule=self.schedule)
 
     def screen(self, q: Screen) -> None:
