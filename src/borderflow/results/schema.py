@@ -150,7 +150,8 @@ POLICIES = Table("policies", "the policy timeline", (
     _c("last_day", "int", "last day in force"),
     _c("fired_day", "int", "the day a retaliation fired")))
 ORDERS = Table("orders", "each rated order", (
-    _c("order", "str", "policy id", "order"), _c("rating", "str", "its rating (DX or DO, or one the scenario declares)", "rating"),
+    _c("order", "str", "policy id", "order"),
+    _c("rating", "str", "its rating (DX or DO, or one the scenario declares)", "rating"),
     _c("supplier", "str", "supplier node", "supplier"), _c("buyer", "str", "buyer node", "buyer"),
     COMMODITY,
     _c("quantity", "float", "units ordered", "quantity", 0),
