@@ -107,6 +107,8 @@ def scenario_data(draw: st.DrawFn) -> dict[str, Any]:
                 lane["weight"] = draw(floats(0.1, 5))
             if options & 4:
                 lane["commodities"] = sorted(draw(some_of(coms)))
+            if draw(ints(0, 3)) == 0:  # a share of deliveries rejected on arrival
+                lane["yield"] = draw(floats(0.5, 1))
             lanes.append(lane)
 
     def brought(node: str, com: str) -> bool:

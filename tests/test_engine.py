@@ -134,7 +134,8 @@ def test_narrow_border_leaves_ontario_worse_off_than_as_written() -> None:
 
 def test_result_tables_have_the_contracted_columns(two_country: borderflow.Scenario) -> None:
     r = borderflow.simulate(two_country, days=5)
-    assert list(r.flows.columns) == ["day", "date", "from", "to", "commodity", "quantity"]
+    assert list(r.flows.columns) == ["day", "date", "from", "to", "commodity", "quantity",
+                                     "rejected"]
     assert list(r.stocks.columns) == ["day", "node", "commodity", "stock", "in_transit"]
     assert list(r.sites.columns) == ["day", "node", "region", "commodity", "demand", "served", "unmet",
                                      "backlog", "normal_demand"]

@@ -310,3 +310,40 @@ policies:
   - {id: do, type: rated_order, supplier: w, buyer: a, commodity: n95, quantity: 20, due: 2}
 """)
     assert "duplicate rating 'P1'" in str(e.value)
+
+
+YIELD = """
+nodes:
+  w: {kind: warehouse, region: us, stock: {n95: 10000}, target_days: 0}
+  s1: {kind: site, region: ca, target_days: 1, demand: {n95: 20}}
+lanes:
+  - {from: w, to: s1, lead_time: 1, yield: 0.8, capacity: 20}
+"""
+
+
+@pytest.mark.parametrize("allocator", ["priority", "optimal"])
+def test_a_lane_yield_rejects_a_share_of_every_delivery(allocator: str) -> None:
+    """A lane of 20 a day that delivers 80% usable: 20 shipped a day, 16 accepted and 4
+    rejected on arrival. s1 is served 16 a day from day 1 (64 of 100), and the mass balance
+    counts the 4 x 5 = 20 rejected (the last day's 4 of them still in transit)."""
+    r = sim(YIELD, allocator=allocator)
+    assert shipped(r, "w->s1") == pytest.approx([20.0] * (5 if allocator == "priority" else 4)
+                                                + ([] if allocator == "priority" else [0.0]))
+    sites = r.sites.set_index("day")
+    assert sites["served"].tolist() == pytest.approx([0.0, 16.0, 16.0, 16.0, 16.0])
+    flows = r.flows
+    assert flows["rejected"].tolist() == pytest.approx([4.0] * len(flows))
+    assert r.violations() == []
+
+
+def test_a_lane_yield_feeds_the_ordering_rule() -> None:
+    """Without a cap, s1 does not anticipate rejections: it asks for its 20 a day (nothing is
+    on hand or in transit when it asks) and is served the 16 accepted, 4 short a day."""
+    r = sim(YIELD.replace(", capacity: 20", ""))
+    assert r.sites["served"].tolist()[1:] == pytest.approx([16.0] * 4)
+    assert r.violations() == []
+
+
+def test_a_lane_yield_must_be_a_share() -> None:
+    with pytest.raises(ScenarioError, match="yield"):
+        loads(HEAD.format(days=5) + YIELD.replace("yield: 0.8", "yield: 1.5"))

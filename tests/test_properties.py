@@ -26,7 +26,8 @@ def _scale(net: Network, trace: Trace) -> float:
 
 
 def _pair_flows(net: Network, trace: Trace) -> tuple[np.ndarray[Any, Any], ...]:
-    """[T, B, N*C] arrivals (by due day), shipments out, made, inputs used, from the trace."""
+    """[T, B, N*C] arrivals (by due day; the lane's yield of what it carried), shipments out,
+    made, inputs used, from the trace."""
     T, B = trace.shipped.shape[:2]
     N, C = net.shape
     arrive = np.zeros((T, B, N * C))
@@ -39,7 +40,7 @@ def _pair_flows(net: Network, trace: Trace) -> tuple[np.ndarray[Any, Any], ...]:
         lead = int(net.arc_lead[a])
         out[:, :, src] += trace.shipped[:, :, a]
         if lead < T:
-            arrive[lead:, :, dst] += trace.shipped[: T - lead, :, a]
+            arrive[lead:, :, dst] += trace.shipped[: T - lead, :, a] * net.arc_yield[a]
     for r in range(net.rec_node.size):
         made[:, :, net.rec_node[r] * C + net.rec_com[r]] += trace.produced[:, :, r]
         for c in range(C):
@@ -66,8 +67,11 @@ def test_invariants_hold(scenario: Scenario) -> None:
     for r in range(net.rec_node.size):
         produced[:, net.rec_com[r]] += made[:, r]
         inputs += made[:, r][:, None] * net.rec_inputs[r][None, :]
+    rejected = np.zeros((1, C))  # what a lane's yield turned away on arrival
+    for a in range(net.arc_src.size):
+        rejected[:, net.arc_com[a]] += trace.shipped[:, :, a].sum(axis=0) * (1 - net.arc_yield[a])
     balance = (net.stock0.sum(axis=0)[None, :] + produced - inputs - trace.served.sum(axis=(0, 2))
-               - trace.stock[T - 1].sum(axis=1) - trace.in_transit[T - 1].sum(axis=1))
+               - rejected - trace.stock[T - 1].sum(axis=1) - trace.in_transit[T - 1].sum(axis=1))
     assert np.abs(balance).max(initial=0.0) <= tol
     assert np.abs(mass_balance(net, trace)).max(initial=0.0) <= tol
     # no flow above a lane's capacity (nor a closed stockpile lane), never more than requested
@@ -83,7 +87,8 @@ def test_invariants_hold(scenario: Scenario) -> None:
 @given(scenarios)
 def test_every_pair_balances_every_day_and_arrives_on_lead_time(scenario: Scenario) -> None:
     """stock[t] = stock[t-1] + arrivals due t + made - inputs used - served - shipped out, and
-    in_transit[t] is what was shipped towards the pair and is not yet due."""
+    in_transit[t] is what was shipped towards the pair (less what its lane's yield rejects)
+    and is not yet due."""
     net = compile_network(scenario)
     trace = Simulator(net).run()
     T, B = trace.stock.shape[:2]
@@ -97,7 +102,8 @@ def test_every_pair_balances_every_day_and_arrives_on_lead_time(scenario: Scenar
     assert np.abs(stock - expected).max(initial=0.0) <= tol
     shipped_in = np.zeros((T, B, N * C))
     for a in range(net.arc_src.size):
-        shipped_in[:, :, net.arc_dst[a] * C + net.arc_com[a]] += trace.shipped[:, :, a]
+        shipped_in[:, :, net.arc_dst[a] * C + net.arc_com[a]] += trace.shipped[:, :, a] * \
+            net.arc_yield[a]
     transit = np.cumsum(shipped_in, axis=0) - np.cumsum(arrive, axis=0)
     assert np.abs(trace.in_transit.reshape(T, B, N * C) - transit).max(initial=0.0) <= tol
 

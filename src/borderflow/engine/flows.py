@@ -26,7 +26,8 @@ def by_pair(net: Network, cols: IntArray, vals: Array) -> Array:
 def pair_flows(net: Network, x: Array, made: Array, served: Array) -> tuple[Array, Array]:
     """Of D days' shipments x [D, A], production made [D, R] and use served [D, P]:
 
-    - arrivals [D + max lead, P]: what lands on each pair, by day counted from the first;
+    - arrivals [D + max lead, P]: what lands on each pair (the lane's yield of what was
+      shipped), by day counted from the first;
     - change [D, P]: each day's other change of stock on hand (made, less inputs used, less
       served, less shipped).
     """
@@ -34,7 +35,8 @@ def pair_flows(net: Network, x: Array, made: Array, served: Array) -> tuple[Arra
     D, P = x.shape[0], len(net.nodes) * C
     arrivals = np.zeros((D + net.max_lead, P))
     ta, aa = np.nonzero(x)
-    np.add.at(arrivals, (ta + net.arc_lead[aa], net.arc_dst_pair[aa]), x[ta, aa])
+    np.add.at(arrivals, (ta + net.arc_lead[aa], net.arc_dst_pair[aa]),
+              x[ta, aa] * net.arc_yield[aa])  # the rejected share never lands
     ri, ci = np.nonzero(net.rec_inputs > 0)
     inputs = by_pair(net, net.rec_node[ri] * C + ci, made[:, ri] * net.rec_inputs[ri, ci])
     change = by_pair(net, net.rec_node * C + net.rec_com, made) - inputs - served \

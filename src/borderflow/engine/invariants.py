@@ -24,13 +24,23 @@ def _initial(net: Network, sampled: Sampled | None) -> np.ndarray[Any, Any]:
 
 
 def mass_balance(net: Network, trace: Trace, sampled: Sampled | None = None) -> np.ndarray[Any, Any]:
-    """[B, C]: initial + produced - consumed - inputs used - final stock - in transit."""
+    """[B, C]: initial + produced - consumed - inputs used - rejected - final stock - in
+    transit (rejected: the share of shipments a lane's yield turns away)."""
     made = trace.produced.sum(axis=0)  # [B, R]
     produced = made @ net.rec_outputs
     inputs_used = made @ net.rec_inputs
     consumed = trace.served.sum(axis=(0, 2))
+    rejected = rejected_by_commodity(net, trace)
     final = (trace.stock[-1] + trace.in_transit[-1]).sum(axis=1)
-    return _initial(net, sampled) + produced - consumed - inputs_used - final  # type: ignore[no-any-return]
+    return _initial(net, sampled) + produced - consumed - inputs_used - rejected - final  # type: ignore[no-any-return]
+
+
+def rejected_by_commodity(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
+    """[B, C] units shipped and rejected on arrival (a lane's yield below 1)."""
+    lost = trace.shipped.sum(axis=0) * (1.0 - net.arc_yield)  # [B, A]
+    out = np.zeros((lost.shape[0], len(net.commodities)))
+    np.add.at(out.T, net.arc_com, lost.T)
+    return out
 
 
 def throughput(net: Network, trace: Trace, sampled: Sampled | None = None) -> np.ndarray[Any, Any]:

@@ -50,6 +50,7 @@ class Network:
     arc_cap: Array  # units per day, inf = unlimited
     arc_weight: Array
     arc_cost: Array  # [A] cost of shipping a unit
+    arc_yield: Array  # [A] share of a shipment that arrives usable (the rest is rejected)
     transit0: Array  # [max lead, N*C] the lanes' in_transit at day 0, landing on each first day
     # recipes: one commodity made at one plant
     rec_node: IntArray
@@ -190,6 +191,8 @@ def compile_network(scenario: Scenario) -> Network:
         arc_cap=_frozen(np.array([a[6] for a in arcs], dtype=float)),
         arc_weight=_frozen(np.array([a[7] for a in arcs], dtype=float)),
         arc_cost=_frozen(np.array([a[8] for a in arcs], dtype=float)),
+        arc_yield=_frozen(np.array([scenario.lanes[a[0]].yield_ if a[0] >= 0 else 1.0
+                                    for a in arcs], dtype=float)),
         transit0=initial_transit(scenario, nodes, coms,
                                  max((a[5] for a in arcs), default=1)),
         rec_node=_frozen(np.array(rec_node, dtype=np.intp)),

@@ -270,7 +270,8 @@ def define_balance(net: Network, x: Variables, m: Variables, s: Variables, u: Va
     add(rowmap[ta, net.arc_src_pair[aa]], x.index[ta, aa], 1.0)
     arrive = ta + net.arc_lead[aa]
     inside = arrive < T
-    add(rowmap[arrive[inside], net.arc_dst_pair[aa[inside]]], x.index[ta[inside], aa[inside]], -1.0)
+    add(rowmap[arrive[inside], net.arc_dst_pair[aa[inside]]], x.index[ta[inside], aa[inside]],
+        -net.arc_yield[aa[inside]])
     tr, rr = np.nonzero(m.index >= 0)
     add(rowmap[tr, net.rec_node[rr] * C + net.rec_com[rr]], m.index[tr, rr], -1.0)
     ri, ci = np.nonzero(net.rec_inputs > 0)  # (recipe, input) entries
@@ -315,7 +316,7 @@ def define_inputs(net: Network, x: Variables, m: Variables, s: Variables) -> Con
         arrive = ta + net.arc_lead[aa]
         ok = (arrive < T) & is_input[net.arc_dst_pair[aa]]
         parts.append((rowmap[arrive[ok], net.arc_dst_pair[aa[ok]]], x.index[ta[ok], aa[ok]],
-                      np.full(int(ok.sum()), -1.0)))
+                      -net.arc_yield[aa[ok]]))
     first = np.zeros((T, P))
     first[0] = net.stock0.reshape(-1)
     first[:net.transit0.shape[0]] += net.transit0[:T]
@@ -648,7 +649,8 @@ def trace_from(net: Network, x: Array, made: Array, unmet: Array, y: Array, dema
     arrivals = landing[:T] + piped
     stock = net.stock0.reshape(1, -1) + np.cumsum(arrivals + change, axis=0)
     in_transit = net.transit0.sum(axis=0)[None, :] + \
-        np.cumsum(by_pair(net, net.arc_dst_pair, x), axis=0) - np.cumsum(arrivals, axis=0)
+        np.cumsum(by_pair(net, net.arc_dst_pair, x * net.arc_yield), axis=0) - \
+        np.cumsum(arrivals, axis=0)
 
     K = len(pol.claims)
     asked, limit, claimed = np.zeros((T, K)), np.zeros((T, K)), np.zeros((T, K))

@@ -247,7 +247,8 @@ def terminal_cost(net: Network, tpl: Template) -> Array:
     cost[s[s >= 0]] -= value
     x = lp.variables["shipments"].index
     late = (np.arange(W)[:, None] + net.arc_lead[None, :] >= W) & (x >= 0)
-    cost[x[late]] -= value
+    _, arc = np.nonzero(late)
+    cost[x[late]] -= value * net.arc_yield[arc]  # only what will be accepted is worth holding
     return cost
 
 

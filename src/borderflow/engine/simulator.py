@@ -381,8 +381,9 @@ class Simulator:
     def _dispatch(self, t: int, shipped: Array) -> None:
         """Put shipments in the pipeline to arrive after their lead time: one scatter per
         distinct lead time (a handful), never over the whole pipeline."""
+        landing = shipped * self.net.arc_yield  # what is rejected on arrival never lands
         for lead, arcs in self._by_lead:
             arrivals = np.zeros((self.batch, self._nc))
-            scatter_add(arrivals, self._dst[arcs], shipped[:, arcs])
+            scatter_add(arrivals, self._dst[arcs], landing[:, arcs])
             self._pipe[(t + lead) % self._slots] += arrivals
-        scatter_add(self._transit, self._dst, shipped)
+        scatter_add(self._transit, self._dst, landing)

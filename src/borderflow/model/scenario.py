@@ -99,6 +99,10 @@ class Lane(Frozen):
     cost_per_unit: NonNegativeFloat = Field(0.0, description="cost of shipping a unit")
     capacity_total: NonNegativeFloat | None = Field(
         None, description="units per day of every commodity together (default unlimited)")
+    yield_: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0, alias="yield", description="share of what is shipped that the destination accepts; "
+        "the rest is rejected on arrival and lost (Canada's 8 M rejected masks). What a rated "
+        "order's supplier ships counts as delivered")
     in_transit: dict[str, NonNegativeFloat] = Field(
         {}, description="commodity -> units shipped on each of the lead_time days before day "
         "0, so arriving on each of days 0 .. lead_time - 1 (goods in the pipeline at the start)")

@@ -55,7 +55,8 @@ class Result:
 
     @cached_property
     def flows(self) -> pd.DataFrame:
-        """Shipments: day, date, from, to, commodity, quantity (days with nothing shipped omitted)."""
+        """Shipments: day, date, from, to, commodity, quantity, rejected (what the lane's yield
+        turns away on arrival); days with nothing shipped omitted."""
         net = self.network
         shipped = self.trace.shipped[:, self.sample]  # [T, A]
         t, a = np.nonzero(shipped > 0)
@@ -66,6 +67,7 @@ class Result:
             "to": np.asarray(net.nodes, dtype=object)[net.arc_dst[a]],
             "commodity": np.asarray(net.commodities, dtype=object)[net.arc_com[a]],
             "quantity": shipped[t, a],
+            "rejected": shipped[t, a] * (1.0 - net.arc_yield[a]),
         })
 
     @cached_property

@@ -105,7 +105,9 @@ KPIS = Table("kpis", "key figures per region and commodity over the horizon", (
 
 FLOWS = Table("flows", "shipments (days with nothing shipped omitted)", (
     DAY, DATE, _c("from", "str", "shipping node"), _c("to", "str", "receiving node"), COMMODITY,
-    _c("quantity", "float", "units shipped", "quantity", 0)))
+    _c("quantity", "float", "units shipped", "quantity", 0),
+    _c("rejected", "float", "of them, units the destination will reject on arrival (the lane's "
+       "yield below 1)", "rejected", 0)))
 STOCKS = Table("stocks", "end-of-day stock of every node that ever holds, receives or uses a "
                "commodity", (
                    DAY, _c("node", "category", "node id"), _c("commodity", "category", "commodity id"),
