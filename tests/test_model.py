@@ -171,7 +171,7 @@ ONE_DEFECT = [
      "44: policies.0.commodities.1: unknown commodity 'gowns'"),
     (POLICY, POLICY + "  - {id: dpa, type: rated_order, supplier: plant, buyer: depot, commodity: n95, "
      "quantity: 500, due: 20, rating: DZ}\n",
-     "45: policies.1.rating: expected 'DX' or 'DO', got 'DZ'"),
+     "45: policies.1.rating: unknown rating 'DZ' (the scenario's ratings, highest first: DX, DO)"),
     (POLICY, POLICY + "  - {id: dpa, type: rated_order, supplier: plant, buyer: depot, commodity: n95, "
      "quantity: 500, start: 10, due: 4}\n",
      "45: policies.1.due: a rated order must be due after it starts"),

@@ -62,7 +62,8 @@ NINE = [
      "lanes.1.lead_time: expected a whole number, got '2 days' (write the number without its unit)"),
     ("{from: reserve, to: depot,", "{from: reserv, to: depot,",
      "lanes.3.from: unknown node 'reserv' (did you mean 'reserve'?)"),
-    (POLICY, POLICY + DZ, "policies.1.rating: expected 'DX' or 'DO', got 'DZ'"),
+    (POLICY, POLICY + DZ,
+     "policies.1.rating: unknown rating 'DZ' (the scenario's ratings, highest first: DX, DO)"),
     (DZ, DZ + "  - {id: lift, type: airlift, from: plant, to: toronto, commodity: n95, "
      "units_per_flight: 1000, flights: [3]}\n",
      "policies.2.to: unknown node 'toronto'"),

@@ -248,8 +248,9 @@ def test_a_bad_edit_is_reported_next_to_its_field_by_the_model(client: TestClien
     assert re.search(r'id="f-nodes.3m-aberdeen.produce.n95.capacity" value="-5"', page.text)
     page = run(client, FLAGSHIP, "history", on, **{"policies.us-export-ban.end": "2020-03-01"})
     problems = re.findall(r'<span class="problem" data-field="([^"]*)">([^<]*)</span>', page.text)
-    assert [p for p, _ in problems] == ["policies.us-export-ban.end"] * 2
-    assert "outside the horizon" in problems[0][1] and "must end after it starts" in problems[1][1]
+    # a date before the horizon is accepted (a ban's real date); one before its start is not
+    assert [p for p, _ in problems] == ["policies.us-export-ban.end"]
+    assert "must end after it starts" in problems[0][1]
     page = run(client, FLAGSHIP, None, on, **{"policies.us-export-ban.start": "soon"})
     assert page.status_code == 422 and "got &#39;soon&#39;" in page.text
     page = run(client, FLAGSHIP, None, on, **{"nodes.nope.stock.n95": "3"})

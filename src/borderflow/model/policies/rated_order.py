@@ -34,7 +34,9 @@ class RatedOrder(PolicyBase):
         yield from ref((*at, "supplier"), "node", self.supplier, s.nodes)
         yield from ref((*at, "buyer"), "node", self.buyer, s.nodes)
         yield from ref((*at, "commodity"), "commodity", self.commodity, s.commodities)
-        yield from ref((*at, "rating"), "rating", self.rating, s.ratings)
+        if self.rating not in s.ratings:
+            yield (*at, "rating"), f"unknown rating {self.rating!r} (the scenario's ratings, " \
+                f"highest first: {', '.join(s.ratings)})"
         lane = f"{self.supplier}->{self.buyer}"
         if self.supplier in s.nodes and self.buyer in s.nodes and (
                 lane not in lane_ids(s) or self.commodity not in s.lane_commodities(s.lane(lane))):
