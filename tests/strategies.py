@@ -253,6 +253,13 @@ def policies(draw: st.DrawFn, data: dict[str, Any]) -> list[dict[str, Any]]:
                     "units_per_flight": draw(st.floats(1, 300, allow_nan=False)),
                     "flight_days": draw(st.integers(1, 4))})
 
+    for k in range(draw(st.integers(0, 1))):
+        arrivals = draw(st.lists(st.integers(0, days - 1), min_size=1, max_size=3))
+        out.append({"id": f"gift{k}", "type": "delivery", "to": draw(st.sampled_from(list(nodes))),
+                    "commodity": draw(st.sampled_from(coms)), **window(),
+                    "arrivals": [{"day": d, "quantity": draw(st.floats(1, 300, allow_nan=False))}
+                                 for d in arrivals]})
+
     for k, name in enumerate(n for n, node in nodes.items() if node["kind"] == "stockpile"):
         if draw(st.booleans()):
             p = {"id": f"rel{k}", "type": "stockpile_release", "stockpile": name, **window()}

@@ -58,9 +58,10 @@ def cbc_objective(net: Network) -> float:
              for t in range(T) for n in range(N) for c in range(C) if demand[t, n, c] > 0}
 
     def arrivals(t: int, n: int, c: int) -> Any:
-        return pulp.lpSum(float(net.arc_yield[a]) * x[s, a] for (s, a) in x
-                          if net.arc_dst[a] == n and net.arc_com[a] == c
-                          and s + net.arc_lead[a] == t)
+        gift = float(net.policies.deliveries[t, n * C + c])  # from outside the network
+        return gift + pulp.lpSum(float(net.arc_yield[a]) * x[s, a] for (s, a) in x
+                                 if net.arc_dst[a] == n and net.arc_com[a] == c
+                                 and s + net.arc_lead[a] == t)
 
     def before(t: int, n: int, c: int) -> Any:
         return float(net.stock0[n, c]) if t == 0 else stock[t - 1, n, c]

@@ -15,9 +15,11 @@ from .network import Network, Sampled
 from .records import Trace
 
 
-def _initial(net: Network, sampled: Sampled | None) -> np.ndarray[Any, Any]:
-    """[B or 1, C]: each sample's initial stock in all, the lanes' in_transit included."""
-    piped = net.transit0.sum(axis=0).reshape(net.shape).sum(axis=0)[None, :]
+def _initial(net: Network, trace: Trace, sampled: Sampled | None) -> np.ndarray[Any, Any]:
+    """[B or 1, C]: each sample's initial stock in all, the lanes' in_transit and the
+    deliveries from outside the network on the trace's days included."""
+    delivered = net.policies.deliveries[:trace.stock.shape[0]].sum(axis=0)
+    piped = (net.transit0.sum(axis=0) + delivered).reshape(net.shape).sum(axis=0)[None, :]
     if sampled is not None and sampled.stock0 is not None:
         return sampled.stock0.sum(axis=1) + piped  # type: ignore[no-any-return]
     return net.stock0.sum(axis=0)[None, :] + piped  # type: ignore[no-any-return]
@@ -32,7 +34,7 @@ def mass_balance(net: Network, trace: Trace, sampled: Sampled | None = None) -> 
     consumed = trace.served.sum(axis=(0, 2))
     rejected = rejected_by_commodity(net, trace)
     final = (trace.stock[-1] + trace.in_transit[-1]).sum(axis=1)
-    return _initial(net, sampled) + produced - consumed - inputs_used - rejected - final  # type: ignore[no-any-return]
+    return _initial(net, trace, sampled) + produced - consumed - inputs_used - rejected - final  # type: ignore[no-any-return]
 
 
 def rejected_by_commodity(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
@@ -46,7 +48,7 @@ def rejected_by_commodity(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
 def throughput(net: Network, trace: Trace, sampled: Sampled | None = None) -> np.ndarray[Any, Any]:
     """[B, C]: a scale for relative balance errors (everything that entered the network)."""
     produced = trace.produced.sum(axis=0) @ net.rec_outputs
-    return _initial(net, sampled) + produced  # type: ignore[no-any-return]
+    return _initial(net, trace, sampled) + produced  # type: ignore[no-any-return]
 
 
 def violations(net: Network, trace: Trace, rtol: float = 1e-9,

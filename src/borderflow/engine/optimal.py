@@ -169,6 +169,7 @@ def relevant_pairs(net: Network, demand: Array) -> BoolArray:
     out[net.rec_node * C + net.rec_com] = True
     ri, ci = np.nonzero(net.rec_inputs > 0)
     out[net.rec_node[ri] * C + ci] = True
+    out |= net.policies.deliveries.any(axis=0)
     return out
 
 
@@ -288,6 +289,7 @@ def define_balance(net: Network, x: Variables, m: Variables, s: Variables, u: Va
     rhs = -demand.copy()
     rhs[0] += net.stock0.reshape(-1)
     rhs[:net.transit0.shape[0]] += net.transit0[:T]  # the lanes' in_transit lands
+    rhs += net.policies.deliveries  # and deliveries from outside the network
     rhs = rhs[:, pairs].reshape(-1)
     day, item = np.nonzero(np.broadcast_to(pairs, (T, P)))
     return _constraints("stock balance", parts, rhs, rhs, day, item, "pair")
@@ -320,6 +322,7 @@ def define_inputs(net: Network, x: Variables, m: Variables, s: Variables) -> Con
     first = np.zeros((T, P))
     first[0] = net.stock0.reshape(-1)
     first[:net.transit0.shape[0]] += net.transit0[:T]
+    first += net.policies.deliveries
     upper = first[:, is_input].reshape(-1)
     day, item = np.nonzero(np.broadcast_to(is_input, (T, P)))
     return _constraints("input availability", parts, np.full(upper.size, -INF), upper, day, item,
@@ -647,7 +650,8 @@ def trace_from(net: Network, x: Array, made: Array, unmet: Array, y: Array, dema
     piped = np.zeros((T, N * C))
     piped[:net.transit0.shape[0]] = net.transit0[:T]
     arrivals = landing[:T] + piped
-    stock = net.stock0.reshape(1, -1) + np.cumsum(arrivals + change, axis=0)
+    stock = net.stock0.reshape(1, -1) + \
+        np.cumsum(arrivals + net.policies.deliveries + change, axis=0)
     in_transit = net.transit0.sum(axis=0)[None, :] + \
         np.cumsum(by_pair(net, net.arc_dst_pair, x * net.arc_yield), axis=0) - \
         np.cumsum(arrivals, axis=0)

@@ -89,8 +89,10 @@ def envelope(net: Network, demand: Array, W: int) -> tuple[Network, Array]:
     # a licence's row holds every arc that ever counts toward it; `licence_coefficients`
     # zeroes, window by window, the days an arc does not count
     counts = np.broadcast_to(pol.group_counts.any(axis=0), (W, pol.group_counts.shape[1])).copy()
+    # deliveries land through the window's carried arrivals (`State`, in the right-hand
+    # sides `window_bounds` sets); here they only mark the pairs that need rows
     policies = replace(pol, blocked_by=blocked_by, group_quota=quota, claims=claims,
-                       group_counts=counts)
+                       group_counts=counts, deliveries=every_day(pol.deliveries))
     return replace(net, days=W, rec_cap=every_day(net.rec_cap), policies=policies), \
         every_day(demand)
 
@@ -342,6 +344,7 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
     y = np.zeros((T, len(orders)))
     arrivals = np.zeros((T + net.max_lead + 1, P))
     arrivals[:net.transit0.shape[0]] += net.transit0  # the lanes' in_transit
+    arrivals[:T] += net.policies.deliveries  # and deliveries from outside the network
     state = State(net.stock0.reshape(-1).astype(float).copy(), arrivals,
                   np.array([due_within(net, net.policies.claims[k]) for k in orders], dtype=float),
                   np.zeros(P), np.zeros(net.policies.licence_total.size))

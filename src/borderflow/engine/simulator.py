@@ -112,6 +112,7 @@ class Simulator:
         S += self._pipe[slot]
         self._transit -= self._pipe[slot]
         self._pipe[slot] = 0.0
+        S += net.policies.deliveries[t]  # from outside the network (a donation)
 
         # 2. Produce
         produced, input_use = self._produce(t)

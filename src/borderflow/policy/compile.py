@@ -10,7 +10,8 @@ which turns it into:
   its flow toward a *licence*, a cumulative total over many days (`quota_total`);
 - *claims*: units drawn from a supplier before any request (rated orders, airlifts);
 - conservation thresholds and multipliers per (site, commodity) and day;
-- commuters kept home per day.
+- commuters kept home per day;
+- deliveries from outside the network (a donation) per day and (node, commodity).
 
 One rule belongs to the network, not to a policy: a stockpile ships only while a release lets
 it. Activity is resolved here (retaliations switch other policies on), so every array is static.
@@ -97,6 +98,8 @@ class PolicyArrays:
     conserve_lift: Array | None  # [T, N*C] days of supply at which it lifts (>= below)
     conserve_multiplier: Array | None  # [T, N*C]
     commuters_blocked: BoolArray  # [T, W] commuters kept home by a border closure
+    deliveries: Array  # [T, N*C] units arriving from outside the network
+    delivery_days: dict[str, BoolArray]  # delivery policy id -> [T] the days something arrives
 
     @cached_property
     def member_runs(self) -> tuple[IntArray, IntArray]:
@@ -230,6 +233,10 @@ class Builder:
         self.multiplier = np.ones((self.T, N, C))
         self.conserving = False
         self.kept_home = np.zeros((self.T, len(s.workforce)), dtype=bool)
+        self.delivered = np.zeros((self.T, N, C))
+        self.delivery_days: dict[str, BoolArray] = {}
+        self._node = {n: k for k, n in enumerate(nodes)}
+        self._com = {c: k for k, c in enumerate(commodities)}
         self.at(0)
 
     def at(self, i: int) -> Builder:
@@ -296,6 +303,13 @@ class Builder:
     def keep_home(self, commuters: BoolArray) -> None:
         self.kept_home |= self.active[:, None] & commuters[None, :]
 
+    def deliver(self, node: str, commodity: str, day: int, quantity: float) -> None:
+        days = self.delivery_days.setdefault(self.s.policies[self.i].id,
+                                             np.zeros(self.T, dtype=bool))
+        if 0 <= day < self.T and self.active[day]:
+            self.delivered[day, self._node[node], self._com[commodity]] += quantity
+            days[day] = True
+
     def lane_totals(self) -> None:
         """A lane's `capacity_total`: one group over all the commodities it carries, named
         `lane_capacity` when it binds."""
@@ -352,4 +366,6 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
         conserve_multiplier=b.multiplier.reshape(T, NC) if b.conserving else None,
         conserve_lift=b.lift.reshape(T, NC) if b.conserving else None,
         commuters_blocked=b.kept_home,
+        deliveries=b.delivered.reshape(T, NC),
+        delivery_days=b.delivery_days,
     )

@@ -182,7 +182,8 @@ class Result:
         who switched it on (the scenario, or the retaliation that fired), and when retaliations
         fired."""
         pol = self.network.policies
-        flights = {c.id: c.flights > 0 for c in pol.claims if not c.is_order}
+        # an airlift is in force on its flight days, a delivery on the days something arrives
+        flights = {c.id: c.flights > 0 for c in pol.claims if not c.is_order} | pol.delivery_days
         switched = {target: p.id for p in self.scenario.policies if p.id in pol.fired
                     and (a := p.activation()) is not None for target in a.activate}
         rows = []

@@ -147,7 +147,8 @@ POLICIES = Table("policies", "the policy timeline", (
     _c("enabled", "bool", "enabled as written (or by the variant)"),
     _c("enabled_by", "str", "what put it in force: scenario (enabled as written or by the "
        "variant) or the id of the retaliation that switched it on (empty: never in force)"),
-    _c("active_days", "int", "days in force (an airlift: days a flight leaves)"),
+    _c("active_days", "int", "days in force (an airlift: days a flight leaves; a delivery: days "
+       "something arrives)"),
     _c("first_day", "int", "first day in force"),
     _c("last_day", "int", "last day in force"),
     _c("fired_day", "int", "the day a retaliation fired")))

@@ -15,6 +15,7 @@ from .airlift import Airlift, FlightEvery
 from .base import Activation, Effects, ExtraArc, KeyNumber, PolicyBase, Screen
 from .border_closure import BorderClosure
 from .conservation import Conservation
+from .delivery import Arrival, Delivery
 from .export_control import Exemption, ExportControl
 from .rated_order import RatedOrder
 from .retaliation import Retaliation, Trigger
@@ -22,7 +23,7 @@ from .stockpile_release import StockpileRelease
 
 Policy = Annotated[
     ExportControl | RatedOrder | Airlift | StockpileRelease | Conservation | BorderClosure
-    | Retaliation,
+    | Retaliation | Delivery,
     Field(discriminator="type"),
 ]
 
@@ -45,7 +46,7 @@ def in_order(policies: Sequence[PolicyBase]) -> list[tuple[int, PolicyBase]]:
     return sorted(enumerate(policies), key=lambda ip: (place[type(ip[1])], ip[0]))
 
 
-__all__ = ["REGISTRY", "TYPES", "Activation", "Airlift", "BorderClosure", "Conservation",
-           "Effects", "Exemption", "ExportControl", "ExtraArc", "FlightEvery", "KeyNumber",
-           "Policy", "PolicyBase", "RatedOrder", "Retaliation", "Screen", "StockpileRelease",
-           "Trigger", "in_order"]
+__all__ = ["REGISTRY", "TYPES", "Activation", "Airlift", "Arrival", "BorderClosure",
+           "Conservation", "Delivery", "Effects", "Exemption", "ExportControl", "ExtraArc",
+           "FlightEvery", "KeyNumber", "Policy", "PolicyBase", "RatedOrder", "Retaliation",
+           "Screen", "StockpileRelease", "Trigger", "in_order"]

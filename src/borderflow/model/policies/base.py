@@ -161,6 +161,10 @@ class Effects(Protocol):
     def keep_home(self, commuters: BoolArray) -> None:
         """These commuters cannot reach their site."""
 
+    def deliver(self, node: str, commodity: str, day: int, quantity: float) -> None:
+        """`quantity` arrives at `node` from outside the network on `day` (if the policy is in
+        force that day)."""
+
 
 class Screen(Protocol):
     """One proposed shipment on one day, and what the policies in force make of it."""
