@@ -69,7 +69,7 @@ def test_every_policy_type_module_is_in_the_union_and_the_registry_comes_from_it
                 found.add(value)
     assert found == set(P.TYPES)
     assert list(P.REGISTRY) == ["export_control", "rated_order", "airlift", "stockpile_release",
-                                "conservation", "border_closure", "retaliation"]
+                                "conservation", "border_closure", "retaliation", "delivery"]
     for name, cls in P.REGISTRY.items():
         assert cls.model_fields["type"].annotation == Literal[name]  # type: ignore[valid-type]
         # a type says what it does to the arrays and to a shipment, even when it is nothing

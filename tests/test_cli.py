@@ -62,7 +62,8 @@ def test_out_writes_tables_atomically(tmp_path: Path) -> None:
                                       "unmet_pct", "stockout_days", "min_days_of_supply"]
     assert list(kpis.columns) == KPIS.names
     flows = pd.read_parquet(out / "flows.parquet")
-    assert list(flows.columns) == ["day", "date", "from", "to", "commodity", "quantity"]
+    assert list(flows.columns) == ["day", "date", "from", "to", "commodity", "quantity",
+                                   "rejected"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kpis"] == json.loads(bf("run", "two-country", "--json").stdout)["kpis"]
     # Replacing a previous run works; nothing temporary is left beside it.
