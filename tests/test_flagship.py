@@ -83,18 +83,24 @@ def daily_unmet(c: Any, variant: str, region: str) -> pd.Series:
 
 
 def shipped_in(c: Any, variant: str, regions: list[str], commodity: str = "n95") -> float:
-    """What reached a region's nodes from outside it (lanes and airlifts, shipped in the horizon)."""
+    """What reached a region's nodes from outside it (lanes and airlifts, shipped in the horizon),
+    less what was rejected on arrival."""
     s = c.results[variant].scenario
     inside = nodes_in(s, regions)
     f = c.results[variant].flows
     f = f[f.to.isin(inside) & ~f["from"].isin(inside) & (f.commodity == commodity)]
-    return float(f.quantity.sum())
+    return float((f.quantity - f.rejected).sum())
 
 
 def cap(s: Any, lane: str) -> float:
     value = s.lane(lane).capacity
     assert value is not None
     return float(value)
+
+
+def usable(s: Any, lane: str) -> float:
+    """What a lane's capacity delivers that passes inspection (capacity x yield)."""
+    return cap(s, lane) * s.lane(lane).yield_
 
 
 def demand(s: Any, node: str, commodity: str = "n95") -> np.ndarray[Any, Any]:
@@ -175,24 +181,27 @@ def _ban_unmet_bounds(c: Any, s: Any, region: str, sources: dict[str, str],
             if s.nodes[n].kind != "stockpile")  # the NESS is (d)
     b_max = sum(cap(s, lane) for lane in sources["us"].split(",")) * ban
     china = s.lane(sources["china"])
-    assert china.capacity is not None
-    c_max = china.capacity * (T - china.lead_time)
+    good = usable(s, sources["china"])  # a share of what it carries fails inspection
+    c_max = good * (T - china.lead_time)
     f = c.results["ban-no-exemptions"].flows
     lane_flow = f[(f["from"] == china.from_) & (f.to == china.to)].set_index("day").quantity
-    assert np.allclose(lane_flow, china.capacity)
-    c_arr = float(lane_flow[lane_flow.index < T - china.lead_time].sum())
-    assert c_max - 2 * china.capacity <= c_arr <= c_max
+    # full on all but a few days (the first, and those after the charter fills the distributor)
+    full = lane_flow.reindex(range(T), fill_value=0.0) >= china.capacity * (1 - 1e-9)
+    assert (~full).sum() <= 5
+    c_arr = float(lane_flow[lane_flow.index < T - china.lead_time].sum()) * china.yield_
+    assert c_max - 5 * good <= c_arr <= c_max
     d_max = s.nodes["ca-ness"].stock["n95"]
     e = sum(p.units_per_flight * len(p.flights) for p in s.policies
             if p.type == "airlift" and s.nodes[p.to].region == region)
-    pipeline = china.capacity * pipeline_days
+    pipeline = good * pipeline_days
     return total - (a + b_max + c_max + d_max + e), total - (a + c_arr + e - pipeline)
 
 
 def test_the_ban_leaves_ontario_short_by_its_china_gap(c: Any, s: Any) -> None:
-    """Once its stock is gone, Ontario gets only the China lane: its burn less 27,000 a day."""
+    """Once its stock is gone, Ontario gets only the China lane: its burn less the 26,600 a day
+    of the 97,500 it carries that pass inspection."""
     burn = demand(s, "on-hospitals")  # [71,400 on 6 April, falling to ~64,500 by 30 June]
-    china = cap(s, "cn-makers->on-distributor")  # [27,000]
+    china = usable(s, "cn-makers->on-distributor")  # [26,600]
     daily = daily_unmet(c, "ban-no-exemptions", "on")
     short = daily[daily > 1.0]
     first = int(short.index.min())
@@ -206,8 +215,8 @@ def test_the_ban_leaves_ontario_short_by_its_china_gap(c: Any, s: Any) -> None:
         c, s, "on",
         {"us": "3m-aberdeen->on-distributor,us-broker->on-distributor",
          "china": "cn-makers->on-distributor"}, pipeline_days=1)
-    # [1.93 M, 3.46 M] with the file's numbers (demand 6.48 M over the horizon, its burn
-    # summed day by day); the run gives ~2.76 M (43% of demand)
+    # [1.9 M, 3.5 M] with the file's numbers (demand 6.48 M over the horizon, its burn
+    # summed day by day); the run gives ~2.86 M (44% of demand)
     extra = float(row(c, "ban-no-exemptions", "on").delta_unmet)
     assert unmet(c, "no-controls", ["on"]) == pytest.approx(0.0, abs=1.0)
     assert lo <= extra <= hi
@@ -219,7 +228,7 @@ def test_the_ban_leaves_ontario_short_by_its_china_gap(c: Any, s: Any) -> None:
 def test_the_ban_leaves_the_rest_of_canada_short_by_its_china_gap(c: Any, s: Any) -> None:
     """113,000 - 41,000 = 72,000/day once stocks, the NESS and the 5 April charter are used up."""
     burn = constant(s.nodes["ca-hospitals"].demand["n95"])  # [113,000; no epidemic]
-    china = cap(s, "cn-makers->ca-distributor")  # [41,000]
+    china = usable(s, "cn-makers->ca-distributor")  # [41,600]
     daily = daily_unmet(c, "ban-no-exemptions", "ca-rest")
     first = int(daily[daily > 1.0].index.min())
     assert np.allclose(daily.loc[first + 1:], burn - china)
@@ -228,10 +237,10 @@ def test_the_ban_leaves_the_rest_of_canada_short_by_its_china_gap(c: Any, s: Any
         c, s, "ca-rest",
         {"us": "3m-aberdeen->ca-distributor,us-distributor->ca-distributor",
          "china": "cn-makers->ca-distributor"}, pipeline_days=2)
-    # [3.61 M, 5.52 M]; the run gives ~4.3 M (39% of demand)
+    # [3.56 M, 5.52 M]; the run gives ~4.2 M (38% of demand)
     extra = float(row(c, "ban-no-exemptions", "ca-rest").delta_unmet)
     assert lo <= extra <= hi
-    assert lo >= 3.6e6 and hi <= 5.6e6
+    assert lo >= 3.5e6 and hi <= 5.6e6
     assert row(c, "ban-no-exemptions", "ca-rest").delta_unmet_pct > 30
 
 
@@ -270,15 +279,17 @@ def test_history_sits_between_no_controls_and_the_ban_for_canada(c: Any, s: Any)
         p.model_copy(update={"enabled": p.enabled and p.id != "dpa-3m"}) for p in hist.policies]}))
     from_us_no_dpa = _from_us_of(no_dpa)
     assert 0 < from_us["no-controls"] - from_us_no_dpa <= history_max
-    assert from_us_no_dpa - from_us["history"] > history_max  # the rated order's crowding out
+    # the rated order crowds Canada's exports out of Aberdeen too (less than the ban days do,
+    # now that the order from 3M's US plants is 13.5 M of the reported 180 M)
+    assert from_us_no_dpa - from_us["history"] > 0.25 * history_max
     assert got["no-controls"] - got["history"] <= from_us["no-controls"] - from_us["history"]
 
     blocked = three_m + grey
     f0 = c.results["no-controls"].flows
     carried = float(f0[(f0["from"] + "->" + f0.to).isin(blocked) & (f0.day >= ban)].quantity.sum())
     china = ["cn-makers->on-distributor", "cn-makers->ca-distributor"]
-    china_spare = sum(cap(s, x) for x in china) * s.days - float(
-        f0[(f0["from"] + "->" + f0.to).isin(china)].quantity.sum())
+    china_spare = sum((cap(s, x) * s.days - float(
+        f0[(f0["from"] + "->" + f0.to) == x].quantity.sum())) * s.lane(x).yield_ for x in china)
     ban_loss = got["no-controls"] - got["ban-no-exemptions"]
     assert carried - china_spare <= ban_loss <= sum(cap(s, x) for x in blocked) * (s.days - ban)
     assert ban_loss > 8e6  # ~10 M of Canada's ~19 M N95 supply over the horizon
