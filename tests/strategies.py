@@ -281,8 +281,13 @@ def policies(draw: st.DrawFn, data: dict[str, Any]) -> list[dict[str, Any]]:
     if len(controls) >= 2 and draw(st.booleans()):
         target = next(p for p in out if p["id"] == controls[-1])
         target["enabled"] = False
+        regions = sorted({node["region"] for node in nodes.values() if node["kind"] == "site"})
+        when: dict[str, Any] = {"policy": controls[0]}
+        if regions and draw(st.booleans()):  # or when a region runs short
+            when = {"region": draw(st.sampled_from(regions)), "commodity": draw(st.sampled_from(coms)),
+                    "days_of_supply_below": draw(st.floats(0.5, 5, allow_nan=False))}
         out.append({"id": "hit-back", "type": "retaliation",
-                    "when": {"policy": controls[0], "active_days": draw(st.integers(0, 5))},
+                    "when": {**when, "active_days": draw(st.integers(0, 5))},
                     "activate": [controls[-1]], "after_days": draw(st.integers(0, 3))})
     return out
 

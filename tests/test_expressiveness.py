@@ -387,3 +387,75 @@ def test_a_delivery_only_while_its_policy_is_in_force() -> None:
     assert r.sites["served"].tolist() == pytest.approx([10.0, 0.0, 20.0, 10.0, 0.0])
     with pytest.raises(ScenarioError, match="outside the horizon"):
         loads(HEAD.format(days=5) + DONATION.replace("day: 2,", "day: 2020-03-30,"))
+
+
+SHORTAGE = """
+nodes:
+  c: {kind: warehouse, region: ca, stock: {n95: 10000}, target_days: 0}
+  s1: {kind: site, region: ca, target_days: 0, demand: {n95: 20}, stock: {n95: 50}}
+  s2: {kind: site, region: us, target_days: 1, demand: {n95: 20}}
+lanes:
+  - {from: c, to: s2, lead_time: 1}
+policies:
+  - {id: answer, type: export_control, commodities: [n95], from_country: CA, enabled: false}
+  - {id: when-short, type: retaliation, activate: [answer],
+     when: {region: ca, commodity: n95, days_of_supply_below: 1, active_days: 1}}
+"""
+
+
+@pytest.mark.parametrize("active_days, fired", [(0, 2), (1, 2), (2, 3)])
+def test_a_retaliation_fires_on_a_shortage(active_days: int, fired: int) -> None:
+    """s1 (Canada) uses 20 a day from 50 and orders nothing: it ends day 0 with 30 (1.5 days
+    of supply), day 1 with 10 (0.5: short), day 2 with 0. Short at the end of day 1, the
+    retaliation fires on day 2 (a day's shortage is known at its end; 0 days counts as 1);
+    waiting for 2 days short, on day 3. Canada's ban then stops c->s2 from that day."""
+    r = run(SHORTAGE.replace("active_days: 1", f"active_days: {active_days}"), days=6)
+    assert shipped(r, "c->s2") == [20.0] * fired + [0.0] * (6 - fired)
+    timeline = r.policies.set_index("policy")
+    assert timeline.loc["when-short", "fired_day"] == fired
+    assert timeline.loc["answer", "enabled_by"] == "when-short"
+    assert timeline.loc["answer", "first_day"] == fired
+    assert r.violations() == []
+
+
+def test_a_shortage_that_never_comes_fires_nothing() -> None:
+    r = run(SHORTAGE.replace("stock: {n95: 50}", "stock: {n95: 500}"), days=6)
+    assert shipped(r, "c->s2") == [20.0] * 6
+    assert r.policies.set_index("policy")["fired_day"].isna().all()
+
+
+def test_the_optimal_allocator_takes_the_priority_runs_firing_day() -> None:
+    s = loads(HEAD.format(days=6) + SHORTAGE)
+    r = borderflow.simulate(s, allocator="optimal")
+    assert r.policies.set_index("policy").loc["when-short", "fired_day"] == 2
+    assert shipped(r, "c->s2")[2:] == [0.0] * 4
+
+
+def test_each_sample_of_a_batch_fires_on_its_own_shortage() -> None:
+    """Two samples: s1 starts with 50 (fires on day 2, as above) or 70 (ends days 0-2 with
+    50, 30, 10: short at the end of day 2, fires on day 3). The batch equals the runs alone."""
+    import numpy as np
+
+    from borderflow.engine import Sampled, compile_network
+    from borderflow.engine import run as run_engine
+
+    s = loads(HEAD.format(days=6) + SHORTAGE)
+    net = compile_network(s)
+    stock0 = np.repeat(net.stock0[None], 2, axis=0)
+    stock0[1, net.nodes.index("s1"), 0] = 70.0
+    trace = run_engine(net, batch=2, sampled=Sampled(stock0=stock0))
+    arc = net.arc_names.index("c->s2")
+    shipped_by_sample = trace.shipped[:, :, arc].T.round(9).tolist()
+    assert shipped_by_sample == [[20.0] * 2 + [0.0] * 4, [20.0] * 3 + [0.0] * 3]
+
+
+def test_a_shortage_trigger_names_what_it_watches() -> None:
+    with pytest.raises(ScenarioError, match="a trigger needs"):
+        loads(HEAD.format(days=5) + SHORTAGE.replace("commodity: n95, days_of_supply_below: 1, ",
+                                                     ""))
+    with pytest.raises(ScenarioError, match="unknown region 'qc'"):
+        loads(HEAD.format(days=5) + SHORTAGE.replace("region: ca, commodity", "region: qc, "
+                                                     "commodity"))
+    with pytest.raises(ScenarioError, match="not both"):
+        loads(HEAD.format(days=5) + SHORTAGE.replace("when: {region", "when: {policy: answer, "
+                                                     "region"))

@@ -20,6 +20,7 @@ from .invariants import violations
 from .network import Network, Sampled
 from .records import Trace
 from .simulator import Simulator
+from .triggers import resolve
 
 CAPABILITIES = ("batch", "window", "duals")
 
@@ -121,6 +122,15 @@ def run(net: Network, allocator_name: str = "priority", rolling: tuple[int, int]
     samples, an allocator without `batch` runs them one by one (traces stacked on the batch
     axis). Checked against the invariants when CHECK is on (`what` names the run if not)."""
     chosen = allocator(allocator_name, rolling)
+    if net.policies.shortages and sampled is not None:
+        # each sample's shortages fire its retaliations on days of its own
+        traces = []
+        for b in range(batch):
+            one = _pick(sampled, b)
+            own = resolve(net, one)
+            traces.append(chosen.run(own, 1, one))
+            check(own, traces[-1], what or chosen.name, one)
+        return Trace.concat(traces)
     if batch == 1 and sampled is None:
         trace = chosen.run(net)
     elif batch == 1 or "batch" in chosen.capabilities:

@@ -21,8 +21,9 @@ Only arcs that some rule touches are stored, so a network without policies costs
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,20 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class ShortageRule:
+    """A retaliation that fires once a region has been short for `days` days in a row: its
+    sites' end-of-day stock of one commodity under `below` days of that day's use."""
+
+    policy: str
+    sites: BoolArray  # [N] the region's sites
+    commodity: int
+    below: float
+    days: int  # at least 1: a day's shortage is known at its end
+    in_force: BoolArray  # [T] the days the retaliation itself is in force
+    fired: int | None  # the day it fired in this compilation
+
+
+@dataclass(frozen=True)
 class PolicyArrays:
     """Everything the engine needs from the policies, day by day."""
 
@@ -100,6 +115,10 @@ class PolicyArrays:
     commuters_blocked: BoolArray  # [T, W] commuters kept home by a border closure
     deliveries: Array  # [T, N*C] units arriving from outside the network
     delivery_days: dict[str, BoolArray]  # delivery policy id -> [T] the days something arrives
+    # retaliations triggered by a shortage, and how to compile again once some have fired
+    shortages: tuple[ShortageRule, ...] = ()
+    recompile: Callable[[Mapping[str, int]], PolicyArrays] | None = field(default=None,
+                                                                         compare=False)
 
     @cached_property
     def member_runs(self) -> tuple[IntArray, IntArray]:
@@ -122,14 +141,18 @@ def _window(s: Scenario, p: PolicyBase) -> BoolArray:
     return (t >= s.day(p.start)) & (t < end)
 
 
-def activity(s: Scenario) -> tuple[BoolArray, dict[str, int]]:
+def activity(s: Scenario, shortage_fired: Mapping[str, int] | None = None,
+             ) -> tuple[BoolArray, dict[str, int]]:
     """[P, T] activity of every policy, and the day each policy that activates others fired.
 
     A retaliation fires on the first day on which its trigger has been active for the
     `active_days` days before (0: the first day the trigger is active); the policies it
     activates are then in force from `after_days` later, within their own start and end.
-    Retaliations may trigger each other, so this repeats until nothing changes.
+    Retaliations may trigger each other, so this repeats until nothing changes. One triggered
+    by a shortage fires on the day `shortage_fired` gives (found by running the network:
+    `engine.triggers`), or not at all.
     """
+    shortage_fired = shortage_fired or {}
     index = {p.id: i for i, p in enumerate(s.policies)}
     windows = np.array([_window(s, p) for p in s.policies], dtype=bool).reshape(-1, s.days)
     base = windows & np.array([p.enabled for p in s.policies], dtype=bool)[:, None]
@@ -142,10 +165,13 @@ def activity(s: Scenario) -> tuple[BoolArray, dict[str, int]]:
         for i, rule in rules:
             if not active[i].any():
                 continue
-            trigger = s.policies[index[rule.policy]]
-            # a trigger in force since before day 0 counts the days it already was
-            before = max(0, -s.day(trigger.start)) if base[index[rule.policy], 0] else 0
-            day = _fire_day(active[index[rule.policy]] & active[i], rule.active_days, before)
+            if rule.shortage is not None:
+                day = shortage_fired.get(s.policies[i].id)
+            else:
+                trigger = s.policies[index[rule.policy]]
+                # a trigger in force since before day 0 counts the days it already was
+                before = max(0, -s.day(trigger.start)) if base[index[rule.policy], 0] else 0
+                day = _fire_day(active[index[rule.policy]] & active[i], rule.active_days, before)
             if day is None:
                 continue
             fired[s.policies[i].id] = day
@@ -326,8 +352,11 @@ class Builder:
 
 
 def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
-                     commodities: tuple[str, ...]) -> PolicyArrays:
-    active, fired = activity(s)
+                     commodities: tuple[str, ...],
+                     shortage_fired: Mapping[str, int] | None = None) -> PolicyArrays:
+    """`shortage_fired`: the day each retaliation triggered by a shortage fires (none: not
+    yet known; `engine.triggers.resolve` finds them by running the network)."""
+    active, fired = activity(s, shortage_fired)
     b = Builder(s, arcs, active, nodes, commodities)
     for i, p in in_order(s.policies):
         p.compile(b.at(i))
@@ -368,4 +397,22 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
         commuters_blocked=b.kept_home,
         deliveries=b.delivered.reshape(T, NC),
         delivery_days=b.delivery_days,
+        shortages=_shortage_rules(s, active, fired, nodes, commodities),
+        recompile=partial(compile_policies, s, arcs, nodes, commodities),
     )
+
+
+def _shortage_rules(s: Scenario, active: BoolArray, fired: dict[str, int],
+                    nodes: tuple[str, ...], commodities: tuple[str, ...],
+                    ) -> tuple[ShortageRule, ...]:
+    out = []
+    for i, p in enumerate(s.policies):
+        a = p.activation()
+        if a is None or a.shortage is None:
+            continue
+        region, commodity, below = a.shortage
+        sites = np.array([s.nodes[n].kind == "site" and s.nodes[n].region == region
+                          for n in nodes], dtype=bool)
+        out.append(ShortageRule(p.id, sites, commodities.index(commodity), below,
+                                max(1, a.active_days), active[i].copy(), fired.get(p.id)))
+    return tuple(out)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import Network, compile_network, run
+from ..engine import Network, compile_network, resolve, run
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..policy import compile_policies
 from .avoidable import avoidable_records, avoidable_table
@@ -78,7 +78,8 @@ class _Compiler:
         # the arcs policies add do not depend on which policies are enabled
         added = [a.name for p in s.policies for a in p.arcs(s)]
         assert added == [n for n, k in zip(base.arc_names, base.arc_lane, strict=True) if k < 0]
-        return replace(base, policies=compile_policies(s, base.arcs, base.nodes, base.commodities))
+        return resolve(replace(base, policies=compile_policies(s, base.arcs, base.nodes,
+                                                               base.commodities)))
 
     def result(self, s: Scenario, variant: str, allocator: str) -> Result:
         key = _key([s.model_dump(mode="json", by_alias=True, exclude={"variants"}), allocator])

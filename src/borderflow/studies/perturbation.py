@@ -120,7 +120,7 @@ def _same(a: Any, b: Any) -> bool:
             and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
     if dataclasses.is_dataclass(a) and not isinstance(a, type):
         return type(a) is type(b) and all(_same(getattr(a, f.name), getattr(b, f.name))
-                                          for f in dataclasses.fields(a))
+                                          for f in dataclasses.fields(a) if f.compare)
     if isinstance(a, tuple | list):
         return isinstance(b, tuple | list) and len(a) == len(b) and \
             all(_same(x, y) for x, y in zip(a, b, strict=True))

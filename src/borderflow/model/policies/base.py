@@ -56,12 +56,15 @@ class ExtraArc:
 @dataclass(frozen=True)
 class Activation:
     """What a policy that switches others on watches: `policy` active for `active_days` days
-    in a row (0: its first active day) switches `activate` on `after_days` later."""
+    in a row (0: its first active day), or a region short for that long, switches `activate`
+    on `after_days` later."""
 
     policy: str
     active_days: int
     activate: tuple[str, ...]
     after_days: int
+    # or a shortage: (region, commodity, days of supply below which the region is short)
+    shortage: tuple[str, str, float] | None = None
 
 
 @dataclass(frozen=True)
