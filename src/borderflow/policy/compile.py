@@ -84,7 +84,6 @@ class ShortageRule:
     below: float
     days: int  # at least 1: a day's shortage is known at its end
     in_force: BoolArray  # [T] the days the retaliation itself is in force
-    fired: int | None  # the day it fired in this compilation
 
 
 @dataclass(frozen=True)
@@ -397,14 +396,13 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
         commuters_blocked=b.kept_home,
         deliveries=b.delivered.reshape(T, NC),
         delivery_days=b.delivery_days,
-        shortages=_shortage_rules(s, active, fired, nodes, commodities),
+        shortages=_shortage_rules(s, active, nodes, commodities),
         recompile=partial(compile_policies, s, arcs, nodes, commodities),
     )
 
 
-def _shortage_rules(s: Scenario, active: BoolArray, fired: dict[str, int],
-                    nodes: tuple[str, ...], commodities: tuple[str, ...],
-                    ) -> tuple[ShortageRule, ...]:
+def _shortage_rules(s: Scenario, active: BoolArray, nodes: tuple[str, ...],
+                    commodities: tuple[str, ...]) -> tuple[ShortageRule, ...]:
     out = []
     for i, p in enumerate(s.policies):
         a = p.activation()
@@ -414,5 +412,5 @@ def _shortage_rules(s: Scenario, active: BoolArray, fired: dict[str, int],
         sites = np.array([s.nodes[n].kind == "site" and s.nodes[n].region == region
                           for n in nodes], dtype=bool)
         out.append(ShortageRule(p.id, sites, commodities.index(commodity), below,
-                                max(1, a.active_days), active[i].copy(), fired.get(p.id)))
+                                max(1, a.active_days), active[i].copy()))
     return tuple(out)
