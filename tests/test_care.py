@@ -50,6 +50,7 @@ def test_commuters_staff_a_site_until_the_border_closes() -> None:
       - {id: closure, type: border_closure, from_country: CA, to_country: US, start: 2}
     """)
     assert r.care["staff"].tolist() == [30.0, 30.0, 20.0, 20.0, 20.0]
+    assert r.care["capacity"].tolist() == [120.0, 120.0, 80.0, 80.0, 80.0]
     assert r.care["unstaffed"].tolist() == [0.0, 0.0, 20.0, 0.0, 0.0]
     assert r.summary()["care"] == [{"site": "detroit", "region": "mi",
                                     "unstaffed_patient_days": 20.0}]
@@ -129,3 +130,22 @@ def test_flagship_compare_shows_michigans_cost_in_unstaffed_patient_days() -> No
     assert rows["history"]["unstaffed_patient_days"] == 0.0
     assert rows["ban-and-retaliation"]["unstaffed_patient_days"] == pytest.approx(expected, rel=1e-9)
     assert rows["ban-and-retaliation"]["region"] == "mi"
+
+
+def test_the_care_chart_plots_patients_against_staff_capacity_in_patients() -> None:
+    """One unit on the axis: patients, what the staff can care for (30 x 4 = 120, then 80)
+    and the unstaffed; staff counts only in the hover."""
+    from borderflow.report.figures import care
+
+    r = run("""
+    workforce: [{id: nurses, home_region: on, site: detroit, staff: 10}]
+    policies:
+      - {id: closure, type: border_closure, from_country: CA, to_country: US, start: 2}
+    """)
+    fig = care(r.care, dt.date(2020, 4, 1))
+    lines = {t.name: list(t.y) for t in fig.data}
+    assert lines == {"detroit patients": [100.0, 100.0, 100.0, 60.0, 60.0],
+                     "detroit staff capacity": [120.0, 120.0, 80.0, 80.0, 80.0],
+                     "detroit unstaffed patients": [0.0, 0.0, 20.0, 0.0, 0.0]}
+    assert fig.layout.yaxis.title.text == "patients"
+    assert list(fig.data[1].customdata) == [30.0, 30.0, 20.0, 20.0, 20.0]

@@ -117,6 +117,22 @@ def test_the_p90_of_ontario_n95_across_two_sweeps_is_the_pandas_p90(tmp_path: Pa
     assert by_id == got
 
 
+def test_the_readmes_query_gives_the_p90_of_each_variant(tmp_path: Path) -> None:
+    """The README's example, as written there: one row per variant, each the pandas P90."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (sql,) = re.findall(r'`borderflow query "(SELECT [^"]+)"`', readme)
+    assert "GROUP BY variant" in sql
+    sweep("n95-2020", samples=5, chunk_size=5, seed=2, variants=["history", "no-controls"],
+          out=tmp_path / "s")
+    catalogue.register(tmp_path / "s")
+    got = catalogue.query(sql)
+    frames = pd.concat([pd.read_parquet(f) for f in sorted(tmp_path.glob("s/chunk-*.parquet"))])
+    ontario = frames[(frames["region"] == "on") & (frames["commodity"] == "n95")]
+    want = ontario.groupby("variant")["unmet_pct"].quantile(0.9)
+    assert list(got["variant"]) == ["history", "no-controls"]
+    assert got["p90"].tolist() == pytest.approx(want.loc[list(got["variant"])].tolist(), rel=1e-12)
+
+
 def test_an_empty_catalogue_answers_with_no_rows_and_writes_nothing(results_root: Path) -> None:
     assert catalogue.runs().empty and list(catalogue.runs().columns) == catalogue.COLUMNS
     p90 = catalogue.query("select quantile_cont(unmet_pct, 0.9) as p from sweep_kpis")

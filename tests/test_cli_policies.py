@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,8 @@ def test_compare_marks_who_is_hurt() -> None:
     # With pulp banned from day 0 the hospital gets only its own 10 gowns and the 10 made from
     # the plant's 5 t of pulp: unmet 200 - 20 = 180, against 10 with pulp flowing.
     assert "us gown (+170 unmet)" in hurt
+    # the change in unmet % is in percentage points
+    assert re.search(r"= \d+\.\d% \([+-]\d+\.\d pp\)", proc.stdout)
 
 
 def test_compare_json_and_out(tmp_path: Path) -> None:

@@ -62,11 +62,34 @@ def test_n95_report_has_care_and_blocked_flows() -> None:
     assert "held back by policy us-export-ban" in html
 
 
+def test_the_sankey_shows_one_commodity_at_a_time() -> None:
+    """n95-2020 ships three commodities: one Sankey each, the first shown, a menu to switch;
+    each holds only the nodes that ship or receive that commodity (pulp: Harmac and the
+    mask plant), and the figure is tall enough for the busiest one's labels."""
+    from borderflow.report.figures import flows
+
+    r = simulate("n95-2020", variant="ban-and-retaliation")
+    fig = flows(r.flows, r.constraints)
+    assert [t.type for t in fig.data] == ["sankey"] * 3
+    assert [t.name for t in fig.data] == ["n95", "pulp", "surgical"]
+    assert [t.visible for t in fig.data] == [True, False, False]
+    (menu,) = fig.layout.updatemenus
+    assert [b.label for b in menu.buttons] == ["n95", "pulp", "surgical"]
+    assert [b.args[0]["visible"] for b in menu.buttons] == \
+        [[True, False, False], [False, True, False], [False, False, True]]
+    pulp = fig.data[1]
+    assert sorted(pulp.node.label) == ["harmac", "us-mask-gown-plant"]
+    assert any("held back by policy ca-pulp-ban" in x for x in pulp.link.label)
+    assert fig.layout.height >= 36 * max(len(t.node.label) for t in fig.data)
+
+
 def test_comparison_report_has_the_heatmap() -> None:
     html = comparison_report(compare("two-country"))
     assert_offline_single_file(html)
     assert TITLES["heatmap"] in html and 'id="figure-heatmap"' in html
     assert "narrow-border" in html
+    # a change in a percentage is in percentage points
+    assert "<th>Δ unmet pp</th>" in html and re.search(r'<td class="n">[+-]\d+\.\d pp</td>', html)
 
 
 def test_user_names_are_escaped(tmp_path: Path) -> None:

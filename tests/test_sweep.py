@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -355,3 +356,17 @@ def test_the_command_prints_the_same_summary_with_or_without_a_folder(tmp_path: 
         numbers = [k for k in y if k.startswith(("unmet_pct_", "p_"))]
         assert len(numbers) == 5
         assert [x[k] for k in numbers] == pytest.approx([y[k] for k in numbers], rel=1e-12, abs=0)
+
+
+def test_sweep_and_run_label_regions_by_name_alike() -> None:
+    """Both tables say "Michigan", not the id "mi" (COLUMNS=200: rich does not wrap names)."""
+    env = {**os.environ, "COLUMNS": "200"}
+    shown = {}
+    for command in (["sweep", "n95-2020", "--samples", "2"], ["run", "n95-2020"]):
+        proc = subprocess.run([sys.executable, "-m", "borderflow.cli", *command, "--no-save"],
+                              capture_output=True, text=True, timeout=300, env=env)
+        assert proc.returncode == 0, proc.stderr
+        shown[command[0]] = proc.stdout
+    for text in shown.values():
+        assert "Michigan" in text and "Latin America except Mexico" in text
+        assert not re.search(r"│ (mi|us-rest|latam) +│", text)

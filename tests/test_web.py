@@ -365,7 +365,7 @@ def test_compare_shows_every_variant_side_by_side_and_the_heatmap(client: TestCl
     assert head and re.findall(r'<th class="n">([^<]*)</th>', head.group(1)) == list(c.results)
     row = c.table[(c.table.region == "on") & (c.table.commodity == "n95")
                   & (c.table.variant == "ban-no-exemptions")].iloc[0]
-    assert f"{row.unmet:,.0f} ({row.unmet_pct:.1f}%) {row.delta_unmet_pct:+.1f} ▲" in page.text
+    assert f"{row.unmet:,.0f} ({row.unmet_pct:.1f}%) {row.delta_unmet_pct:+.1f} pp ▲" in page.text
     assert 'data-figure="figure-heatmap"' in page.text
     assert client.get("/scenarios/builtin/nope/compare").status_code == 404
 

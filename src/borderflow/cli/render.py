@@ -66,8 +66,8 @@ def kpi_table(result: Result) -> Table:
     return schema_table(result.kpis, KPIS, title, result.scenario, severity)
 
 
-def sweep_table(summary: pd.DataFrame, title: str) -> Table:
-    return schema_table(summary, SUMMARY, title)
+def sweep_table(summary: pd.DataFrame, title: str, s: Scenario | None = None) -> Table:
+    return schema_table(summary, SUMMARY, title, s)
 
 
 def avoidable_view(table: Any, s: Scenario, title: str) -> Table:
@@ -145,7 +145,7 @@ def comparison_table(c: Comparison) -> Table:
         cells = []
         for row in rows.itertuples(index=False):
             mark = EFFECT_MARK.get(str(row.effect), "")
-            delta = "" if row.variant == c.baseline else f" ({row.delta_unmet_pct:+.1f})"
+            delta = "" if row.variant == c.baseline else f" ({row.delta_unmet_pct:+.1f} pp)"
             cells.append(f"{fmt(float(row.unmet))} = {row.unmet_pct:.1f}%{delta}{mark}")
         table.add_row(regions[str(region)].name or str(region), str(commodity), *cells)
     return table

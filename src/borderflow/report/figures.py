@@ -32,8 +32,8 @@ TITLES = {
     "unmet_demand": "Unmet demand by region and commodity",
     "flows": "Who shipped what to whom (red: held back by policy)",
     "policy_timeline": "Policy timeline: when each policy and retaliation was in force",
-    "care": "Care capacity: patients and unstaffed patients per care site",
-    "heatmap": "Who is hurt: change in unmet demand against the baseline (% of demand)",
+    "care": "Care capacity: patients against the patients the staff on duty can care for",
+    "heatmap": "Who is hurt: change in unmet demand against the baseline (percentage points of demand)",
 }
 
 BLOCKED = "rgba(214, 39, 40, 0.55)"
@@ -79,40 +79,45 @@ def unmet_demand(kpis: pd.DataFrame, regions: Mapping[str, Any]) -> go.Figure:
 
 
 def flows(flows: pd.DataFrame, constraints: pd.DataFrame) -> go.Figure:
-    """A Sankey of shipments summed over the horizon, per lane and commodity; red links are
-    requests a policy held back (an export control, or a stockpile release's cap): requested
-    minus shipped on the days a policy was the binding limit, summed over those days, so a need
-    repeated daily counts each day."""
+    """A Sankey of shipments summed over the horizon, one commodity at a time (a menu picks
+    it: units of different commodities do not add up); red links are requests a policy held
+    back (an export control, or a stockpile release's cap): requested minus shipped on the days
+    a policy was the binding limit, summed over those days, so a need repeated daily counts
+    each day."""
     shipped = flows.groupby(["from", "to", "commodity"], sort=True)["quantity"].sum().reset_index()
     by_policy = constraints[constraints["reason"].fillna("").str.startswith("policy:")].copy()
     by_policy["blocked"] = by_policy["requested"] - by_policy["shipped"]
     blocked = (by_policy[by_policy["blocked"] > 1e-9]
                .groupby(["from", "to", "commodity", "reason"], sort=True)["blocked"].sum()
                .reset_index())
-    nodes = sorted(set(shipped["from"]) | set(shipped["to"]) | set(blocked["from"]) |
-                   set(blocked["to"]))
-    index = {n: i for i, n in enumerate(nodes)}
-    source, target, value, label, color = [], [], [], [], []
-    for row in shipped.itertuples(index=False):
-        source.append(index[row[0]])
-        target.append(index[row[1]])
-        value.append(round(float(row.quantity), 3))
-        label.append(f"{escape(str(row.commodity))} shipped")
-        color.append("rgba(31, 119, 180, 0.35)")
-    for row in blocked.itertuples(index=False):
-        source.append(index[row[0]])
-        target.append(index[row[1]])
-        value.append(round(float(row.blocked), 3))
-        policy = str(row.reason).removeprefix("policy:")
-        label.append(f"{escape(str(row.commodity))} held back by policy {escape(policy)}")
-        color.append(BLOCKED)
-    fig = go.Figure(go.Sankey(
-        arrangement="snap",
-        node={"label": [escape(n) for n in nodes], "pad": 12, "thickness": 14},
-        link={"source": source, "target": target, "value": value, "label": label, "color": color,
-              "hovertemplate": "%{source.label} → %{target.label}<br>%{label}: %{value:,.0f}"
-                               "<extra></extra>"}))
-    return _layout(fig, TITLES["flows"])
+    commodities = sorted(set(shipped["commodity"]) | set(blocked["commodity"]))
+    fig = go.Figure()
+    most = 1
+    for k, commodity in enumerate(commodities):
+        sank, held = shipped[shipped["commodity"] == commodity], blocked[blocked["commodity"] == commodity]
+        nodes = sorted(set(sank["from"]) | set(sank["to"]) | set(held["from"]) | set(held["to"]))
+        most = max(most, len(nodes))
+        index = {n: i for i, n in enumerate(nodes)}
+        name = escape(str(commodity))
+        links = [(row[0], row[1], float(row.quantity), f"{name} shipped", "rgba(31, 119, 180, 0.35)")
+                 for row in sank.itertuples(index=False)] + \
+                [(row[0], row[1], float(row.blocked),
+                  f"{name} held back by policy {escape(str(row.reason).removeprefix('policy:'))}",
+                  BLOCKED) for row in held.itertuples(index=False)]
+        fig.add_trace(go.Sankey(
+            name=name, visible=k == 0, arrangement="snap",
+            node={"label": [escape(n) for n in nodes], "pad": 24, "thickness": 14},
+            link={"source": [index[a] for a, *_ in links], "target": [index[b] for _, b, *_ in links],
+                  "value": [round(v, 3) for _, _, v, *_ in links], "label": [x[3] for x in links],
+                  "color": [x[4] for x in links],
+                  "hovertemplate": "%{source.label} → %{target.label}<br>%{label}: %{value:,.0f}"
+                                   "<extra></extra>"}))
+    menu = [{"type": "dropdown", "x": 0, "xanchor": "left", "y": 1.08, "yanchor": "bottom",
+             "buttons": [{"label": escape(str(c)), "method": "update",
+                          "args": [{"visible": [j == k for j in range(len(commodities))]}]}
+                         for k, c in enumerate(commodities)]}] if len(commodities) > 1 else []
+    # room for every node of the busiest commodity, so labels do not overlap
+    return _layout(fig, TITLES["flows"], height=max(450, 160 + 36 * most), updatemenus=menu)
 
 
 def policy_timeline(policies: pd.DataFrame, start: dt.date, days: int) -> go.Figure:
@@ -146,19 +151,25 @@ def policy_timeline(policies: pd.DataFrame, start: dt.date, days: int) -> go.Fig
 
 
 def care(care: pd.DataFrame, start: dt.date) -> go.Figure:
-    """Per care site: patients in care, staff on duty and patients beyond what they can care for."""
+    """Per care site, all in patients: patients in care, what the staff on duty can care for
+    (staff x patients per staff; staff counts are in the hover) and patients beyond that."""
     fig = go.Figure()
     for site, rows in care.groupby("site", sort=True):
         dates = [(start + dt.timedelta(days=int(d))).isoformat() for d in rows["day"]]
         label = escape(str(site))
         fig.add_trace(go.Scatter(x=dates, y=rows["patients"].round(3).tolist(), mode="lines",
                                  name=f"{label} patients"))
-        fig.add_trace(go.Scatter(x=dates, y=rows["staff"].round(3).tolist(), mode="lines",
-                                 line={"dash": "dot"}, name=f"{label} staff on duty"))
+        if "capacity" not in rows:  # a run folder written before the column existed
+            rows = rows.assign(capacity=float("nan"))
+        fig.add_trace(go.Scatter(x=dates, y=rows["capacity"].round(3).tolist(), mode="lines",
+                                 line={"dash": "dot"}, name=f"{label} staff capacity",
+                                 customdata=rows["staff"].round(0).tolist(),
+                                 hovertemplate="%{y:,.0f} patients (%{customdata:,.0f} staff on "
+                                               "duty)"))
         fig.add_trace(go.Scatter(x=dates, y=rows["unstaffed"].round(3).tolist(), mode="lines",
                                  fill="tozeroy", line={"color": "crimson"},
                                  name=f"{label} unstaffed patients"))
-    return _layout(fig, TITLES["care"], xaxis_title="date", yaxis_title="people",
+    return _layout(fig, TITLES["care"], xaxis_title="date", yaxis_title="patients",
                    hovermode="x unified")
 
 
@@ -188,7 +199,8 @@ def heatmap(table: pd.DataFrame, regions: Mapping[str, Any], baseline: str) -> g
     peak = max((abs(v) for zr in z for v in zr if v is not None), default=0.0) or 1.0
     fig = go.Figure(go.Heatmap(
         z=z, x=[escape(v) for v in variants], y=rows, text=text, zmid=0, zmin=-peak, zmax=peak,
-        colorscale="RdBu_r", colorbar={"title": "Δ unmet, % of demand"},
-        texttemplate="%{z:+.1f}", hovertemplate="%{y}, %{x}: %{z:+.1f}% (%{text})<extra></extra>"))
+        colorscale="RdBu_r", colorbar={"title": "Δ unmet, pp of demand"},
+        texttemplate="%{z:+.1f} pp",
+        hovertemplate="%{y}, %{x}: %{z:+.1f} pp (%{text})<extra></extra>"))
     return _layout(fig, TITLES["heatmap"], height=160 + 34 * len(rows),
                    xaxis_title=f"variant (against {escape(baseline)})")

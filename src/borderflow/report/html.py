@@ -186,9 +186,12 @@ def comparison_report(c: Comparison) -> str:
     rows = [f"<tr><td>{escape(str(r.variant))}</td><td>{_region(regions, r.region)}</td>"
             f"<td>{escape(str(r.commodity))}</td><td class=\"n\">{_num(r.unmet)}</td>"
             f'<td class="n">{_num(r.unmet_pct, 1)}</td><td class="n">{_num(r.delta_unmet)}</td>'
+            f'<td class="n">{r.delta_unmet_pct:+.1f} pp</td>'
             f"<td>{escape(str(r.effect))}</td></tr>" for r in c.table.itertuples(index=False)]
+    # a change in a percentage is in percentage points (pp), not a percentage of it
     body += ["<h2>Unmet demand by variant</h2>",
-             _table(["variant", "region", "commodity", "unmet", "unmet %", "Δ unmet", "effect"], rows)]
+             _table(["variant", "region", "commodity", "unmet", "unmet %", "Δ unmet", "Δ unmet pp",
+                     "effect"], rows)]
     if len(c.care):
         care = [f"<tr><td>{escape(str(r.variant))}</td><td>{escape(str(r.site))}</td>"
                 f'<td class="n">{_num(r.unstaffed_patient_days)}</td>'

@@ -14,7 +14,7 @@ from ..engine import Network, Trace, violations
 from ..model import Scenario
 from .kpis import COST_PARTS, balance_error, costs, kpi_table, normal_demand
 
-CARE_COLUMNS = ["day", "site", "patients", "staff", "unstaffed"]
+CARE_COLUMNS = ["day", "site", "patients", "staff", "capacity", "unstaffed"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,8 +103,8 @@ class Result:
 
     @cached_property
     def care(self) -> pd.DataFrame:
-        """Care capacity per site and day: day, site, patients, staff, unstaffed (patients
-        beyond what the staff on duty can care for)."""
+        """Care capacity per site and day: day, site, patients, staff, capacity (patients they
+        can care for), unstaffed (patients beyond that)."""
         net, tr, b = self.network, self.trace, self.sample
         T, S = self.days, len(net.care_sites)
         return pd.DataFrame({
@@ -112,6 +112,7 @@ class Result:
             "site": np.tile(np.asarray(net.care_sites, dtype=object), T),
             "patients": tr.patients[:, b].reshape(-1),
             "staff": tr.staff[:, b].reshape(-1),
+            "capacity": (tr.staff[:, b] * net.care_patients_per_staff[None, :]).reshape(-1),
             "unstaffed": tr.unstaffed[:, b].reshape(-1),
         }, columns=CARE_COLUMNS)
 

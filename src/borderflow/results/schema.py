@@ -133,6 +133,8 @@ CARE = Table("care", "care capacity per care site and day", (
     DAY, _c("site", "str", "care site"),
     _c("patients", "float", "patients at the site", "patients", 0),
     _c("staff", "float", "staff on duty: local staff and commuters whose border is open", "staff", 0),
+    _c("capacity", "float", "patients the staff on duty can care for (staff x patients_per_staff)",
+       "capacity", 0),
     _c("unstaffed", "float", "patients beyond what the staff on duty can care for", "unstaffed", 0)))
 CONSTRAINTS = Table("constraints", "per lane, commodity and day with anything asked or shipped", (
     DAY, DATE, _c("lane", "str", '"from->to", or the name of an arc a policy added ("airlift:<id>")'),
@@ -186,7 +188,8 @@ RESULT_TABLES = {**RUN_TABLES, **{t.name: t for t in (ORDERS, CONSERVATION, PROD
 COMPARE = Table("compare", "every variant's unmet demand against the first", (
     VARIANT, REGION, COMMODITY, *KPIS.columns[2:6],
     _c("delta_unmet", "float", "unmet less the baseline's", "Δ unmet", 0),
-    _c("delta_unmet_pct", "float", "unmet % less the baseline's", "Δ unmet %", 1),
+    _c("delta_unmet_pct", "float", "unmet % less the baseline's, in percentage points (pp)",
+       "Δ unmet pp", 1),
     _c("effect", "str", "hurt, gains or same (a change under 0.1% of demand is noise)"),
     *NORMAL[1:], KPIS.columns[-1],
     _c("delta_cost", "float", "cost less the baseline's", "Δ cost", 0, quiet=True)))

@@ -101,7 +101,9 @@ def sweep_cmd(
                "summary": summary.to_dict(orient="records")}
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
-    out.print(sweep_table(summary, f"{result.scenario}: {samples} samples per variant, seed {seed}"))
+    # regions by name, as `run` shows them
+    out.print(sweep_table(summary, f"{result.scenario}: {samples} samples per variant, seed {seed}",
+                          load(scenario)))
     if folder is not None:
         err.print(f"wrote {folder}", markup=False, soft_wrap=True)
 
