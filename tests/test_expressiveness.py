@@ -101,9 +101,9 @@ policies:
 """)
 
 
-def sim(text: str, days: int = 5, allocator: str = "priority") -> Result:
+def sim(text: str, days: int = 5, allocator: str = "priority", head: str = HEAD) -> Result:
     """`rolling`: the optimal allocator over windows of 3 days keeping 1."""
-    s = loads(HEAD.format(days=days) + text)
+    s = loads(head.format(days=days) + text)
     if allocator == "rolling":
         return borderflow.simulate(s, allocator="optimal", window=3, commit=1)
     return borderflow.simulate(s, allocator=allocator)
@@ -387,3 +387,53 @@ def test_a_delivery_only_while_its_policy_is_in_force() -> None:
     assert r.sites["served"].tolist() == pytest.approx([10.0, 0.0, 20.0, 10.0, 0.0])
     with pytest.raises(ScenarioError, match="outside the horizon"):
         loads(HEAD.format(days=5) + DONATION.replace("day: 2,", "day: 2020-03-30,"))
+
+
+MASKS = HEAD.replace("pulp: {{unit: tonne}}", "kn95: {{unit: respirator}}, surgical: {{unit: mask}}")
+ONLY_SUBSTITUTE = """
+nodes:
+  s1: {kind: site, region: ca, demand: {n95: 20}, stock: {n95: 30, kn95: 40},
+       substitutes: [{for: n95, use: kn95, ratio: RATIO}]}
+"""
+
+
+def test_substitutes_are_checked() -> None:
+    """Every mistake in one pass, each at its line: only sites, known commodities (with a
+    suggestion), not itself, one the site needs, no duplicate."""
+    text = MASKS.format(days=5) + """nodes:
+  w:
+    kind: warehouse
+    region: us
+    substitutes: [{for: n95, use: kn95}]
+  s1:
+    kind: site
+    region: ca
+    demand: {n95: 10}
+    substitutes:
+      - {for: n95, use: kn59, ratio: 1.5}
+      - {for: n95, use: n95}
+      - {for: kn95, use: n95}
+      - {for: n95, use: surgical}
+      - {for: n95, use: surgical, ratio: 2}
+"""
+    with pytest.raises(ScenarioError) as e:
+        loads(text, file="x.yaml")
+    lines = text.splitlines()
+
+    def at(snippet: str) -> int:
+        return next(n for n, x in enumerate(lines, 1) if snippet in x)
+
+    assert [str(p) for p in e.value.problems] == [
+        f"x.yaml:{at('substitutes: [')}: nodes.w.substitutes: only sites have substitutes "
+        "(this node is a warehouse)",
+        f"x.yaml:{at('kn59')}: nodes.s1.substitutes.0.use: unknown commodity 'kn59' (did you "
+        "mean 'kn95'?)",
+        f"x.yaml:{at('use: n95}')}: nodes.s1.substitutes.1.use: a commodity cannot substitute "
+        "for itself (n95)",
+        f"x.yaml:{at('for: kn95')}: nodes.s1.substitutes.2.for: the site has no demand for "
+        "kn95, so nothing to substitute for",
+        f"x.yaml:{at('ratio: 2')}: nodes.s1.substitutes.4: duplicate substitute surgical for "
+        "n95 (first is substitutes.3)",
+    ]
+    with pytest.raises(ScenarioError, match=r"substitutes.0.ratio: must be > 0"):
+        loads(MASKS.format(days=5) + ONLY_SUBSTITUTE.replace("RATIO", "0"))
