@@ -390,11 +390,91 @@ def test_a_delivery_only_while_its_policy_is_in_force() -> None:
 
 
 MASKS = HEAD.replace("pulp: {{unit: tonne}}", "kn95: {{unit: respirator}}, surgical: {{unit: mask}}")
+OWN_FIRST = """
+nodes:
+  s1: {kind: site, region: ca, demand: {n95: 20, kn95: 5}, stock: {n95: 50, kn95: 45},
+       substitutes: [{for: n95, use: kn95, ratio: 2}]}
+"""
+
+
+def column(r: Result, commodity: str, name: str) -> list[float]:
+    sites = r.sites
+    return sites.loc[sites["commodity"] == commodity, name].tolist()
+
+
+def test_a_substitute_covers_only_what_its_own_stock_left_after_its_own_demand() -> None:
+    """s1 uses 20 N95 and 5 KN95 a day, holds 50 and 45, and may use 2 KN95 for an N95.
+    Days 0-1: N95 serves itself (50 -> 10), KN95 too (45 -> 35). Day 2: N95 serves its last
+    10; KN95 serves its own 5 first (30 left), then covers the other 10 N95 with 20 (10
+    left). Day 3: KN95 serves its 5, and covers 2.5 N95 with the 5 left. Day 4: nothing."""
+    r = sim(OWN_FIRST, head=MASKS)
+    assert column(r, "n95", "served") == pytest.approx([20.0, 20.0, 20.0, 2.5, 0.0])
+    assert column(r, "n95", "substituted") == pytest.approx([0.0, 0.0, 10.0, 2.5, 0.0])
+    assert column(r, "n95", "unmet") == pytest.approx([0.0, 0.0, 0.0, 17.5, 20.0])
+    assert column(r, "kn95", "served") == pytest.approx([5.0, 5.0, 5.0, 5.0, 0.0])
+    assert column(r, "kn95", "substituted") == pytest.approx([0.0] * 5)
+    stock = r.stocks[r.stocks["commodity"] == "kn95"]["stock"].tolist()
+    assert stock == pytest.approx([40.0, 35.0, 10.0, 0.0, 0.0])
+    assert r.trace.substitute_used[:, 0, 0].tolist() == pytest.approx([0.0, 0.0, 20.0, 5.0, 0.0])
+    assert r.violations() == []
+
+
 ONLY_SUBSTITUTE = """
 nodes:
   s1: {kind: site, region: ca, demand: {n95: 20}, stock: {n95: 30, kn95: 40},
        substitutes: [{for: n95, use: kn95, ratio: RATIO}]}
 """
+
+
+@pytest.mark.parametrize("allocator", ["priority"])
+@pytest.mark.parametrize(("ratio", "served", "covered", "left"),
+                         [(1, 70.0, 40.0, 0.0), (2, 50.0, 20.0, 0.0), (0.5, 100.0, 70.0, 5.0)])
+def test_a_substitute_stands_in_at_its_ratio(allocator: str, ratio: float, served: float,
+                                             covered: float, left: float) -> None:
+    """20 N95 a day, 30 in stock, and 40 KN95 that nothing else needs. At 1 KN95 an N95,
+    all 70 masks serve (40 of them KN95); at 2, 40 KN95 cover 20 N95 (50 served); at 0.5,
+    all 100 are served, 70 by 35 KN95 (5 left). Every allocator: any other use of the stock
+    serves no more (and the LP substitutes no more than it must: a unit covered costs 1e-6)."""
+    r = sim(ONLY_SUBSTITUTE.replace("RATIO", str(ratio)), head=MASKS, allocator=allocator)
+    assert sum(column(r, "n95", "served")) == pytest.approx(served)
+    assert sum(column(r, "n95", "substituted")) == pytest.approx(covered)
+    stock = r.stocks[(r.stocks["commodity"] == "kn95") & (r.stocks["day"] == 4)]["stock"]
+    assert stock.item() == pytest.approx(left, abs=1e-9)
+    if allocator == "priority" and ratio == 1:
+        assert column(r, "n95", "substituted") == pytest.approx([0.0, 10.0, 20.0, 10.0, 0.0])
+    assert r.violations() == []
+
+
+def test_substitutes_are_tried_in_their_order() -> None:
+    """N95 first from KN95, then from surgical masks (3 a respirator): 20 a day, 10 N95, 15
+    KN95 and 60 surgical in stock. Day 0: 10 N95, 10 KN95 (5 left). Day 1: 5 KN95, then 15
+    from 45 surgical (15 left). Day 2: 5 from the last 15 surgical. Served 20, 20, 5, 0, 0."""
+    r = sim("""
+nodes:
+  s1: {kind: site, region: ca, demand: {n95: 20}, stock: {n95: 10, kn95: 15, surgical: 60},
+       substitutes: [{for: n95, use: kn95}, {for: n95, use: surgical, ratio: 3}]}
+""", head=MASKS)
+    assert column(r, "n95", "served") == pytest.approx([20.0, 20.0, 5.0, 0.0, 0.0])
+    assert column(r, "n95", "substituted") == pytest.approx([10.0, 20.0, 5.0, 0.0, 0.0])
+    tr = r.trace
+    assert tr.substituted[:, 0, 0].tolist() == pytest.approx([10.0, 5.0, 0.0, 0.0, 0.0])
+    assert tr.substitute_used[:, 0, 1].tolist() == pytest.approx([0.0, 45.0, 15.0, 0.0, 0.0])
+    assert r.violations() == []
+
+
+def test_a_substitute_serves_what_a_site_owes() -> None:
+    """A site that keeps a backlog: day 0 it has nothing and owes 20; day 1, 30 KN95 arrive
+    (a delivery) and cover the 20 owed first, then 10 of the day's 20 (owed: 10)."""
+    r = sim("""
+nodes:
+  s1: {kind: site, region: ca, unmet: backlog, demand: {n95: 20},
+       substitutes: [{for: n95, use: kn95}]}
+policies:
+  - {id: gift, type: delivery, to: s1, commodity: kn95, arrivals: [{day: 1, quantity: 30}]}
+""", head=MASKS, days=2)
+    assert column(r, "n95", "served") == pytest.approx([0.0, 30.0])
+    assert column(r, "n95", "backlog") == pytest.approx([20.0, 10.0])
+    assert r.violations() == []
 
 
 def test_substitutes_are_checked() -> None:

@@ -683,7 +683,10 @@ def trace_from(net: Network, x: Array, made: Array, unmet: Array, y: Array, dema
     return Trace(
         stock=stack(stock, shape), in_transit=stack(in_transit, shape),
         produced=stack(made, (T, 1, net.rec_node.size)), demand=stack(demand, shape),
-        served=stack(served, shape), requested=stack(x.copy(), (T, 1, A)),
+        served=stack(served, shape),
+        substituted=stack(np.zeros((T, net.sub_ratio.size)), (T, 1, net.sub_ratio.size)),
+        substitute_used=stack(np.zeros((T, net.sub_ratio.size)), (T, 1, net.sub_ratio.size)),
+        requested=stack(x.copy(), (T, 1, A)),
         allowed=stack(x.copy(), (T, 1, A)), shipped=stack(x, (T, 1, A)),
         reason=stack(np.full((T, A), -1, dtype=np.int16), (T, 1, A)),  # type: ignore[arg-type]
         conserving=stack(conserving, shape),  # type: ignore[arg-type]
