@@ -419,6 +419,18 @@ def test_a_substitute_covers_only_what_its_own_stock_left_after_its_own_demand()
     assert r.violations() == []
 
 
+def test_the_optimum_keeps_a_substitute_for_its_own_demand() -> None:
+    """The same site under the horizon LP: at 2 KN95 an N95, a KN95 is worth more serving
+    itself, so the optimum serves all 25 KN95 and covers 10 N95 with the 20 left (unmet 40,
+    against the priority step's 17.5 + 20 N95 and 5 KN95)."""
+    r = sim(OWN_FIRST, head=MASKS, allocator="optimal")
+    kpis = r.kpis.set_index("commodity")
+    assert kpis.loc["n95", "unmet"] == pytest.approx(40.0)
+    assert kpis.loc["kn95", "unmet"] == pytest.approx(0.0, abs=1e-9)
+    assert sum(column(r, "n95", "substituted")) == pytest.approx(10.0)
+    assert r.violations() == []
+
+
 ONLY_SUBSTITUTE = """
 nodes:
   s1: {kind: site, region: ca, demand: {n95: 20}, stock: {n95: 30, kn95: 40},
@@ -426,7 +438,7 @@ nodes:
 """
 
 
-@pytest.mark.parametrize("allocator", ["priority"])
+@pytest.mark.parametrize("allocator", ["priority", "optimal", "rolling"])
 @pytest.mark.parametrize(("ratio", "served", "covered", "left"),
                          [(1, 70.0, 40.0, 0.0), (2, 50.0, 20.0, 0.0), (0.5, 100.0, 70.0, 5.0)])
 def test_a_substitute_stands_in_at_its_ratio(allocator: str, ratio: float, served: float,
