@@ -120,6 +120,12 @@ def scenario_data(draw: st.DrawFn) -> dict[str, Any]:
         stock = {c: draw(quantities) for c in coms if draw(BOOL)}
         if kind == "site":
             node["demand"] = {c: series(draw, days) for c in sorted(draw(some_of(coms)))}
+            if len(coms) > 1 and draw(ints(0, 2)) == 0:  # commodities used for others
+                rules = {(draw(one_of(tuple(node["demand"]))), draw(one_of(coms)))
+                         for _ in range(draw(ints(1, 3)))}
+                node["substitutes"] = [
+                    {"for": f, "use": u, **({"ratio": draw(floats(0.25, 4))} if draw(BOOL) else {})}
+                    for f, u in sorted(rules) if f != u]
         if kind == "plant":
             produce = {}
             for c in sorted(draw(some_of(coms))):

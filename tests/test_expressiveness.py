@@ -101,9 +101,9 @@ policies:
 """)
 
 
-def sim(text: str, days: int = 5, allocator: str = "priority") -> Result:
+def sim(text: str, days: int = 5, allocator: str = "priority", head: str = HEAD) -> Result:
     """`rolling`: the optimal allocator over windows of 3 days keeping 1."""
-    s = loads(HEAD.format(days=days) + text)
+    s = loads(head.format(days=days) + text)
     if allocator == "rolling":
         return borderflow.simulate(s, allocator="optimal", window=3, commit=1)
     return borderflow.simulate(s, allocator=allocator)
@@ -459,3 +459,143 @@ def test_a_shortage_trigger_names_what_it_watches() -> None:
     with pytest.raises(ScenarioError, match="not both"):
         loads(HEAD.format(days=5) + SHORTAGE.replace("when: {region", "when: {policy: answer, "
                                                      "region"))
+MASKS = HEAD.replace("pulp: {{unit: tonne}}", "kn95: {{unit: respirator}}, surgical: {{unit: mask}}")
+OWN_FIRST = """
+nodes:
+  s1: {kind: site, region: ca, demand: {n95: 20, kn95: 5}, stock: {n95: 50, kn95: 45},
+       substitutes: [{for: n95, use: kn95, ratio: 2}]}
+"""
+
+
+def column(r: Result, commodity: str, name: str) -> list[float]:
+    sites = r.sites
+    return sites.loc[sites["commodity"] == commodity, name].tolist()
+
+
+def test_a_substitute_covers_only_what_its_own_stock_left_after_its_own_demand() -> None:
+    """s1 uses 20 N95 and 5 KN95 a day, holds 50 and 45, and may use 2 KN95 for an N95.
+    Days 0-1: N95 serves itself (50 -> 10), KN95 too (45 -> 35). Day 2: N95 serves its last
+    10; KN95 serves its own 5 first (30 left), then covers the other 10 N95 with 20 (10
+    left). Day 3: KN95 serves its 5, and covers 2.5 N95 with the 5 left. Day 4: nothing."""
+    r = sim(OWN_FIRST, head=MASKS)
+    assert column(r, "n95", "served") == pytest.approx([20.0, 20.0, 20.0, 2.5, 0.0])
+    assert column(r, "n95", "substituted") == pytest.approx([0.0, 0.0, 10.0, 2.5, 0.0])
+    assert column(r, "n95", "unmet") == pytest.approx([0.0, 0.0, 0.0, 17.5, 20.0])
+    assert column(r, "kn95", "served") == pytest.approx([5.0, 5.0, 5.0, 5.0, 0.0])
+    assert column(r, "kn95", "substituted") == pytest.approx([0.0] * 5)
+    stock = r.stocks[r.stocks["commodity"] == "kn95"]["stock"].tolist()
+    assert stock == pytest.approx([40.0, 35.0, 10.0, 0.0, 0.0])
+    assert r.trace.substitute_used[:, 0, 0].tolist() == pytest.approx([0.0, 0.0, 20.0, 5.0, 0.0])
+    assert r.violations() == []
+
+
+def test_the_optimum_keeps_a_substitute_for_its_own_demand() -> None:
+    """The same site under the horizon LP: at 2 KN95 an N95, a KN95 is worth more serving
+    itself, so the optimum serves all 25 KN95 and covers 10 N95 with the 20 left (unmet 40,
+    against the priority step's 17.5 + 20 N95 and 5 KN95)."""
+    r = sim(OWN_FIRST, head=MASKS, allocator="optimal")
+    kpis = r.kpis.set_index("commodity")
+    assert kpis.loc["n95", "unmet"] == pytest.approx(40.0)
+    assert kpis.loc["kn95", "unmet"] == pytest.approx(0.0, abs=1e-9)
+    assert sum(column(r, "n95", "substituted")) == pytest.approx(10.0)
+    assert r.violations() == []
+
+
+ONLY_SUBSTITUTE = """
+nodes:
+  s1: {kind: site, region: ca, demand: {n95: 20}, stock: {n95: 30, kn95: 40},
+       substitutes: [{for: n95, use: kn95, ratio: RATIO}]}
+"""
+
+
+@pytest.mark.parametrize("allocator", ["priority", "optimal", "rolling"])
+@pytest.mark.parametrize(("ratio", "served", "covered", "left"),
+                         [(1, 70.0, 40.0, 0.0), (2, 50.0, 20.0, 0.0), (0.5, 100.0, 70.0, 5.0)])
+def test_a_substitute_stands_in_at_its_ratio(allocator: str, ratio: float, served: float,
+                                             covered: float, left: float) -> None:
+    """20 N95 a day, 30 in stock, and 40 KN95 that nothing else needs. At 1 KN95 an N95,
+    all 70 masks serve (40 of them KN95); at 2, 40 KN95 cover 20 N95 (50 served); at 0.5,
+    all 100 are served, 70 by 35 KN95 (5 left). Every allocator: any other use of the stock
+    serves no more (and the LP substitutes no more than it must: a unit covered costs 1e-6)."""
+    r = sim(ONLY_SUBSTITUTE.replace("RATIO", str(ratio)), head=MASKS, allocator=allocator)
+    assert sum(column(r, "n95", "served")) == pytest.approx(served)
+    assert sum(column(r, "n95", "substituted")) == pytest.approx(covered)
+    stock = r.stocks[(r.stocks["commodity"] == "kn95") & (r.stocks["day"] == 4)]["stock"]
+    assert stock.item() == pytest.approx(left, abs=1e-9)
+    if allocator == "priority" and ratio == 1:
+        assert column(r, "n95", "substituted") == pytest.approx([0.0, 10.0, 20.0, 10.0, 0.0])
+    assert r.violations() == []
+
+
+def test_substitutes_are_tried_in_their_order() -> None:
+    """N95 first from KN95, then from surgical masks (3 a respirator): 20 a day, 10 N95, 15
+    KN95 and 60 surgical in stock. Day 0: 10 N95, 10 KN95 (5 left). Day 1: 5 KN95, then 15
+    from 45 surgical (15 left). Day 2: 5 from the last 15 surgical. Served 20, 20, 5, 0, 0."""
+    r = sim("""
+nodes:
+  s1: {kind: site, region: ca, demand: {n95: 20}, stock: {n95: 10, kn95: 15, surgical: 60},
+       substitutes: [{for: n95, use: kn95}, {for: n95, use: surgical, ratio: 3}]}
+""", head=MASKS)
+    assert column(r, "n95", "served") == pytest.approx([20.0, 20.0, 5.0, 0.0, 0.0])
+    assert column(r, "n95", "substituted") == pytest.approx([10.0, 20.0, 5.0, 0.0, 0.0])
+    tr = r.trace
+    assert tr.substituted[:, 0, 0].tolist() == pytest.approx([10.0, 5.0, 0.0, 0.0, 0.0])
+    assert tr.substitute_used[:, 0, 1].tolist() == pytest.approx([0.0, 45.0, 15.0, 0.0, 0.0])
+    assert r.violations() == []
+
+
+def test_a_substitute_serves_what_a_site_owes() -> None:
+    """A site that keeps a backlog: day 0 it has nothing and owes 20; day 1, 30 KN95 arrive
+    (a delivery) and cover the 20 owed first, then 10 of the day's 20 (owed: 10)."""
+    r = sim("""
+nodes:
+  s1: {kind: site, region: ca, unmet: backlog, demand: {n95: 20},
+       substitutes: [{for: n95, use: kn95}]}
+policies:
+  - {id: gift, type: delivery, to: s1, commodity: kn95, arrivals: [{day: 1, quantity: 30}]}
+""", head=MASKS, days=2)
+    assert column(r, "n95", "served") == pytest.approx([0.0, 30.0])
+    assert column(r, "n95", "backlog") == pytest.approx([20.0, 10.0])
+    assert r.violations() == []
+
+
+def test_substitutes_are_checked() -> None:
+    """Every mistake in one pass, each at its line: only sites, known commodities (with a
+    suggestion), not itself, one the site needs, no duplicate."""
+    text = MASKS.format(days=5) + """nodes:
+  w:
+    kind: warehouse
+    region: us
+    substitutes: [{for: n95, use: kn95}]
+  s1:
+    kind: site
+    region: ca
+    demand: {n95: 10}
+    substitutes:
+      - {for: n95, use: kn59, ratio: 1.5}
+      - {for: n95, use: n95}
+      - {for: kn95, use: n95}
+      - {for: n95, use: surgical}
+      - {for: n95, use: surgical, ratio: 2}
+"""
+    with pytest.raises(ScenarioError) as e:
+        loads(text, file="x.yaml")
+    lines = text.splitlines()
+
+    def at(snippet: str) -> int:
+        return next(n for n, x in enumerate(lines, 1) if snippet in x)
+
+    assert [str(p) for p in e.value.problems] == [
+        f"x.yaml:{at('substitutes: [')}: nodes.w.substitutes: only sites have substitutes "
+        "(this node is a warehouse)",
+        f"x.yaml:{at('kn59')}: nodes.s1.substitutes.0.use: unknown commodity 'kn59' (did you "
+        "mean 'kn95'?)",
+        f"x.yaml:{at('use: n95}')}: nodes.s1.substitutes.1.use: a commodity cannot substitute "
+        "for itself (n95)",
+        f"x.yaml:{at('for: kn95')}: nodes.s1.substitutes.2.for: the site has no demand for "
+        "kn95, so nothing to substitute for",
+        f"x.yaml:{at('ratio: 2')}: nodes.s1.substitutes.4: duplicate substitute surgical for "
+        "n95 (first is substitutes.3)",
+    ]
+    with pytest.raises(ScenarioError, match=r"substitutes.0.ratio: must be > 0"):
+        loads(MASKS.format(days=5) + ONLY_SUBSTITUTE.replace("RATIO", "0"))

@@ -1,10 +1,11 @@
 """The HiGHS optimum against an independent formulation solved by PuLP's bundled CBC.
 
 The PuLP model below is written from the semantics in DESIGN.md and docs/engine.md (one
-variable per shipment, production, stock, unmet demand, order share and shortfall; one
-constraint per balance, quota, order and flight, with Python loops and named variables), not
-from the optimal allocator's matrices. Only the objective's weights (the penalties and the
-transport cost per day of lead time) are shared, since they define what "optimal" means.
+variable per shipment, production, stock, unmet demand, substitute cover, order share and
+shortfall; one constraint per balance, substitute cover, quota, order and flight, with Python
+loops and named variables), not from the optimal allocator's matrices. Only the objective's
+weights (the penalties, the transport cost and the tie-breaks) are shared, since they define
+what "optimal" means.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ def cbc_objective(net: Network) -> float:
              for t in range(T) for n in range(N) for c in range(C)}
     unmet = {(t, n, c): m.add_variable(f"u_{t}_{n}_{c}", 0, float(demand[t, n, c]))
              for t in range(T) for n in range(N) for c in range(C) if demand[t, n, c] > 0}
+    # substitutes: rule q at site n covers cover[t, q] of its `for` demand from its `use`'s stock
+    rules = [(int(net.sub_node[q]), int(net.sub_for[q]), int(net.sub_use[q]), float(net.sub_ratio[q]))
+             for q in range(net.sub_ratio.size)]
+    cover = {(t, q): m.add_variable(f"z_{t}_{q}", 0) for t in range(T)
+             for q, (n, f, _, _) in enumerate(rules) if demand[t, n, f] > 0}
 
     def arrivals(t: int, n: int, c: int) -> Any:
         gift = float(net.policies.deliveries[t, n * C + c])  # from outside the network
@@ -77,8 +83,17 @@ def cbc_objective(net: Network) -> float:
                 used = [float(net.rec_inputs[r, c]) * made[t, r] for r in range(net.rec_node.size)
                         if (t, r) in made and net.rec_node[r] == n and net.rec_inputs[r, c] > 0]
                 served = float(demand[t, n, c]) - unmet[t, n, c] if (t, n, c) in unmet else 0.0
+                # what substitutes covered of this commodity's demand does not come from its
+                # stock; what this commodity stood in for elsewhere at the site does
+                stood_in = pulp.lpSum(cover[t, q] for q, (sn, f, _, _) in enumerate(rules)
+                                      if (t, q) in cover and (sn, f) == (n, c))
+                stood_for = pulp.lpSum(ratio * cover[t, q]
+                                       for q, (sn, _, use, ratio) in enumerate(rules)
+                                       if (t, q) in cover and (sn, use) == (n, c))
+                if (t, n, c) in unmet and any((sn, f) == (n, c) for sn, f, _, _ in rules):
+                    m += stood_in <= served  # substitutes cover only demand that is served
                 m += stock[t, n, c] == before(t, n, c) + arrivals(t, n, c) + produced \
-                    - pulp.lpSum(used) - served - out
+                    - pulp.lpSum(used) - (served - stood_in) - stood_for - out
                 if used:
                     m += pulp.lpSum(used) <= before(t, n, c) + arrivals(t, n, c)
         for g in range(pol.group_quota.shape[1]):
@@ -112,6 +127,7 @@ def cbc_objective(net: Network) -> float:
                 objective.append(airlift_penalty * short)
     objective += [float(net.priority[n]) * v for (t, n, c), v in unmet.items()]
     objective += [(lp.EPS + float(net.arc_cost[a])) * v for (t, a), v in x.items()]
+    objective += [lp.EPS * v for v in cover.values()]  # the tie-break per unit covered
     m.setObjective(pulp.lpSum(objective))
     with warnings.catch_warnings():
         # PuLP 3.3 deprecates its bundled CBC (PULP_CBC_CMD) for 4.0; it is still the one CBC
@@ -132,7 +148,9 @@ def priority_objective(net: Network) -> tuple[float, float, float, float]:
     weight = np.repeat(net.priority, net.shape[1])
     unmet = float(((tr.demand - tr.served)[:, 0].reshape(net.days, -1) * weight).sum())
     rated, airlift = lp.penalties(net)
-    transport = float((tr.shipped[:, 0] * (net.arc_cost + lp.EPS)).sum())
+    # with the tie-break on what substitutes covered
+    transport = float((tr.shipped[:, 0] * (net.arc_cost + lp.EPS)).sum()) + \
+        lp.EPS * float(tr.substituted.sum())
     slack = 0.0
     _, window = lp._window(net)
     j = 0

@@ -70,6 +70,11 @@ def test_invariants_hold(scenario: Scenario) -> None:
     rejected = np.zeros((1, C))  # what a lane's yield turned away on arrival
     for a in range(net.arc_src.size):
         rejected[:, net.arc_com[a]] += trace.shipped[:, :, a].sum(axis=0) * (1 - net.arc_yield[a])
+    # what substitutes covered came from their `use`'s stock (ratio a unit), not `for`'s
+    for q in range(net.sub_ratio.size):
+        covered = trace.substituted[:, :, q].sum(axis=0)
+        produced[:, net.sub_for[q]] += covered
+        inputs[:, net.sub_use[q]] += covered * net.sub_ratio[q]
     balance = (net.stock0.sum(axis=0)[None, :] + produced - inputs - trace.served.sum(axis=(0, 2))
                - rejected - trace.stock[T - 1].sum(axis=1) - trace.in_transit[T - 1].sum(axis=1))
     assert np.abs(balance).max(initial=0.0) <= tol
@@ -86,7 +91,8 @@ def test_invariants_hold(scenario: Scenario) -> None:
 @SETTINGS
 @given(scenarios)
 def test_every_pair_balances_every_day_and_arrives_on_lead_time(scenario: Scenario) -> None:
-    """stock[t] = stock[t-1] + arrivals due t + made - inputs used - served - shipped out, and
+    """stock[t] = stock[t-1] + arrivals due t + made - inputs used - served - shipped out (what
+    substitutes covered served from their commodity's stock, ratio a unit), and
     in_transit[t] is what was shipped towards the pair (less what its lane's yield rejects)
     and is not yet due."""
     net = compile_network(scenario)
@@ -97,7 +103,11 @@ def test_every_pair_balances_every_day_and_arrives_on_lead_time(scenario: Scenar
     arrive, out, made, used = _pair_flows(net, trace)
     stock = trace.stock.reshape(T, B, N * C)
     before = np.concatenate([net.stock0.reshape(1, 1, -1).repeat(B, axis=1), stock[:-1]])
-    served = trace.served.reshape(T, B, N * C)
+    served = trace.served.reshape(T, B, N * C).copy()
+    for q in range(net.sub_ratio.size):  # substitutes serve from their `use`'s stock
+        served[:, :, net.sub_node[q] * C + net.sub_for[q]] -= trace.substituted[:, :, q]
+        served[:, :, net.sub_node[q] * C + net.sub_use[q]] += \
+            trace.substituted[:, :, q] * net.sub_ratio[q]
     expected = before + arrive + made - used - served - out
     assert np.abs(stock - expected).max(initial=0.0) <= tol
     shipped_in = np.zeros((T, B, N * C))

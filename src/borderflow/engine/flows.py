@@ -23,8 +23,20 @@ def by_pair(net: Network, cols: IntArray, vals: Array) -> Array:
     return out
 
 
+def substitution(net: Network, covered: Array, used: Array) -> Array:
+    """[..., P] of what substitute rules covered and used [..., Q]: the change they make to
+    what each pair's site takes from its stock beyond what it served (less what they covered
+    at the `for` pair, plus what they used at the `use` pair)."""
+    P, Q = len(net.nodes) * len(net.commodities), net.sub_ratio.size
+    at_for, at_use = np.zeros((Q, P)), np.zeros((Q, P))
+    at_for[np.arange(Q), net.sub_for_pair] = 1.0
+    at_use[np.arange(Q), net.sub_use_pair] = 1.0
+    return used @ at_use - covered @ at_for
+
+
 def pair_flows(net: Network, x: Array, made: Array, served: Array) -> tuple[Array, Array]:
-    """Of D days' shipments x [D, A], production made [D, R] and use served [D, P]:
+    """Of D days' shipments x [D, A], production made [D, R] and what sites took from stock
+    [D, P] (served, with substitutes' use in place of what they covered, `substitution`):
 
     - arrivals [D + max lead, P]: what lands on each pair (the lane's yield of what was
       shipped), by day counted from the first;

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .flows import substitution
 from .limits import lane_limits
 from .network import Network, Sampled
 from .records import Trace
@@ -27,14 +28,21 @@ def _initial(net: Network, trace: Trace, sampled: Sampled | None) -> np.ndarray[
 
 def mass_balance(net: Network, trace: Trace, sampled: Sampled | None = None) -> np.ndarray[Any, Any]:
     """[B, C]: initial + produced - consumed - inputs used - rejected - final stock - in
-    transit (rejected: the share of shipments a lane's yield turns away)."""
+    transit (rejected: the share of shipments a lane's yield turns away; consumed: served,
+    less what substitutes covered, plus what they used)."""
     made = trace.produced.sum(axis=0)  # [B, R]
     produced = made @ net.rec_outputs
     inputs_used = made @ net.rec_inputs
-    consumed = trace.served.sum(axis=(0, 2))
+    consumed = trace.served.sum(axis=(0, 2)) + _substituted(net, trace)
     rejected = rejected_by_commodity(net, trace)
     final = (trace.stock[-1] + trace.in_transit[-1]).sum(axis=1)
     return _initial(net, trace, sampled) + produced - consumed - inputs_used - rejected - final  # type: ignore[no-any-return]
+
+
+def _substituted(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
+    """[B, C] what substitutes used, less what they covered, by commodity."""
+    change = substitution(net, trace.substituted.sum(axis=0), trace.substitute_used.sum(axis=0))
+    return change.reshape(change.shape[0], *net.shape).sum(axis=1)  # type: ignore[no-any-return]
 
 
 def rejected_by_commodity(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
@@ -64,11 +72,12 @@ def violations(net: Network, trace: Trace, rtol: float = 1e-9,
                      f"{net.commodities[c]} on day {t} (sample {b})")
     if trace.in_transit.size and trace.in_transit.min() < -tol:
         found.append(f"negative in-transit {trace.in_transit.min():.3g}")
-    for name in ("served", "shipped", "produced", "requested"):
+    for name in ("served", "shipped", "produced", "requested", "substituted", "substitute_used"):
         arr = getattr(trace, name)
         if arr.size and arr.min() < -tol:
             found.append(f"negative {name} {arr.min():.3g}")
     found += _owed(net, trace, tol)
+    found += _substitutes(net, trace, tol)
     found += _demand(net, trace, sampled, rtol)
     balance = mass_balance(net, trace, sampled)
     rel = np.abs(balance) / np.maximum(1.0, throughput(net, trace, sampled))
@@ -104,6 +113,24 @@ def _owed(net: Network, trace: Trace, tol: float) -> list[str]:
     expected = np.where(keeps, owed + trace.demand - trace.served, 0.0)
     if np.abs(trace.backlog - expected).max() > tol or trace.backlog.min() < -tol:
         found.append("a site's backlog is not what it owed less what it used")
+    return found
+
+
+def _substitutes(net: Network, trace: Trace, tol: float) -> list[str]:
+    """A substitute uses `ratio` units a unit it covers, and covers no more than was served."""
+    if not net.sub_ratio.size:
+        return []
+    found = []
+    off = np.abs(trace.substitute_used - trace.substituted * net.sub_ratio)
+    if off.max() > tol:
+        t, b, q = np.unravel_index(off.argmax(), off.shape)
+        found.append(f"a substitute at {net.nodes[net.sub_node[q]]} used "
+                     f"{trace.substitute_used[t, b, q]:.6g} {net.commodities[net.sub_use[q]]} "
+                     f"to cover {trace.substituted[t, b, q]:.6g} on day {t}, not at its ratio")
+    covered = -substitution(net, trace.substituted, np.zeros_like(trace.substitute_used))
+    T, B = trace.served.shape[:2]
+    if (covered - trace.served.reshape(T, B, -1)).max() > tol:
+        found.append("substitutes covered more than a site served")
     return found
 
 

@@ -60,6 +60,11 @@ class Network:
     # reverse topological order: pairs whose requests are settled before those of later levels
     level_pairs: tuple[IntArray, ...]
     level_arcs: tuple[IntArray, ...]
+    # substitutes: at a site, commodity `use` in place of `for`, in the order they are tried
+    sub_node: IntArray  # [Q] the site
+    sub_for: IntArray  # [Q] the commodity whose unserved demand it covers
+    sub_use: IntArray  # [Q] the commodity used instead
+    sub_ratio: Array  # [Q] units of `use` per unit of `for` covered
     policies: PolicyArrays
     # care capacity: sites with a `care` entry, and the commuters who staff them
     care_sites: tuple[str, ...]
@@ -80,6 +85,14 @@ class Network:
     @property
     def arc_dst_pair(self) -> IntArray:
         return self.arc_dst * len(self.commodities) + self.arc_com
+
+    @property
+    def sub_for_pair(self) -> IntArray:
+        return self.sub_node * len(self.commodities) + self.sub_for
+
+    @property
+    def sub_use_pair(self) -> IntArray:
+        return self.sub_node * len(self.commodities) + self.sub_use
 
     @property
     def rec_outputs(self) -> Array:
@@ -165,6 +178,8 @@ def compile_network(scenario: Scenario) -> Network:
     on_lane = np.array([a[0] >= 0 for a in arcs], dtype=bool)
     level_pairs, level_arcs = _levels(N, C, arc_src[on_lane], arc_dst[on_lane], arc_com[on_lane])
     level_arcs = tuple(_frozen(np.flatnonzero(on_lane)[a].astype(np.intp)) for a in level_arcs)
+    subs = [(ni[n], ci[q.for_], ci[q.use], q.ratio)
+            for n, node in scenario.nodes.items() for q in node.substitutes]
     names = Arcs(tuple(a[2] for a in arcs), tuple(a[3] for a in arcs), tuple(a[4] for a in arcs),
                  tuple(a[1] for a in arcs), tuple(a[0] >= 0 for a in arcs))
     return Network(
@@ -201,6 +216,10 @@ def compile_network(scenario: Scenario) -> Network:
         rec_inputs=_frozen(np.array(rec_rows, dtype=float).reshape(len(rec_rows), C)),
         level_pairs=level_pairs,
         level_arcs=level_arcs,
+        sub_node=_frozen(np.array([q[0] for q in subs], dtype=np.intp)),
+        sub_for=_frozen(np.array([q[1] for q in subs], dtype=np.intp)),
+        sub_use=_frozen(np.array([q[2] for q in subs], dtype=np.intp)),
+        sub_ratio=_frozen(np.array([q[3] for q in subs], dtype=float)),
         policies=compile_policies(scenario, names, nodes, coms),
         **_care(scenario),
     )

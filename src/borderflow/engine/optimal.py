@@ -12,7 +12,8 @@ demand. Build -> solve -> assign are separate verbs:
 
 Variables: shipments x[t, a] (none where a block closes the arc), production m[t, r], end-of-day
 stock s[t, p], unmet demand u[t, p] at sites, each rated order's share y[t, k] of its lane's
-flow, and slacks for rated orders (shortfall at the due day) and airlifts (flights the origin
+flow, what each substitute rule covers z[t, q] (of its `for` demand, within what is served), and
+slacks for rated orders (shortfall at the due day) and airlifts (flights the origin
 could not fill). In-transit is derived from shipments and lead times.
 
 Conservation fires on the days the priority run conserved: those days' demand multipliers are
@@ -30,7 +31,7 @@ import numpy as np
 
 from ..policy import Claim
 from .errors import OptimalError
-from .flows import by_pair, pair_flows
+from .flows import by_pair, pair_flows, substitution
 from .limits import alone, lane_limits
 from .network import Network
 from .records import Trace
@@ -170,6 +171,7 @@ def relevant_pairs(net: Network, demand: Array) -> BoolArray:
     ri, ci = np.nonzero(net.rec_inputs > 0)
     out[net.rec_node[ri] * C + ci] = True
     out |= net.policies.deliveries.any(axis=0)
+    out[net.sub_use_pair] = True  # a substitute's stock is used at the site
     return out
 
 
@@ -195,6 +197,18 @@ def define_unmet(net: Network, start: int, demand: Array) -> Variables:
     keeps = owes(net)[None, :]
     return _variables("unmet", np.where(keeps, owed > 0, demand > 0), start,
                       np.where(keeps, owed, demand), weight)
+
+
+def define_substitutes(net: Network, start: int, demand: Array) -> Variables:
+    """z[t, q]: units of its `for` demand rule q covers on day t (using ratio x z of its
+    `use`), up to the demand it could serve that day; a tie-break cost of EPS a unit, so the
+    optimum substitutes nothing in vain."""
+    fp = net.sub_for_pair
+    owed = np.cumsum(demand, axis=0)[:, fp]  # all demand so far: what a backlog could hold
+    d = demand[:, fp]
+    keeps = owes(net)[fp][None, :]
+    upper = np.where(keeps, owed, d)
+    return _variables("substitutes", upper > 0, start, upper, np.full(1, EPS))
 
 
 def _window(net: Network) -> tuple[list[int], BoolArray]:
@@ -250,10 +264,12 @@ def _rows(mask: BoolArray) -> IntArray:
 
 
 def define_balance(net: Network, x: Variables, m: Variables, s: Variables, u: Variables,
-                   demand: Array, pairs: BoolArray) -> Constraints:
-    """Per day and pair: stock = yesterday's + arrivals + made - inputs used - served - shipped.
+                   z: Variables, demand: Array, pairs: BoolArray) -> Constraints:
+    """Per day and pair: stock = yesterday's + arrivals + made - inputs used - served - shipped,
+    where what substitutes cover is served from their `use`'s stock (ratio a unit), not here.
 
-    As equality rows: s[t] - s[t-1] - arrivals - made + inputs - u + shipped = stock0 (t=0) - d.
+    As equality rows: s[t] - s[t-1] - arrivals - made + inputs - u - z(for) + ratio z(use) +
+    shipped = stock0 (t=0) - d.
     """
     T, C = net.days, net.shape[1]
     P = pairs.size
@@ -285,6 +301,9 @@ def define_balance(net: Network, x: Variables, m: Variables, s: Variables, u: Va
     add(rowmap[tu, pu], u.index[tu, pu], -1.0)
     carried = owes(net)[pu] & (tu < T - 1)  # a backlog is owed the next day: served = d + b' - b
     add(rowmap[tu[carried] + 1, pu[carried]], u.index[tu[carried], pu[carried]], 1.0)
+    tz, qz = np.nonzero(z.index >= 0)
+    add(rowmap[tz, net.sub_for_pair[qz]], z.index[tz, qz], -1.0)
+    add(rowmap[tz, net.sub_use_pair[qz]], z.index[tz, qz], net.sub_ratio[qz])
 
     rhs = -demand.copy()
     rhs[0] += net.stock0.reshape(-1)
@@ -341,6 +360,26 @@ def define_owed(net: Network, u: Variables, demand: Array) -> Constraints:
     parts.append((rowmap[tu[later] + 1, pu[later]], u.index[tu[later], pu[later]],
                   np.full(int(later.sum()), -1.0)))
     return _constraints("backlog", parts, np.full(tu.size, -INF), demand[tu, pu], tu, pu, "pair")
+
+
+def define_cover(net: Network, u: Variables, z: Variables, demand: Array) -> Constraints:
+    """Per day and site pair some substitute stands in for: what the rules cover is within
+    what is served (sum z + u[t] <= d[t]; at a site that owes, sum z + b[t] - b[t-1] <= d[t])."""
+    T, P = demand.shape
+    has = np.zeros((T, P), dtype=bool)
+    tz, qz = np.nonzero(z.index >= 0)
+    fz = net.sub_for_pair[qz]
+    has[tz, fz] = True
+    rowmap = _rows(has)
+    parts = [(rowmap[tz, fz], z.index[tz, qz], np.ones(tz.size))]
+    tu, pu = np.nonzero((u.index >= 0) & has)
+    parts.append((rowmap[tu, pu], u.index[tu, pu], np.ones(tu.size)))
+    later = owes(net)[pu] & (tu < T - 1) & has[np.minimum(tu + 1, T - 1), pu]
+    parts.append((rowmap[tu[later] + 1, pu[later]], u.index[tu[later], pu[later]],
+                  np.full(int(later.sum()), -1.0)))
+    day, item = np.nonzero(has)
+    return _constraints("substitute cover", parts, np.full(day.size, -INF), demand[day, item],
+                        day, item, "pair")
 
 
 def define_quotas(net: Network, x: Variables) -> Constraints:
@@ -475,8 +514,9 @@ def assemble(net: Network, demand: Array, conserving: BoolArray, began: float | 
     y = add(define_order_flows(net, n(), x))
     ys = add(define_order_slack(net, n(), rated))
     ya = add(define_airlift_slack(net, n(), x, airlift))
-    cons = [define_balance(net, x, m, s, u, demand, pairs), define_inputs(net, x, m, s),
-            define_owed(net, u, demand),
+    z = add(define_substitutes(net, n(), demand))
+    cons = [define_balance(net, x, m, s, u, z, demand, pairs), define_inputs(net, x, m, s),
+            define_owed(net, u, demand), define_cover(net, u, z, demand),
             define_quotas(net, x), define_licences(net, x), define_order_link(net, x, y),
             define_order_totals(net, y, ys),
             define_airlifts(net, x, ya)]
@@ -634,19 +674,24 @@ def assign(net: Network, lp: LP, solution: Solution) -> Trace:
                       _values(lp.variables["production"], sol, (T, R)),
                       _values(lp.variables["unmet"], sol, (T, P)),
                       _values(lp.variables["order_flows"], sol, (T, len(ks))),
-                      lp.demand, lp.conserving)
+                      lp.demand, lp.conserving,
+                      _values(lp.variables["substitutes"], sol, (T, net.sub_ratio.size)))
 
 
 def trace_from(net: Network, x: Array, made: Array, unmet: Array, y: Array, demand: Array,
-               conserving: BoolArray) -> Trace:
+               conserving: BoolArray, z: Array | None = None) -> Trace:
     """A Trace from an allocation over the horizon: shipments x [T, A], production [T, R],
-    unmet demand [T, N*C] (at sites that owe it: the backlog at the end of each day) and rated
-    orders' shares y [T, orders]."""
+    unmet demand [T, N*C] (at sites that owe it: the backlog at the end of each day), rated
+    orders' shares y [T, orders] and what substitute rules covered z [T, Q] (each using
+    ratio x z of its `use`)."""
     T, (N, C) = net.days, net.shape
     A, pol = net.arc_src.size, net.policies
+    Q = net.sub_ratio.size
+    z = np.zeros((T, Q)) if z is None else z
+    used = z * net.sub_ratio
     served, backlog = served_and_owed(net, demand, unmet)
 
-    landing, change = pair_flows(net, x, made, served)
+    landing, change = pair_flows(net, x, made, served + substitution(net, z, used))
     piped = np.zeros((T, N * C))
     piped[:net.transit0.shape[0]] = net.transit0[:T]
     arrivals = landing[:T] + piped
@@ -683,7 +728,9 @@ def trace_from(net: Network, x: Array, made: Array, unmet: Array, y: Array, dema
     return Trace(
         stock=stack(stock, shape), in_transit=stack(in_transit, shape),
         produced=stack(made, (T, 1, net.rec_node.size)), demand=stack(demand, shape),
-        served=stack(served, shape), requested=stack(x.copy(), (T, 1, A)),
+        served=stack(served, shape),
+        substituted=stack(z, (T, 1, Q)), substitute_used=stack(used, (T, 1, Q)),
+        requested=stack(x.copy(), (T, 1, A)),
         allowed=stack(x.copy(), (T, 1, A)), shipped=stack(x, (T, 1, A)),
         reason=stack(np.full((T, A), -1, dtype=np.int16), (T, 1, A)),  # type: ignore[arg-type]
         conserving=stack(conserving, shape),  # type: ignore[arg-type]
@@ -761,7 +808,8 @@ def objective(net: Network, trace: Trace, demand: Array | None = None) -> dict[s
     shipped = trace.shipped[:, 0]
     transport = float((shipped * (net.arc_cost + EPS)).sum())
     holding = float((trace.stock[:, 0] * net.inventory.holding_cost[None, :, None]).sum())
-    total = unmet + rated * short_rated + airlift * short_air + transport + holding
+    substituting = EPS * float(trace.substituted[:, 0].sum())  # the tie-break per unit covered
+    total = unmet + rated * short_rated + airlift * short_air + transport + holding + substituting
     return {"weighted_unmet": unmet, "rated_shortfall": short_rated,
             "airlift_shortfall": short_air, "transport": transport, "holding": holding,
-            "total": total}
+            "substitution": substituting, "total": total}

@@ -25,7 +25,9 @@ class DayRecord:
     in_transit: Array  # [B, N, C] shipped towards the node, not yet arrived
     produced: Array  # [B, R] made by each recipe
     demand: Array  # [B, N, C] what sites tried to use
-    served: Array  # [B, N, C] what they used
+    served: Array  # [B, N, C] what they used (of it, what substitutes covered)
+    substituted: Array  # [B, Q] what each substitute rule covered, in units of its `for`
+    substitute_used: Array  # [B, Q] what it used to, in units of its `use`
     requested: Array  # [B, A] asked of each arc (requests and claims)
     allowed: Array  # [B, A] what lane capacity and policies let through, before stock
     shipped: Array  # [B, A] sent on each arc
@@ -55,6 +57,8 @@ class Trace:
     produced: Array
     demand: Array
     served: Array
+    substituted: Array
+    substitute_used: Array
     requested: Array
     allowed: Array
     shipped: Array

@@ -32,7 +32,7 @@ import highspy
 import numpy as np
 
 from .errors import OptimalError
-from .flows import pair_flows
+from .flows import pair_flows, substitution
 from .limits import lane_limits
 from .network import Network
 from .optimal import (
@@ -175,7 +175,9 @@ def window_bounds(net: Network, tpl: Template, demand: Array, state: State,
     put("production", _padded(net.rec_cap, t0, W, 0.0))
     d = _padded(demand, t0, W, 0.0)
     keeps = owes(net)[None, :]  # a backlog is bounded by what was owed and all demand since
-    put("unmet", np.where(keeps, state.owed[None, :] + np.cumsum(d, axis=0), d))
+    owed = np.where(keeps, state.owed[None, :] + np.cumsum(d, axis=0), d)
+    put("unmet", owed)
+    put("substitutes", owed[:, net.sub_for_pair])  # what a substitute could cover
     _, ship_days = _window(net)
     in_window = _padded(ship_days, t0, W, False) & live
     put("order_flows", np.where(in_window, np.inf, 0.0))
@@ -193,7 +195,7 @@ def window_bounds(net: Network, tpl: Template, demand: Array, state: State,
             rhs = have - d
             rhs[0] -= state.owed  # yesterday's backlog, served (or owed) today
             rows.append((rhs[c.day, c.item],) * 2)
-        elif c.name == "backlog":
+        elif c.name in ("backlog", "substitute cover"):  # served today: at most d + owed
             grow = d.copy()
             grow[0] += state.owed
             rows.append((c.lower, grow[c.day, c.item]))
@@ -341,6 +343,7 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
     stats.build_seconds += time.perf_counter() - began
     orders = tpl.orders
     x, made, unmet = np.zeros((T, A)), np.zeros((T, R)), np.zeros((T, P))
+    z = np.zeros((T, net.sub_ratio.size))
     y = np.zeros((T, len(orders)))
     arrivals = np.zeros((T + net.max_lead + 1, P))
     arrivals[:net.transit0.shape[0]] += net.transit0  # the lanes' in_transit
@@ -378,24 +381,26 @@ def rolling(net: Network, window: int, commit: int, reuse: bool = True,
         days = slice(t0, t0 + keep)
         sol = np.clip(sol, bounds[0], bounds[1])
         for out, name in ((x, "shipments"), (made, "production"), (unmet, "unmet"),
-                          (y, "order_flows")):
+                          (y, "order_flows"), (z, "substitutes")):
             v = tpl.lp.variables[name]
             mask = v.index[:keep] >= 0
             out[days][mask] = sol[v.index[:keep][mask]]
-        _advance(net, state, x, made, unmet, y, demand, t0, keep)
+        _advance(net, state, x, made, unmet, y, z, demand, t0, keep)
         t0 += keep
-    return trace_from(net, x, made, unmet, y, demand, conserving)
+    return trace_from(net, x, made, unmet, y, demand, conserving, z)
 
 
 def _advance(net: Network, state: State, x: Array, made: Array, unmet: Array, y: Array,
-             demand: Array, t0: int, keep: int) -> None:
+             z: Array, demand: Array, t0: int, keep: int) -> None:
     """Carry the committed days' effect: stock on hand after them (re-derived from the flows,
     so the mass balance holds exactly), their shipments' arrivals, orders' remainders."""
     days = slice(t0, t0 + keep)
     served, backlog = served_and_owed(net, demand[days], unmet[days], state.owed)
     if keep:
         state.owed = backlog[-1]
-    landing, change = pair_flows(net, x[days], made[days], served)
+    covered = z[days]
+    landing, change = pair_flows(net, x[days], made[days],
+                                 served + substitution(net, covered, covered * net.sub_ratio))
     state.arrivals[t0:t0 + landing.shape[0]] += landing
     state.stock = state.stock + (state.arrivals[days] + change).sum(axis=0)
     # tolerance-sized negatives (HiGHS's 1e-10) would make the next window's stock rows

@@ -118,10 +118,11 @@ class Simulator:
         produced, input_use = self._produce(t)
 
         # 3. Consume (conserving while a conservation policy says so); what a site owes is
-        # served first
+        # served first; then substitutes cover what a commodity's own stock could not
         normal, demand, conserving = self._demand(t)
         served = np.minimum(S, demand + self._backlog)
         S -= served
+        substituted, substitute_used = self._substitute(demand + self._backlog - served, served)
         self._backlog = np.where(self._owes, self._backlog + demand - served, 0.0)
 
         # 4. Request
@@ -144,6 +145,8 @@ class Simulator:
             produced=produced,
             demand=demand.reshape(shape),
             served=served.reshape(shape),
+            substituted=substituted,
+            substitute_used=substitute_used,
             conserving=conserving.reshape(shape),
             backlog=self._backlog.reshape(shape).copy(),
             patients=patients,
@@ -194,6 +197,27 @@ class Simulator:
         np.maximum(S, 0.0, out=S)  # pro-rata shares can overshoot a stock by one rounding step
         S[:, self._rec_pair] += made
         return made, full_use
+
+    def _substitute(self, short: Array, served: Array) -> tuple[Array, Array]:
+        """Rule by rule, in order: a site's demand of `for` its own stock left unserved
+        (`short`) is covered from the stock of `use` that use's own demand left, `ratio` units
+        of `use` a unit covered. Covered units count as served (`served` grows). Returns [B, Q]
+        what each rule covered (in `for`'s units) and used (in `use`'s)."""
+        net, S = self.net, self._stock
+        Q = net.sub_ratio.size
+        covered, used = np.zeros((self.batch, Q)), np.zeros((self.batch, Q))
+        for q, (f, u, ratio) in enumerate(zip(net.sub_for_pair.tolist(), net.sub_use_pair.tolist(),
+                                              net.sub_ratio.tolist(), strict=True)):
+            want = short[:, f] * ratio
+            have = S[:, u]
+            got = np.minimum(want, have)
+            # all that is short when the stock suffices; else what the stock covers at the ratio
+            cover = np.where(want <= have, short[:, f], got / ratio)
+            S[:, u] -= got
+            short[:, f] -= cover
+            served[:, f] += cover
+            covered[:, q], used[:, q] = cover, got
+        return covered, used
 
     def _care(self, t: int) -> tuple[Array, Array, Array]:
         return care_capacity(self.net, t, self.batch)

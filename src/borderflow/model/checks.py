@@ -53,7 +53,30 @@ def _nodes(s: Scenario) -> Found:
             yield (*at, "produce"), "a plant needs produce for at least one commodity"
         if node.kind != "plant" and node.produce:
             yield (*at, "produce"), f"only plants produce (this node is a {node.kind})"
+        yield from _substitutes(s, node, at)
         yield from _inventory(s, nid, node, at)
+
+
+def _substitutes(s: Scenario, node: Node, at: Path) -> Found:
+    """Each rule names two known commodities, different ones, the first demanded at a site."""
+    if node.substitutes and node.kind != "site":
+        yield (*at, "substitutes"), f"only sites have substitutes (this node is a {node.kind})"
+        return
+    seen: dict[tuple[str, str], int] = {}
+    for j, sub in enumerate(node.substitutes):
+        sp: Path = (*at, "substitutes", j)
+        yield from ref((*sp, "for"), "commodity", sub.for_, s.commodities)
+        yield from ref((*sp, "use"), "commodity", sub.use, s.commodities)
+        if sub.for_ == sub.use:
+            yield (*sp, "use"), f"a commodity cannot substitute for itself ({sub.use})"
+        elif sub.for_ in s.commodities and sub.for_ not in node.demand:
+            yield (*sp, "for"), f"the site has no demand for {sub.for_}, so nothing to " \
+                "substitute for"
+        key = (sub.for_, sub.use)
+        if key in seen:
+            yield sp, f"duplicate substitute {sub.use} for {sub.for_} (first is " \
+                      f"substitutes.{seen[key]})"
+        seen.setdefault(key, j)
 
 
 def _only(at: Path, node: Node, field: str, kind: str, is_set: bool) -> Found:

@@ -12,7 +12,7 @@ from . import series as SE
 
 SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
     ("Scenario", [S.Scenario]),
-    ("Network", [S.Commodity, S.Region, S.Node, S.Produce, S.Lane]),
+    ("Network", [S.Commodity, S.Region, S.Node, S.Produce, S.Substitute, S.Lane]),
     ("Series forms", [SE.Step, SE.Ramp, SE.RampSpec, SE.Csv, SE.PerPatientDay,
                       SE.EpidemicCensus]),
     ("Policies", [m for cls in P.TYPES for m in (cls, *cls.parts)]),

@@ -45,6 +45,16 @@ class Produce(Frozen):
         {}, description="commodity -> units of that input used per unit made")
 
 
+class Substitute(Frozen):
+    """A commodity a site uses in place of another once its own stock of that one runs out."""
+
+    for_: str = Field(alias="for", description="the commodity it stands in for (one the site "
+                      "has demand of)")
+    use: str = Field(description="the commodity used instead")
+    ratio: PositiveFloat = Field(
+        1.0, description="units of `use` consumed per unit of `for` demand covered")
+
+
 class Node(Frozen):
     kind: NodeKind
     region: str
@@ -71,6 +81,10 @@ class Node(Frozen):
     allocation: Allocation | None = Field(
         None, description="how it shares stock it is short of among its buyers (default: pro "
         "rata to their requests)")
+    substitutes: list[Substitute] = Field(
+        [], description="sites: commodities used in place of others, tried in this order for "
+        "the demand a commodity's own stock leaves unserved, from the stock the substitute's "
+        "own demand leaves (KN95 for N95)")
     holding_cost: NonNegativeFloat = Field(0.0, description="cost of a unit held a day "
                                            "(any commodity)")
     shortage_cost: PositiveFloat | None = Field(

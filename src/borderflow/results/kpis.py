@@ -38,6 +38,16 @@ def normal_demand(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
                     trace.demand)
 
 
+def substituted(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
+    """[T, B, N, C] of what sites served, what substitutes covered (in the served commodity's
+    units, at the site and commodity they stood in for)."""
+    T, B = trace.served.shape[:2]
+    out = np.zeros((T, B, net.shape[0] * net.shape[1]))
+    for q, pair in enumerate(net.sub_for_pair.tolist()):  # a handful of rules
+        out[:, :, pair] += trace.substituted[:, :, q]
+    return out.reshape(trace.served.shape)
+
+
 def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     """Per sample of the batch (`sample`, the batch index), region and commodity with any
     demand, in that order: the columns of `schema.KPIS`.

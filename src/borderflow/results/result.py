@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..engine import Network, Trace, violations
 from ..model import Scenario
-from .kpis import COST_PARTS, balance_error, costs, kpi_table, normal_demand
+from .kpis import COST_PARTS, balance_error, costs, kpi_table, normal_demand, substituted
 
 CARE_COLUMNS = ["day", "site", "patients", "staff", "capacity", "unstaffed"]
 
@@ -87,14 +87,16 @@ class Result:
     def sites(self) -> pd.DataFrame:
         """Per site and day: day, node, region, commodity, demand (after conservation),
         served, unmet (of the day's demand: lost, or newly owed), backlog (owed at the end of
-        the day), normal_demand (without conservation)."""
+        the day), normal_demand (without conservation), substituted (of served, what
+        substitutes covered)."""
         net = self.network
         tr = self.trace
         owed = np.concatenate([np.zeros_like(tr.backlog[:1]), tr.backlog[:-1]])
         late = np.minimum(tr.served, owed)  # what was served of yesterday's backlog
         frame = self._pairs_frame({"demand": tr.demand, "served": tr.served,
                                    "unmet": tr.demand - (tr.served - late), "backlog": tr.backlog,
-                                   "normal_demand": normal_demand(net, tr)})
+                                   "normal_demand": normal_demand(net, tr),
+                                   "substituted": substituted(net, tr)})
         region = np.asarray(net.regions, dtype=object)[net.node_region]
         frame.insert(2, "region", region[frame["node"].cat.codes.to_numpy()])
         has_demand = (tr.demand[:, self.sample] > 0).any(axis=0).reshape(-1)

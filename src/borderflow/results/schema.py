@@ -122,7 +122,10 @@ SITES = Table("sites", "demand and use per site and day", (
        "unmet", 0),
     _c("backlog", "float", "units owed at the end of the day (unmet: backlog)", "backlog", 0),
     _c("normal_demand", "float", "units it would have used at normal rates (no conservation)",
-       "demand at\nnormal use", 0, twin="demand")))
+       "demand at\nnormal use", 0, twin="demand"),
+    _c("substituted", "float", "of served, units a substitute covered (another commodity used "
+       "in its place once its own stock ran out; in this commodity's units)", "substituted",
+       0)))
 SUPPLY = Table("supply", "days of supply at the point of care per region, commodity and day "
                "(on days with demand)", (
                    DAY, DATE, REGION, COMMODITY,
