@@ -46,6 +46,9 @@ def one_sample(net: Network, sampled: Sampled | None) -> Network:
     """The network with the values of a batch of one sample put in."""
     if sampled is None:
         return net
+    if sampled.disruption is not None and (sampled.disruption >= 0).any():
+        raise ValueError("a disruption per sample needs the priority allocator; compile the "
+                         "scenario with the disruption enabled instead")
     return replace(
         net,
         demand=net.demand if sampled.demand is None else sampled.demand[0],
@@ -142,10 +145,7 @@ def run(net: Network, allocator_name: str = "priority", rolling: tuple[int, int]
 
 
 def _pick(sampled: Sampled | None, b: int) -> Sampled | None:
-    if sampled is None:
-        return None
-    return Sampled(*(None if a is None else a[b:b + 1] for a in
-                     (sampled.demand, sampled.rec_cap, sampled.stock0, sampled.arc_cap)))
+    return None if sampled is None else sampled.pick(b)
 
 
 def check(net: Network, trace: Trace, what: str, sampled: Sampled | None = None) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .disruptions import PerSample
 from .flows import substitution
 from .limits import lane_limits
 from .network import Network, Sampled
@@ -92,12 +93,19 @@ def violations(net: Network, trace: Trace, rtol: float = 1e-9,
         cap = sampled.rec_cap[:, :T].transpose(1, 0, 2)  # [T, B, R]
     else:
         cap = net.rec_cap[:T, None, :]
+    if (disrupted := _disrupted(net, sampled)) is not None:
+        cap = disrupted.production_caps(cap)
     if trace.produced.size and (trace.produced - cap).max() > tol:
         t, b, r = np.unravel_index((trace.produced - cap).argmax(), trace.produced.shape)
         found.append(f"{net.nodes[net.rec_node[r]]} made more than its capacity on day {t} "
                      f"(sample {b})")
     found += _rated_first(net, trace, tol)
     return found
+
+
+def _disrupted(net: Network, sampled: Sampled | None) -> PerSample | None:
+    chosen = None if sampled is None else sampled.disruption
+    return None if chosen is None or not (chosen >= 0).any() else PerSample(net, chosen)
 
 
 def _owed(net: Network, trace: Trace, tol: float) -> list[str]:
@@ -157,6 +165,8 @@ def _limits(net: Network, trace: Trace, tol: float, sampled: Sampled | None) -> 
     T = trace.shipped.shape[0]
     cap = net.arc_cap[None, :] if sampled is None or sampled.arc_cap is None else sampled.arc_cap
     limit = lane_limits(net, 0, T, cap).arc  # [T, B or 1, A]
+    if (disrupted := _disrupted(net, sampled)) is not None:
+        limit = disrupted.limits(limit)
     over = trace.shipped - limit
     if over.max() > tol:
         t, b, a = np.unravel_index(over.argmax(), over.shape)

@@ -133,12 +133,23 @@ class Sampled:
     demand [B, T, N, C], rec_cap [B, T, R], stock0 [B, N, C], arc_cap [B, A]. A sampled lane
     capacity caps shipments; whether a lane is open (receives requests) is decided by the
     network's own capacity and policies, so a sample never depends on the others in its batch.
+    `disruption` [B]: the index into `policies.disruptions` each sample suffers (-1 none), as
+    if it were enabled in the scenario (the stress test's one target per sample).
     """
 
     demand: Array | None = None
     rec_cap: Array | None = None
     stock0: Array | None = None
     arc_cap: Array | None = None
+    disruption: IntArray | None = None
+
+    def pick(self, b: int) -> Sampled:
+        """Sample b alone."""
+        def one(a: Any) -> Any:
+            return None if a is None else a[b:b + 1]
+
+        return Sampled(one(self.demand), one(self.rec_cap), one(self.stock0), one(self.arc_cap),
+                       one(self.disruption))
 
 
 def compile_network(scenario: Scenario) -> Network:
@@ -182,6 +193,9 @@ def compile_network(scenario: Scenario) -> Network:
             for n, node in scenario.nodes.items() for q in node.substitutes]
     names = Arcs(tuple(a[2] for a in arcs), tuple(a[3] for a in arcs), tuple(a[4] for a in arcs),
                  tuple(a[1] for a in arcs), tuple(a[0] >= 0 for a in arcs))
+    policies = compile_policies(scenario, names, nodes, coms)
+    rec_cap = np.array(rec_caps, dtype=float).reshape(len(rec_caps), T).T
+    rec_cap = rec_cap * policies.production_factor[:, np.array(rec_node, dtype=np.intp)]
     return Network(
         name=scenario.name,
         days=T,
@@ -212,7 +226,7 @@ def compile_network(scenario: Scenario) -> Network:
                                  max((a[5] for a in arcs), default=1)),
         rec_node=_frozen(np.array(rec_node, dtype=np.intp)),
         rec_com=_frozen(np.array(rec_com, dtype=np.intp)),
-        rec_cap=_frozen(np.array(rec_caps, dtype=float).reshape(len(rec_caps), T).T.copy()),
+        rec_cap=_frozen(rec_cap),  # disrupted plants make capacity x factor
         rec_inputs=_frozen(np.array(rec_rows, dtype=float).reshape(len(rec_rows), C)),
         level_pairs=level_pairs,
         level_arcs=level_arcs,
@@ -220,7 +234,7 @@ def compile_network(scenario: Scenario) -> Network:
         sub_for=_frozen(np.array([q[1] for q in subs], dtype=np.intp)),
         sub_use=_frozen(np.array([q[2] for q in subs], dtype=np.intp)),
         sub_ratio=_frozen(np.array([q[3] for q in subs], dtype=float)),
-        policies=compile_policies(scenario, names, nodes, coms),
+        policies=policies,
         **_care(scenario),
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..policy import FIXED_REASONS
+from .disruptions import PerSample
 from .limits import LaneLimits, alone, lane_limits
 from .network import Network, Sampled
 from .ordering import Ordering
@@ -38,16 +39,19 @@ def scatter_add(out: Array, cols: IntArray, values: Array) -> None:
     out += np.bincount(idx, values.ravel(), minlength=B * width).reshape(B, width)
 
 
-def care_capacity(net: Network, t: int, batch: int) -> tuple[Array, Array, Array]:
+def care_capacity(net: Network, t: int, batch: int,
+                  kept: np.ndarray[Any, Any] | None = None) -> tuple[Array, Array, Array]:
     """[B, S] patients, staff and unstaffed on day t: staff on duty = local staff + commuters
-    whose border is open today; unstaffed = patients beyond staff x patients_per_staff."""
+    whose border is open today (`kept` [B, W]: kept home, per sample); unstaffed = patients
+    beyond staff x patients_per_staff."""
     S = len(net.care_sites)
-    present = net.commuter_staff * ~net.policies.commuters_blocked[t]
-    staff = net.care_local_staff + np.bincount(net.commuter_site, present, minlength=S)
-    patients = net.care_patients[t]
+    if kept is None:
+        kept = np.repeat(net.policies.commuters_blocked[t][None, :], batch, axis=0)
+    present = net.commuter_staff[None, :] * ~kept  # [B, W]
+    staff = np.zeros((batch, S)) + net.care_local_staff
+    scatter_add(staff, net.commuter_site, present)
+    patients = np.repeat(net.care_patients[t][None, :], batch, axis=0).astype(float)
     unstaffed = np.maximum(0.0, patients - staff * net.care_patients_per_staff)
-    patients, staff, unstaffed = (np.repeat(v[None, :], batch, axis=0).astype(float)
-                                  for v in (patients, staff, unstaffed))
     return patients, staff, unstaffed
 
 
@@ -63,6 +67,9 @@ class Simulator:
         self._sampled_demand = sampled.demand  # [B, T, N, C] or None
         self._sampled_rec_cap = sampled.rec_cap  # [B, T, R] or None
         self._sampled_arc_cap = sampled.arc_cap  # [B, A] or None
+        chosen = sampled.disruption
+        self._disrupted = None if chosen is None or not (chosen >= 0).any() else \
+            PerSample(net, chosen)  # a disruption of each sample's own
         if sampled.stock0 is not None:
             self._stock = sampled.stock0.reshape(batch, -1).astype(float)  # a copy
         else:
@@ -127,12 +134,15 @@ class Simulator:
 
         # 4. Request
         limits = lane_limits(net, t, t + 1)
+        limit, blocker = limits.arc, limits.blocker  # [1, A], or [B, A] with disruptions
+        if self._disrupted is not None:
+            limit, blocker = self._disrupted.limit(t, limit), self._disrupted.blocker(t, blocker)
         # a conserving site still orders for its normal use: conservation stretches its stock,
         # it does not lower what the site aims to hold (else its cover could never recover)
-        requested, wanted = self._request(t, limits, normal + input_use)
+        requested, wanted = self._request(t, limit, limits.quota[0], normal + input_use)
 
         # 5. Allocate and ship
-        out = self._ship(t, limits, requested, wanted)
+        out = self._ship(t, limits, blocker, requested, wanted)
 
         patients, staff, unstaffed = self._care(t)
 
@@ -169,22 +179,23 @@ class Simulator:
         """
         net, S, B = self.net, self._stock, self.batch
         idx = self._rec_input_pairs  # [R, C]: the pair holding each recipe's inputs
+        per_sample = self._sampled_rec_cap is not None or (
+            self._disrupted is not None and self._disrupted.touches_production)
         if self._to_order.any():  # only what yesterday's buyers asked for beyond the stock
-            cap = net.rec_cap[t][None, :] if self._sampled_rec_cap is None else \
-                self._sampled_rec_cap[:, t]
+            cap = self._capacity(t)
             asked = np.maximum(0.0, self._asked[:, self._rec_pair] - S[:, self._rec_pair])
             cap = np.where(self._to_order, np.minimum(cap, asked), cap)  # [B, R]
             want = cap[:, :, None] * net.rec_inputs[None, :, :]
             full_use = np.zeros((B, self._nc))
             scatter_add(full_use, idx.ravel(), want.reshape(B, -1))
             total = full_use[:, idx]
-        elif self._sampled_rec_cap is None:
+        elif not per_sample:
             cap = net.rec_cap[t][None, :]  # [1, R]
             want = cap[0][:, None] * net.rec_inputs  # [R, C] inputs at full capacity
             full_use = np.bincount(idx.ravel(), want.ravel(), minlength=self._nc)[None, :].astype(float)
             total = full_use[:, idx]
         else:
-            cap = self._sampled_rec_cap[:, t]  # [B, R]
+            cap = self._capacity(t)  # [B, R]
             want = cap[:, :, None] * net.rec_inputs[None, :, :]  # [B, R, C]
             full_use = np.zeros((B, self._nc))
             scatter_add(full_use, idx.ravel(), want.reshape(B, -1))
@@ -197,6 +208,12 @@ class Simulator:
         np.maximum(S, 0.0, out=S)  # pro-rata shares can overshoot a stock by one rounding step
         S[:, self._rec_pair] += made
         return made, full_use
+
+    def _capacity(self, t: int) -> Array:
+        """[1 or B, R] each recipe's capacity on day t, the sample's own where it has one."""
+        cap = self.net.rec_cap[t][None, :] if self._sampled_rec_cap is None else \
+            self._sampled_rec_cap[:, t]
+        return cap if self._disrupted is None else self._disrupted.production(t, cap)
 
     def _substitute(self, short: Array, served: Array) -> tuple[Array, Array]:
         """Rule by rule, in order: a site's demand of `for` its own stock left unserved
@@ -220,7 +237,9 @@ class Simulator:
         return covered, used
 
     def _care(self, t: int) -> tuple[Array, Array, Array]:
-        return care_capacity(self.net, t, self.batch)
+        kept = None if self._disrupted is None else \
+            self._disrupted.kept_home(t, self.net.policies.commuters_blocked[t])
+        return care_capacity(self.net, t, self.batch, kept)
 
     def _demand(self, t: int) -> tuple[Array, Array, np.ndarray[Any, np.dtype[np.bool_]]]:
         """Normal demand, demand after conservation, and where sites conserve: from the day
@@ -241,7 +260,7 @@ class Simulator:
         self._conserving = conserving
         return raw, np.where(conserving, raw * pol.conserve_multiplier[t], raw), conserving
 
-    def _request(self, t: int, limits: LaneLimits, use: Array) -> tuple[Array, Array]:
+    def _request(self, t: int, limit: Array, quota: Array, use: Array) -> tuple[Array, Array]:
         """Each node's need by its rule (engine/ordering.py), level by level from the
         customers upstream, split over the lanes open today by weight. A node's inventory
         position is its stock and what is in transit to it, less what it owes: a site's
@@ -250,12 +269,16 @@ class Simulator:
 
         Also returns, for the record only, what each lane closed today would have been asked
         had it been open (its weight's share of the need), so a user can see what a ban stopped.
+        `limit` [1 or B, A]: what each arc may carry today (per sample when samples suffer
+        disruptions of their own), `quota` [G].
         """
         net = self.net
         A, B = net.arc_src.size, self.batch
-        open_arcs = alone(net, limits.arc, limits.quota)[0] > 0
+        open_arcs = alone(net, limit, quota) > 0  # [1 or B, A]
         weight = np.where(open_arcs, net.arc_weight, 0.0)
-        wsum = np.bincount(self._dst, weight, minlength=self._nc)[self._dst].astype(float)
+        wsum = np.zeros((weight.shape[0], self._nc))
+        scatter_add(wsum, self._dst, weight)
+        wsum = wsum[:, self._dst]
         share = np.where(open_arcs, capped_ratio(weight, wsum), 0.0)
         self._lane_share = share  # of each buyer's orders: what sharing by use weighs
         position = self._stock + self._transit - self._backlog
@@ -268,7 +291,7 @@ class Simulator:
             relayed = received[:, pairs] * self._relay[pairs]
             u = use[:, pairs] + relayed
             need[:, pairs] = self._ordering.need(t, pairs, u, position[:, pairs] - relayed)
-            r = need[:, self._dst[arcs]] * share[arcs]
+            r = need[:, self._dst[arcs]] * share[:, arcs]
             requested[:, arcs] = r
             scatter_add(received, self._src[arcs], r)
         self._asked = received  # what a plant that makes to order makes tomorrow
@@ -289,12 +312,13 @@ class Simulator:
         last_ship = claim.due - int(self.net.arc_lead[claim.arc])
         return remaining / max(1, last_ship + 1 - t)
 
-    def _ship(self, t: int, limits: LaneLimits, requested: Array, wanted: Array) -> dict[str, Any]:
+    def _ship(self, t: int, limits: LaneLimits, blocker: np.ndarray[Any, Any], requested: Array,
+              wanted: Array) -> dict[str, Any]:
         """Claims first (in rank order), then requests capped by lane and policy limits, then
-        each supplier shares its stock pro rata; shipments arrive after their lead time."""
+        each supplier shares its stock pro rata; shipments arrive after their lead time.
+        `blocker` [1 or B, A]: the reason blocking each arc today, -1 when open."""
         net, pol, S = self.net, self.net.policies, self._stock
         B, A, K = self.batch, net.arc_src.size, len(pol.claims)
-        blocker = limits.blocker[0]
         lane_cap: Array = net.arc_cap
         if self._sampled_arc_cap is not None:
             # the sample's capacity replaces the written one (above it too); a block still holds
@@ -302,6 +326,10 @@ class Simulator:
             room = lane_limits(net, t, t + 1, lane_cap).arc[0]
         else:
             room = np.repeat(limits.arc, B, axis=0)
+        cut = np.zeros((1, A), dtype=bool)  # where a disruption cuts an arc below its limit
+        if self._disrupted is not None:
+            less = self._disrupted.limit(t, room)
+            cut, room = less < room, less
         quota = np.repeat(limits.quota, B, axis=0)
         licensed = np.flatnonzero(pol.group_counts[t])  # groups counting toward a licence
         if licensed.size:  # a group may ship no more than what is left of its licence
@@ -347,7 +375,7 @@ class Simulator:
         sent = capped * stock_ratio[:, self._src]
         if self._custom.size:  # suppliers with a sharing rule of their own
             c = self._custom
-            use = self._ordering.forecast[:, self._dst[c]] * self._lane_share[c]
+            use = self._ordering.forecast[:, self._dst[c]] * self._lane_share[:, c]
             sent[:, c] = share(net.inventory, c, have.copy(), capped[:, c], self._src[c], use)
         scatter_add(S, self._src, -sent)
         np.maximum(S, 0.0, out=S)
@@ -367,6 +395,8 @@ class Simulator:
         src_reason = drawn_by[:, self._src]
         cap = np.where(claim_room & (requested > capped + TOL), claim_reason, group_reason)
         cap = np.where(asked > lane_cap + TOL, LANE_CAPACITY, cap)
+        if self._disrupted is not None:  # an arc a disruption cut is short because of it
+            cap = np.where(cut, self._disrupted.reason[:, None], cap)
         cap = np.where(blocker >= 0, blocker, cap)
         reason = np.where(stock_bound, np.where(src_reason >= 0, src_reason, STOCK), cap)
         reason = np.where(short, reason, -1)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path as FsPath
 from typing import Any
 
+from . import disruptions
 from .csvdata import CsvError, read_column
 from .errors import Path
 from .inventory import RULE_FIELDS
@@ -23,8 +24,8 @@ Found = Iterator[tuple[Path, str]]
 
 def check(s: Scenario) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
-    for checker in (_nodes, _lanes, _graph, _series_all, _policies, _care, _variants,
-                    _epidemics, _uncertainty):
+    for checker in (_nodes, _lanes, _graph, _series_all, _policies, disruptions.check, _care,
+                    _variants, _epidemics, _uncertainty):
         found.extend(checker(s))
     return found
 
@@ -301,11 +302,12 @@ def _care(s: Scenario) -> Found:
 
 
 def _variants(s: Scenario) -> Found:
-    ids = [p.id for p in s.policies]
+    ids = [p.id for p in s.policies] + [d.id for d in s.disruptions]
+    kind = "policy or disruption" if s.disruptions else "policy"
     for name, v in s.variants.items():
         for key in ("disable", "enable"):
             for j, q in enumerate(getattr(v, key)):
-                yield from ref(("variants", name, key, j), "policy", q, ids)
+                yield from ref(("variants", name, key, j), kind, q, ids)
 
 
 def _epidemics(s: Scenario) -> Found:

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from .base import NODE_KINDS, Frozen, Id, NodeKind
+from .disruptions import Disruption
 from .inventory import Allocation, Forecast, Replenishment
 from .policies import Policy
 from .series import Date, Day, Series
@@ -177,8 +178,8 @@ class Care(Frozen):
 
 class Variant(Frozen):
     description: str = ""
-    disable: list[str] = Field([], description="policy ids to switch off")
-    enable: list[str] = Field([], description="policy ids to switch on")
+    disable: list[str] = Field([], description="policy or disruption ids to switch off")
+    enable: list[str] = Field([], description="policy or disruption ids to switch on")
     set: dict[str, Any] = Field({}, description="dotted.path -> new value")
 
 
@@ -247,6 +248,8 @@ class Scenario(Frozen):
         ["DX", "DO"], min_length=1,
         description="priority ratings of rated orders, highest first (default the Defense "
         "Production Act's DX, then DO; another country's scheme may be declared instead)")
+    disruptions: list[Disruption] = Field(
+        [], description="nodes, lanes, borders or countries out of action for a while")
     variants: dict[Id, Variant] = {}
     uncertainty: dict[str, Distribution] = {}
 

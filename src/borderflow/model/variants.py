@@ -14,11 +14,11 @@ def variant_data(scenario: Scenario, name: str) -> dict[str, Any]:
     """The plain data of `scenario` with variant `name` applied (not yet validated)."""
     variant = scenario.variants[name]
     data = scenario.model_dump(by_alias=True, exclude_none=True)
-    for policy in data["policies"]:
-        if policy["id"] in variant.disable:
-            policy["enabled"] = False
-        if policy["id"] in variant.enable:
-            policy["enabled"] = True
+    for item in data["policies"] + data["disruptions"]:
+        if item["id"] in variant.disable:
+            item["enabled"] = False
+        if item["id"] in variant.enable:
+            item["enabled"] = True
     for path, value in variant.set.items():
         set_path(data, path, value)
     return data

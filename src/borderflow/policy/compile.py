@@ -11,7 +11,10 @@ which turns it into:
 - *claims*: units drawn from a supplier before any request (rated orders, airlifts);
 - conservation thresholds and multipliers per (site, commodity) and day;
 - commuters kept home per day;
-- deliveries from outside the network (a donation) per day and (node, commodity).
+- deliveries from outside the network (a donation) per day and (node, commodity);
+- disruptions (not policies: nobody decides them): what each one does (`Disrupted`); those
+  enabled in the scenario are folded into the blocks, quota groups, production factors and
+  commuters kept home, the others kept for a stress test to apply one per sample.
 
 One rule belongs to the network, not to a policy: a stockpile ships only while a release lets
 it. Activity is resolved here (retaliations switch other policies on), so every array is static.
@@ -29,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..model import Scenario
+from ..model.disruptions import Disruption
 from ..model.policies import PolicyBase, in_order
 
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
@@ -87,6 +91,21 @@ class ShortageRule:
 
 
 @dataclass(frozen=True)
+class Disrupted:
+    """What one disruption does on its days: the arcs it limits (blocked at factor 0), the
+    plants whose production it scales and the commuters it keeps home (factor 0, a border)."""
+
+    id: str
+    reason: int  # index into PolicyArrays.reasons
+    days: BoolArray  # [T]
+    factor: float
+    arcs: IntArray
+    arc_limit: Array  # [len(arcs)] lane capacity x factor (inf stays inf above 0)
+    plants: IntArray  # node indices
+    commuters: IntArray  # workforce indices
+
+
+@dataclass(frozen=True)
 class PolicyArrays:
     """Everything the engine needs from the policies, day by day."""
 
@@ -114,6 +133,8 @@ class PolicyArrays:
     commuters_blocked: BoolArray  # [T, W] commuters kept home by a border closure
     deliveries: Array  # [T, N*C] units arriving from outside the network
     delivery_days: dict[str, BoolArray]  # delivery policy id -> [T] the days something arrives
+    production_factor: Array  # [T, N] share of a plant's capacity left by enabled disruptions
+    disruptions: tuple[Disrupted, ...]  # every disruption of the scenario, in file order
     # retaliations triggered by a shortage, and how to compile again once some have fired
     shortages: tuple[ShortageRule, ...] = ()
     recompile: Callable[[Mapping[str, int]], PolicyArrays] | None = field(default=None,
@@ -260,6 +281,7 @@ class Builder:
         self.kept_home = np.zeros((self.T, len(s.workforce)), dtype=bool)
         self.delivered = np.zeros((self.T, N, C))
         self.delivery_days: dict[str, BoolArray] = {}
+        self.production = np.ones((self.T, N))
         self._node = {n: k for k, n in enumerate(nodes)}
         self._com = {c: k for k, c in enumerate(commodities)}
         self.at(0)
@@ -335,6 +357,23 @@ class Builder:
             self.delivered[day, self._node[node], self._com[commodity]] += quantity
             days[day] = True
 
+    def disrupt(self, d: Disrupted) -> None:
+        """An enabled disruption, folded into the arrays (the same effect a stress test's
+        sample gets from `engine.disruptions`)."""
+        on = d.days
+        if d.factor == 0:
+            cell = on[:, None] & (self.blocked[:, d.arcs] < 0)
+            self.blocked[:, d.arcs] = np.where(cell, d.reason, self.blocked[:, d.arcs])
+        else:
+            for a, limit in zip(d.arcs.tolist(), d.arc_limit.tolist(), strict=True):
+                if np.isfinite(limit):
+                    self.groups.append((d.reason, np.where(on, limit, np.inf),
+                                        np.array([a], dtype=np.intp), -1,
+                                        np.zeros(self.T, dtype=bool)))
+        self.production[:, d.plants] = np.where(on[:, None], np.minimum(
+            self.production[:, d.plants], d.factor), self.production[:, d.plants])
+        self.kept_home[:, d.commuters] |= on[:, None]
+
     def lane_totals(self) -> None:
         """A lane's `capacity_total`: one group over all the commodities it carries, named
         `lane_capacity` when it binds."""
@@ -359,6 +398,10 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
     b = Builder(s, arcs, active, nodes, commodities)
     for i, p in in_order(s.policies):
         p.compile(b.at(i))
+    disrupted = tuple(_disrupted(s, b, j, d) for j, d in enumerate(s.disruptions))
+    for d, x in zip(s.disruptions, disrupted, strict=True):
+        if d.enabled:
+            b.disrupt(x)
     b.lane_totals()
     b.close_stockpiles()
 
@@ -379,7 +422,8 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
         ids=tuple(p.id for p in s.policies),
         active=active,
         fired=fired,
-        reasons=FIXED_REASONS + tuple(f"{p.reason_kind}:{p.id}" for p in s.policies),
+        reasons=FIXED_REASONS + tuple(f"{p.reason_kind}:{p.id}" for p in s.policies)
+        + tuple(f"disruption:{d.id}" for d in s.disruptions),
         blocked_arcs=touched,
         blocked_by=b.blocked[:, touched].copy(),
         group_reason=np.array([g[0] for g in groups], dtype=np.intp),
@@ -396,9 +440,44 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
         commuters_blocked=b.kept_home,
         deliveries=b.delivered.reshape(T, NC),
         delivery_days=b.delivery_days,
+        production_factor=b.production,
+        disruptions=disrupted,
         shortages=_shortage_rules(s, active, nodes, commodities),
         recompile=partial(compile_policies, s, arcs, nodes, commodities),
     )
+
+
+def _disrupted(s: Scenario, b: Builder, j: int, d: Disruption) -> Disrupted:
+    """What disruption `d` (the j-th) does: a plant makes capacity x factor; any other node
+    ships and receives at capacity x factor (a country: each of its nodes so); a lane, or
+    every arc across a border, carries capacity x factor."""
+    arcs, first_last = b.arcs, d.window(s)
+    nodes = d.nodes(s)
+    plants = [n for n in nodes if s.nodes[n].kind == "plant"]
+    others = np.array([n for n in nodes if n not in plants], dtype=object)
+    if d.lane is not None:
+        hit = arcs.on_lane & (arcs.lane == d.lane)
+    elif d.border is not None:
+        hit = (arcs.src_country == d.border.from_country) & (arcs.dst_country == d.border.to_country)
+    else:
+        hit = np.isin(arcs.src, others) | np.isin(arcs.dst, others)
+    hit_arcs = np.flatnonzero(hit).astype(np.intp)
+    caps = {lane.id: np.inf if lane.capacity is None else lane.capacity for lane in s.lanes}
+    cap = np.array([caps[arcs.lane[a]] if arcs.on_lane[a] else np.inf for a in hit_arcs],
+                   dtype=float).reshape(hit_arcs.size)
+    commuters: list[int] = []
+    if d.border is not None and d.capacity_factor == 0:
+        commuters = [w for w, (home, work) in enumerate(zip(b.commuter_home, b.commuter_work,
+                                                             strict=True))
+                     if home == d.border.from_country and work == d.border.to_country]
+    t = np.arange(s.days)
+    return Disrupted(
+        id=d.id, reason=len(FIXED_REASONS) + len(s.policies) + j,
+        days=(t >= first_last[0]) & (t < first_last[1]), factor=d.capacity_factor,
+        arcs=hit_arcs, arc_limit=np.zeros(hit_arcs.size) if d.capacity_factor == 0
+        else cap * d.capacity_factor,
+        plants=np.array([b.nodes.index(n) for n in plants], dtype=np.intp),
+        commuters=np.array(commuters, dtype=np.intp))
 
 
 def _shortage_rules(s: Scenario, active: BoolArray, nodes: tuple[str, ...],

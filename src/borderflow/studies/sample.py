@@ -121,4 +121,6 @@ def sampled_arrays(scenario: Scenario, net: Network, draws: dict[str, Array],
             if rec_cap is None:
                 rec_cap = np.repeat(net.rec_cap[None], B, axis=0)
             rec_cap[:, :, r] = _apply(rec_cap[:, :, r], values, dist.scale)
+            if not dist.scale:  # a drawn capacity is still cut by a disruption of the plant
+                rec_cap[:, :, r] *= net.policies.production_factor[:, n]
     return Sampled(demand=demand, rec_cap=rec_cap, stock0=stock0, arc_cap=arc_cap)

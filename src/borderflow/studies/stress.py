@@ -1,0 +1,305 @@
+"""`stress`: Simchi-Levi's stress test. Each target (a node, lane, border or country) is taken
+out for its time to recover (TTR) while the rest of the network carries on, one target per
+sample of a batch; per target:
+
+- time to survive (TTS): days from the disruption's start to the first day on which the
+  network's sites are short by more than in the undisrupted run (None: never within the
+  horizon), under the priority rules and under the optimal allocation;
+- performance impact: the unmet demand the disruption adds, by region and commodity, over
+  the rest of the horizon (the TTR itself and the days stock takes to refill after it), and
+  the unstaffed patient-days it adds;
+- exposure index: the impact scaled so that the worst target is 1, in money when the
+  scenario gives shortage costs (Simchi-Levi's financial impact), else in units.
+
+Computing only; `store.stress` writes the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..engine import Network, Sampled, Trace, compile_network, run
+from ..model import Scenario, UsageError, apply_variant
+from ..model.disruptions import Disruption
+from ..model.messages import did_you_mean
+from ..results.kpis import costs, kpi_batch
+
+DEFAULT_TTR = 14
+KINDS = ("nodes", "lanes", "borders", "countries")
+DEFAULT_TARGETS = "nodes,borders"
+TOL = 1e-6
+# a batch's trace holds every day of every sample: keep a chunk's under this many bytes
+CHUNK_BYTES = 512 * 2**20
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class StressResult:
+    scenario: str
+    variant: str | None
+    allocator: str
+    ttr_days: int | None  # None: each target's own (a disruption of the scenario's)
+    start: int
+    basis: str  # "cost" or "units": what the exposure index scales
+    rows: pd.DataFrame  # one per target, worst first (ROW_COLUMNS)
+    regions: pd.DataFrame  # target, region, commodity, impact_units, impact_pct
+    targets: tuple[Disruption, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        rows = self.rows.astype(object).where(self.rows.notna(), None)
+        return {"scenario": self.scenario, "variant": self.variant, "allocator": self.allocator,
+                "ttr_days": self.ttr_days, "start": self.start, "exposure_basis": self.basis,
+                "rows": [{k: _plain(v) for k, v in r.items()}
+                         for r in rows.to_dict(orient="records")]}
+
+
+ROW_COLUMNS = ["target", "kind", "ttr_days", "tts_days", "tts_optimal_days", "impact_units",
+               "impact_pct", "impact_cost", "unstaffed_patient_days", "exposure_index",
+               "worst_region"]
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
+
+
+def borders(s: Scenario) -> list[tuple[str, str]]:
+    """Every (from, to) pair of countries some lane or airlift crosses, in file order."""
+    country = {n: s.regions[node.region].country for n, node in s.nodes.items()}
+    pairs = [(country[lane.from_], country[lane.to]) for lane in s.lanes]
+    pairs += [(country[a.src], country[a.dst]) for p in s.policies for a in p.arcs(s)]
+    return list(dict.fromkeys((a, b) for a, b in pairs if a != b))
+
+
+def targets(s: Scenario, spec: str = DEFAULT_TARGETS, ttr: int | None = None,
+            start: int = 0) -> list[Disruption]:
+    """The disruptions a stress test runs: `spec` is a comma-separated list of kinds (nodes:
+    every node but the sites; lanes; borders: each direction goods cross; countries) and of
+    targets by name (a node, a lane "a->b", a border "US>CA", a country, or the id of one of
+    the scenario's disruptions, taken as written). Each lasts `ttr` days (default: a scenario
+    disruption's own, else DEFAULT_TTR) from day `start`."""
+    countries = list(dict.fromkeys(r.country for r in s.regions.values()))
+    lanes = [lane.id for lane in s.lanes]
+    own = {d.id: d for d in s.disruptions}
+    out: list[tuple[str, dict[str, Any]]] = []
+    for item in (x.strip() for x in spec.split(",")):
+        if not item:
+            continue
+        if item == "nodes":
+            out += [(n, {"node": n}) for n, node in s.nodes.items() if node.kind != "site"]
+        elif item == "lanes":
+            out += [(lane, {"lane": lane}) for lane in lanes]
+        elif item == "borders":
+            out += [(f"{a}>{b}", {"border": {"from_country": a, "to_country": b}})
+                    for a, b in borders(s)]
+        elif item == "countries":
+            out += [(c, {"country": c}) for c in countries]
+        elif item in own:
+            out.append((item, {}))
+        elif item in s.nodes:
+            out.append((item, {"node": item}))
+        elif item in lanes:
+            out.append((item, {"lane": item}))
+        elif item in countries:
+            out.append((item, {"country": item}))
+        elif ">" in item and all(c in countries for c in item.split(">", 1)):
+            a, b = item.split(">", 1)
+            out.append((item, {"border": {"from_country": a, "to_country": b}}))
+        else:
+            known = list(KINDS) + list(s.nodes) + lanes + countries + list(own)
+            raise UsageError("--targets", f"unknown target {item!r}{did_you_mean(item, known)}: "
+                             "give nodes, lanes, borders, countries, a node, a lane (a->b), "
+                             "a border (US>CA), a country or a disruption's id")
+    if not out:
+        raise UsageError("--targets", "names no target")
+    if ttr is not None and ttr < 1:
+        raise UsageError("--ttr", f"must be at least 1 day, got {ttr}")
+    if not 0 <= start < s.days:
+        raise UsageError("--start", f"must be a day of the horizon (0-{s.days - 1}), got {start}")
+    taken = {p.id for p in s.policies} | set(own)
+    found: dict[str, Disruption] = {}
+    for k, (name, where) in enumerate(dict(out).items()):
+        if not where:  # the scenario's own disruption
+            d = own[name]
+            update: dict[str, Any] = {"enabled": False}
+            if ttr is not None:
+                update.update(start=start, end=None, days=ttr)
+            found[name] = d.model_copy(update=update)
+            continue
+        sid = f"stress-{k}"
+        while sid in taken:
+            sid += "-"
+        found[name] = Disruption.model_validate(
+            {"id": sid, "description": name, "start": start,
+             "days": DEFAULT_TTR if ttr is None else ttr, "enabled": False, **where})
+    return list(found.values())
+
+
+def _label(d: Disruption) -> str:
+    return d.description if d.id.startswith("stress-") else d.id
+
+
+def stress(scenario: Scenario, variant: str | None = None, target_spec: str = DEFAULT_TARGETS,
+           ttr: int | None = None, start: int = 0, allocator: str = "priority",
+           optimal_tts: bool = True, progress: Progress | None = None) -> StressResult:
+    """Run the stress test (module docstring). `allocator`: the one whose runs measure impact
+    and `tts_days` (priority: every target in one batch; optimal: one LP per target).
+    `optimal_tts`: also solve the optimal allocation per target for `tts_optimal_days`."""
+    if allocator not in ("priority", "optimal"):
+        raise UsageError("--allocator", f"must be priority or optimal, got {allocator!r}")
+    s = apply_variant(scenario, variant)
+    chosen = targets(s, target_spec, ttr, start)
+    names = {d.id for d in chosen}
+    base_s = s._carry(s.model_copy(update={"disruptions": [
+        d for d in s.disruptions if d.id not in names] + chosen}))
+    steps = len(chosen) * (1 + (allocator == "priority" and optimal_tts)) + 1
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, steps)
+
+    if progress:
+        progress(0, steps)
+    if allocator == "priority":
+        net = compile_network(base_s)
+        base = _measure(net, run(net, "priority", what="stress: undisrupted"))[0]
+        tick(1)
+        measured = _batched(net, len(chosen), tick)
+    else:
+        net, base, measured = _one_by_one(base_s, chosen, "optimal", tick)
+    tts_opt: list[int | None]
+    if allocator == "optimal":
+        tts_opt = [m.tts(base, d.window(s)[0]) for m, d in zip(measured, chosen, strict=True)]
+    elif optimal_tts:
+        _, obase, omeasured = _one_by_one(base_s, chosen, "optimal", tick)
+        tts_opt = [m.tts(obase, d.window(s)[0]) for m, d in zip(omeasured, chosen, strict=True)]
+    else:
+        tts_opt = [None] * len(chosen)
+    return _table(s, net, variant, allocator, ttr, start, chosen, base, measured, tts_opt)
+
+
+@dataclass(frozen=True)
+class _Measures:
+    """What one run (one sample) shows: per day the units its sites were short, per region
+    and commodity the unmet demand, the unstaffed patient-days and the shortage cost."""
+
+    short: np.ndarray[Any, Any]  # [T]
+    unmet: np.ndarray[Any, Any]  # [G, C]
+    demand: np.ndarray[Any, Any]  # [G, C]
+    unstaffed: float
+    cost: float
+
+    def tts(self, base: _Measures, first: int) -> int | None:
+        worse = self.short[first:] > base.short[first:] + TOL * np.maximum(1.0, base.short[first:])
+        hit = np.flatnonzero(worse)
+        return int(hit[0]) if hit.size else None
+
+
+def _measure(net: Network, trace: Trace) -> list[_Measures]:
+    """Per sample of the trace."""
+    sites = np.array([k == "site" for k in net.kinds])
+    owed = np.concatenate([np.zeros_like(trace.backlog[:1]), trace.backlog[:-1]])
+    short = (trace.demand + owed - trace.served)[:, :, sites].sum(axis=(2, 3))  # [T, B]
+    kpis = kpi_batch(net, trace)
+    G, C = len(net.regions), len(net.commodities)
+    g = kpis["region"].map({r: i for i, r in enumerate(net.regions)}).to_numpy(dtype=int)
+    c = kpis["commodity"].map({x: i for i, x in enumerate(net.commodities)}).to_numpy(dtype=int)
+    b = kpis["sample"].to_numpy(dtype=int)
+    B = trace.demand.shape[1]
+    unmet, demand = np.zeros((B, G, C)), np.zeros((B, G, C))
+    unmet[b, g, c] = kpis["unmet"].to_numpy(dtype=float)
+    demand[b, g, c] = kpis["demand"].to_numpy(dtype=float)
+    unstaffed = trace.unstaffed.sum(axis=(0, 2)) if trace.unstaffed.size else np.zeros(B)
+    shortage = costs(net, trace)[0].sum(axis=(1, 2))  # [B]
+    return [_Measures(short[:, k], unmet[k], demand[k], float(unstaffed[k]), float(shortage[k]))
+            for k in range(B)]
+
+
+def chunk_size(net: Network) -> int:
+    """Samples per batch so that a batch's trace stays under CHUNK_BYTES."""
+    N, C = net.shape
+    A, T = net.arc_src.size, net.days
+    per_sample = 8 * T * (10 * N * C + 5 * A + 3 * max(1, len(net.care_sites)))
+    return int(max(1, min(256, CHUNK_BYTES // max(1, per_sample))))
+
+
+def _batched(net: Network, n: int, tick: Callable[[int], None]) -> list[_Measures]:
+    """Target k is disruption `len(net.policies.disruptions) - n + k`, one per sample, in
+    batches of `chunk_size`."""
+    first = len(net.policies.disruptions) - n
+    size = chunk_size(net)
+    out: list[_Measures] = []
+    for lo in range(0, n, size):
+        chosen = np.arange(first + lo, first + min(n, lo + size), dtype=np.intp)
+        trace = run(net, "priority", batch=chosen.size, sampled=Sampled(disruption=chosen),
+                    what=f"stress targets {lo}-{lo + chosen.size - 1}")
+        out += _measure(net, trace)
+        tick(int(chosen.size))
+    return out
+
+
+def _one_by_one(s: Scenario, chosen: list[Disruption], allocator: str,
+                tick: Callable[[int], None]) -> tuple[Network, _Measures, list[_Measures]]:
+    """The undisrupted run and each target's, compiled with its disruption enabled."""
+    net = compile_network(s)
+    base = _measure(net, run(net, allocator, what="stress: undisrupted"))[0]
+    tick(1)
+    out = []
+    for d in chosen:
+        on = s._carry(s.model_copy(update={"disruptions": [
+            x.model_copy(update={"enabled": True}) if x.id == d.id else x
+            for x in s.disruptions]}))
+        own = compile_network(on)
+        out.append(_measure(own, run(own, allocator, what=f"stress: {_label(d)}"))[0])
+        tick(1)
+    return net, base, out
+
+
+def _table(s: Scenario, net: Network, variant: str | None, allocator: str, ttr: int | None,
+           start: int, chosen: list[Disruption], b: _Measures,
+           measured: list[_Measures], tts_opt: list[int | None]) -> StressResult:
+    basis = "cost" if bool(net.inventory.shortage_cost.any()) else "units"
+    total = float(b.demand.sum())
+    rows, regions = [], []
+    for d, m, opt in zip(chosen, measured, tts_opt, strict=True):
+        extra = m.unmet - b.unmet  # [G, C]
+        by_region = extra.sum(axis=1)
+        impact = float(extra.sum())
+        first, last = d.window(s)
+        rows.append({
+            "target": _label(d), "kind": d.kind, "ttr_days": last - first,
+            "tts_days": m.tts(b, first), "tts_optimal_days": opt,
+            "impact_units": impact, "impact_pct": 100.0 * impact / total if total > 0 else 0.0,
+            "impact_cost": m.cost - b.cost,
+            "unstaffed_patient_days": m.unstaffed - b.unstaffed,
+            "worst_region": net.regions[int(by_region.argmax())] if by_region.max() > TOL else None,
+        })
+        for g, c in zip(*np.nonzero(b.demand > 0), strict=True):
+            regions.append({"target": _label(d), "region": net.regions[g],
+                            "commodity": net.commodities[c], "impact_units": float(extra[g, c]),
+                            "impact_pct": 100.0 * float(extra[g, c]) / float(b.demand[g, c])})
+    table = pd.DataFrame(rows, columns=[c for c in ROW_COLUMNS if c != "exposure_index"])
+    scale = np.maximum(0.0, table["impact_cost" if basis == "cost" else "impact_units"]
+                       .to_numpy(dtype=float))
+    worst = scale.max(initial=0.0)
+    table.insert(ROW_COLUMNS.index("exposure_index"), "exposure_index",
+                 scale / worst if worst > TOL else np.zeros(len(table)))
+    for col in ("tts_days", "tts_optimal_days"):
+        table[col] = table[col].astype("Int64")
+    table = table.sort_values(["exposure_index", "target"], ascending=[False, True],
+                              kind="stable").reset_index(drop=True)
+    return StressResult(s.name, variant, allocator, ttr, start, basis, table,
+                        pd.DataFrame(regions, columns=["target", "region", "commodity",
+                                                       "impact_units", "impact_pct"]),
+                        tuple(chosen))
