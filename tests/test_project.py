@@ -22,7 +22,8 @@ def _tool(name: str) -> str:
 
 def test_public_api_is_pinned() -> None:
     assert sorted(borderflow.__all__) == ["Comparison", "Result", "Scenario", "ScenarioError",
-                                          "compare", "load", "sensitivity", "simulate", "sweep"]
+                                          "compare", "load", "sensitivity", "simulate", "stress",
+                                          "sweep"]
     assert callable(borderflow.sensitivity)
 
 

@@ -15,10 +15,10 @@ from .model import Scenario, ScenarioError, load
 if TYPE_CHECKING:
     from .results import Comparison, Result, compare, simulate
     from .store import sweep
-    from .studies import sensitivity
+    from .studies import sensitivity, stress
 
 __all__ = ["Comparison", "Result", "Scenario", "ScenarioError", "compare", "load", "sensitivity",
-           "simulate", "sweep"]
+           "simulate", "stress", "sweep"]
 
 _RESULTS = {"Comparison", "Result", "compare", "simulate"}
 
@@ -33,8 +33,8 @@ def __getattr__(name: str) -> Any:
         from .store import sweep
 
         return sweep
-    if name == "sensitivity":
-        from .studies import sensitivity
+    if name in ("sensitivity", "stress"):
+        from . import studies
 
-        return sensitivity
+        return getattr(studies, name)
     raise AttributeError(f"module 'borderflow' has no attribute {name!r}")

@@ -1,6 +1,7 @@
 """Studies: many runs of a scenario as one batch. Today the Monte Carlo sweep over the
 scenario's `uncertainty` (samplers, chunks, executors, statistics over samples), and the
-sensitivity of results to every assumption (one-at-a-time, one batch)."""
+sensitivity of results to every assumption (one-at-a-time, one batch), and the stress test
+(one disruption per sample: time to survive, impact, exposure)."""
 
 from .chunk import COLUMNS, Chunk, ChunkOut, run_chunk
 from .executors import EXECUTORS, Executor, Local, Ray, RayMissing
@@ -8,7 +9,8 @@ from .montecarlo import Plan, execute, plan, plan_chunks, sweep
 from .perturbation import Sensitivity, sensitivity
 from .result import Held, Rows, SweepResult
 from .sample import batchable, draw, generators
+from .stress import StressResult, stress
 
 __all__ = ["COLUMNS", "EXECUTORS", "Chunk", "ChunkOut", "Executor", "Held", "Local", "Plan",
-           "Ray", "RayMissing", "Rows", "Sensitivity", "SweepResult", "batchable", "draw", "execute",
-           "generators", "plan", "plan_chunks", "run_chunk", "sensitivity", "sweep"]
+           "Ray", "RayMissing", "Rows", "Sensitivity", "StressResult", "SweepResult", "batchable", "draw", "execute",
+           "generators", "plan", "plan_chunks", "run_chunk", "sensitivity", "stress", "sweep"]

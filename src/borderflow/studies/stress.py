@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from ..model import Scenario, UsageError, apply_variant
 from ..model.disruptions import Disruption
 from ..model.messages import did_you_mean
 from ..results.kpis import costs, kpi_batch
+from ..results.simulation import as_scenario
 
 DEFAULT_TTR = 14
 KINDS = ("nodes", "lanes", "borders", "countries")
@@ -147,7 +149,7 @@ def _label(d: Disruption) -> str:
     return d.description if d.id.startswith("stress-") else d.id
 
 
-def stress(scenario: Scenario, variant: str | None = None, target_spec: str = DEFAULT_TARGETS,
+def stress(scenario: Scenario | str | Path, variant: str | None = None, target_spec: str = DEFAULT_TARGETS,
            ttr: int | None = None, start: int = 0, allocator: str = "priority",
            optimal_tts: bool = True, progress: Progress | None = None) -> StressResult:
     """Run the stress test (module docstring). `allocator`: the one whose runs measure impact
@@ -155,7 +157,7 @@ def stress(scenario: Scenario, variant: str | None = None, target_spec: str = DE
     `optimal_tts`: also solve the optimal allocation per target for `tts_optimal_days`."""
     if allocator not in ("priority", "optimal"):
         raise UsageError("--allocator", f"must be priority or optimal, got {allocator!r}")
-    s = apply_variant(scenario, variant)
+    s = apply_variant(as_scenario(scenario), variant)
     chosen = targets(s, target_spec, ttr, start)
     names = {d.id for d in chosen}
     base_s = s._carry(s.model_copy(update={"disruptions": [

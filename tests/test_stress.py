@@ -1,0 +1,192 @@
+"""The stress test (issue 14, items 2-3): golden cases worked by hand, one batch equal to one
+run per target, and the interface."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import borderflow
+from borderflow.model import Scenario, UsageError, apply_variant, loads
+from test_policies import HEAD
+
+
+def scenario(*parts: str, days: int = 30) -> Scenario:
+    return loads(HEAD.format(days=days) + "".join(textwrap.dedent(p) for p in parts))
+
+
+def row(result: borderflow.studies.StressResult, target: str) -> dict[str, object]:
+    rows = result.rows.set_index("target")
+    return rows.loc[target].to_dict()  # type: ignore[no-any-return]
+
+
+SINGLE = """
+nodes:
+  p: {kind: plant, region: us, produce: {n95: {capacity: 10}}}
+  s: {kind: site, region: us, stock: {n95: 100}, demand: {n95: 10}}
+lanes:
+  - {from: p, to: s, lead_time: 1}
+"""
+
+
+@pytest.mark.parametrize("allocator", ["priority", "optimal"])
+def test_a_single_source_survives_its_stock_over_its_demand(allocator: str) -> None:
+    """The plant is the site's only source. Out from day 0 for 20 days, the site's 100 units
+    at 10 a day last days 0-9: day 10 is the first short day, TTS = 100 / 10 = 10 days. It is
+    short 10 a day on days 10-19 and the plant's first shipment after recovery (made on day
+    20) arrives on day 21: 11 days x 10 = 110 units lost, of 300 demanded (36.67%)."""
+    r = borderflow.stress(scenario(SINGLE), target_spec="p", ttr=20, allocator=allocator,
+                          optimal_tts=False)
+    got = row(r, "p")
+    assert got["tts_days"] == 10
+    assert got["impact_units"] == pytest.approx(110.0)
+    assert got["impact_pct"] == pytest.approx(100 * 110 / 300)
+    assert got["exposure_index"] == 1.0
+    assert got["worst_region"] == "us"
+
+
+def test_a_later_start_counts_from_the_disruption() -> None:
+    """Out from day 5: the site still holds its 100 units (the plant kept it full), so TTS
+    is again 10 days (first short day 15)."""
+    r = borderflow.stress(scenario(SINGLE), target_spec="p", ttr=20, start=5, optimal_tts=False)
+    assert row(r, "p")["tts_days"] == 10
+
+
+DUAL = """
+nodes:
+  a: {kind: plant, region: us, produce: {n95: {capacity: 20}}}
+  b: {kind: plant, region: us, produce: {n95: {capacity: 20}}}
+  s: {kind: site, region: us, stock: {n95: 20}, target_days: 1, demand: {n95: 10}}
+lanes:
+  - {from: a, to: s, lead_time: 1}
+  - {from: b, to: s, lead_time: 1}
+"""
+
+
+def test_dual_sourcing_survives_optimally_but_not_by_the_rules() -> None:
+    """Either plant alone could feed the site (20 a day for 10). The site orders up to one
+    day of use (10), split over its two lanes. Day 0 it uses 10 of its 20 and needs nothing;
+    day 1 it uses its last 10 and asks 5 of each plant, but plant a makes nothing: only b's 5
+    arrive, on day 2, which is short by 5. TTS 2 by the rules. The optimal allocation takes
+    it all from b and is never short."""
+    r = borderflow.stress(scenario(DUAL), target_spec="a", ttr=20)
+    got = row(r, "a")
+    assert got["tts_days"] == 2
+    assert pd.isna(got["tts_optimal_days"])  # survives the horizon
+
+
+BAN = """
+nodes:
+  us-plant: {kind: plant, region: us, produce: {n95: {capacity: 50}}}
+  cn-plant: {kind: plant, region: cn, produce: {n95: {capacity: 50}}}
+  h: {kind: site, region: ca, stock: {n95: 30}, demand: {n95: 10}}
+lanes:
+  - {from: us-plant, to: h, lead_time: 1}
+  - {from: cn-plant, to: h, lead_time: 1}
+policies:
+  - {id: ban, type: export_control, commodities: [n95], from_country: US, enabled: false}
+variants:
+  ban: {enable: [ban]}
+"""
+
+
+def test_a_border_closure_matters_only_because_of_an_export_ban() -> None:
+    """China -> Canada closed for 20 days: without the ban the US plant takes over (the closed
+    lane gets no orders), no shortage; with the US ban Canada has no other source and its 30
+    units last 3 days."""
+    free = borderflow.stress(scenario(BAN), target_spec="CN>CA", ttr=20, optimal_tts=False)
+    assert row(free, "CN>CA")["impact_units"] == pytest.approx(0.0)
+    assert pd.isna(row(free, "CN>CA")["tts_days"])
+    banned = borderflow.stress(scenario(BAN), variant="ban", target_spec="CN>CA", ttr=20,
+                               optimal_tts=False)
+    got = row(banned, "CN>CA")
+    assert got["tts_days"] == 3
+    assert got["impact_units"] == pytest.approx(10 * 18)  # days 3-20, the next arrival day 21
+    assert got["worst_region"] == "ca"
+
+
+RELEASE = """
+nodes:
+  p: {{kind: plant, region: us, produce: {{n95: {{capacity: 10}}}}}}
+  sns: {{kind: stockpile, region: us, stock: {{n95: 1000}}}}
+  s: {{kind: site, region: us, stock: {{n95: 20}}, demand: {{n95: 10}}}}
+lanes:
+  - {{from: p, to: s, lead_time: 1}}
+  - {{from: sns, to: s, lead_time: 1}}
+policies:
+  - {{id: release, type: stockpile_release, stockpile: sns, max_per_day: {rate}}}
+"""
+
+
+@pytest.mark.parametrize(("rate", "tts"), [(5, 3), (10, None)])
+def test_a_stockpiles_release_sets_the_time_to_survive(rate: int, tts: int | None) -> None:
+    """The plant out for 20 days, the stockpile releasing `rate` a day. At 5 a day: day 0
+    uses 10 of 20 (10 left), days 1 and 2 get 5 each and use 10 (5, then 0 left), day 3 has 5
+    for 10: TTS 3. At 10 a day the stockpile alone keeps the site whole: it survives."""
+    r = borderflow.stress(scenario(RELEASE.format(rate=rate)), target_spec="p", ttr=20,
+                          optimal_tts=False)
+    got = row(r, "p")["tts_days"]
+    assert (pd.isna(got) if tts is None else got == tts)
+
+
+def test_one_batch_equals_one_run_per_target() -> None:
+    """Every default target of the flagship (nodes and borders) in one priority batch gives,
+    region by region, the unmet demand and unstaffed patient-days of a separate run of the
+    scenario with that one disruption enabled."""
+    s = borderflow.load("n95-2020")
+    r = borderflow.stress(s, variant="history", ttr=21, optimal_tts=False)
+    hist = apply_variant(s, "history")
+    base = borderflow.simulate(hist).kpis.set_index(["region", "commodity"])["unmet"]
+    base_care = borderflow.simulate(hist).care["unstaffed"].sum()
+    regions = r.regions.set_index(["target", "region", "commodity"])["impact_units"]
+    for d in r.targets:
+        on = hist._carry(hist.model_copy(update={"disruptions": [
+            d.model_copy(update={"enabled": True})]}))
+        alone = borderflow.simulate(on)
+        label = d.description or d.id
+        want = alone.kpis.set_index(["region", "commodity"])["unmet"] - base
+        got = regions.loc[label]
+        np.testing.assert_allclose(got.reindex(want.index).to_numpy(), want.to_numpy(),
+                                   rtol=1e-9, atol=1e-6, err_msg=label)
+        assert row(r, label)["unstaffed_patient_days"] == pytest.approx(
+            alone.care["unstaffed"].sum() - base_care, abs=1e-6)
+
+
+def test_the_json_document_and_the_ranking() -> None:
+    r = borderflow.stress(scenario(DUAL), target_spec="nodes,lanes", ttr=20)
+    doc = r.to_json()
+    assert set(doc) >= {"scenario", "variant", "allocator", "ttr_days", "rows"}
+    assert doc["allocator"] == "priority" and doc["ttr_days"] == 20
+    keys = {"target", "kind", "tts_days", "impact_units", "impact_pct", "exposure_index",
+            "worst_region"}
+    assert all(keys <= set(x) for x in doc["rows"])
+    index = [x["exposure_index"] for x in doc["rows"]]
+    assert index == sorted(index, reverse=True) and max(index) == 1.0
+    assert {x["kind"] for x in doc["rows"]} == {"node", "lane"}
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("plant-x", "unknown target 'plant-x'"),
+    ("US>XX", "unknown target 'US>XX'"),
+    ("", "names no target"),
+])
+def test_unknown_targets_are_usage_errors(spec: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        borderflow.stress(scenario(DUAL), target_spec=spec)
+
+
+def test_a_scenario_disruption_is_a_target_with_its_own_ttr() -> None:
+    """Named by id, a disruption of the scenario runs as written (7 days from day 2, the
+    plant at half capacity), switched off in the undisrupted run."""
+    s = scenario(SINGLE, """
+    disruptions:
+      - {id: fire, node: p, start: 2, days: 7, capacity_factor: 0}
+    """)
+    r = borderflow.stress(s, target_spec="fire", optimal_tts=False)
+    got = row(r, "fire")
+    assert got["ttr_days"] == 7
+    assert pd.isna(got["tts_days"])  # 100 units last the 7 days
+    assert r.ttr_days is None
