@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from ..model import ScenarioError, UsageError
-from .commands import catalogue, inspect, meta, run, sensitivity, sweep  # noqa: F401  (registers them)
+from .commands import catalogue, inspect, meta, run, sensitivity, stress, sweep  # noqa: F401  (registers them)
 from .shared import app
 
 

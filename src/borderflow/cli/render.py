@@ -11,9 +11,9 @@ from rich.table import Table
 
 from ..model import Scenario
 from ..results import Comparison, Result
-from ..results.schema import KPIS, SUMMARY, Column
+from ..results.schema import KPIS, STRESS, SUMMARY, Column
 from ..results.schema import Table as Declared
-from ..studies import Sensitivity
+from ..studies import Sensitivity, StressResult
 
 
 def fmt(value: float, digits: int = 0) -> str:
@@ -254,3 +254,20 @@ def sensitivity_tables(study: Sensitivity, top: int) -> list[Table]:
                       fmt(float(r.high), 1), f"{r.delta_low:+,.1f}", f"{r.delta_high:+,.1f}")
         tables.append(t)
     return tables
+
+
+def stress_table(result: StressResult, top: int) -> Table:
+    """The most exposed targets; a time to survive that never runs out shows as "survives"."""
+    rows = result.rows.head(top).astype(object)
+    for col in ("tts_days", "tts_optimal_days"):
+        rows[col] = ["survives" if pd.isna(v) else int(v) for v in rows[col]]
+    if not result.rows["tts_optimal_days"].notna().any() and result.allocator != "optimal":
+        rows["tts_optimal_days"] = "-"
+    s = result.scenario
+    rows["worst_region"] = [s.regions[r].name or r if isinstance(r, str) else "" for r in
+                            rows["worst_region"]]
+    ttr = "each target's own TTR" if result.ttr_days is None else f"TTR {result.ttr_days} days"
+    more = f", {len(result.rows) - top} more in --json" if len(result.rows) > top else ""
+    return schema_table(rows, STRESS, f"{s.name}{' / ' + result.variant if result.variant else ''}"
+                        f": stress test, {ttr} from day {result.start} ({result.allocator}"
+                        f"{more})")

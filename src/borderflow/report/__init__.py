@@ -1,11 +1,12 @@
 """The report: plotly figures and the single-file, offline HTML reports of runs, comparisons
-sweeps and sensitivity studies (never computes KPIs); PNG export through a local Chromium."""
+sweeps, sensitivity studies and stress tests (never computes KPIs); PNG export through a local Chromium."""
 
 from .folder import folder_report, write_report
 from .html import comparison_report, run_figures, run_report
 from .png import PngUnavailable, write_pngs
 from .sensitivity import sensitivity_report
+from .stress import stress_report
 from .sweep import sweep_figures, sweep_report
 
 __all__ = ["PngUnavailable", "comparison_report", "folder_report", "run_figures", "run_report",
-           "sensitivity_report", "sweep_figures", "sweep_report", "write_pngs", "write_report"]
+           "sensitivity_report", "stress_report", "sweep_figures", "sweep_report", "write_pngs", "write_report"]

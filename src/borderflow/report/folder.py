@@ -1,5 +1,5 @@
-"""The report of a results folder, told by its manifest: a run, a sweep or a sensitivity
-study; anything else is bad input. The report is built from the folder alone, so rebuilding it gives
+"""The report of a results folder, told by its manifest: a run, a sweep, a sensitivity
+study or a stress test; anything else is bad input. The report is built from the folder alone, so rebuilding it gives
 the same bytes."""
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from ..model import Problem, ScenarioError
-from ..store import manifest, read_run, read_sweep, sensitivities
+from ..store import manifest, read_run, read_sweep, sensitivities, stresses
 from ..store.files import write_text
 from .html import run_figures, run_report
 from .sensitivity import sensitivity_figures, sensitivity_report
+from .stress import stress_figures, stress_report
 from .sweep import sweep_figures, sweep_report
 
 REPORT = "report.html"
@@ -22,7 +24,7 @@ Figures = Callable[[], dict[str, go.Figure]]
 
 
 def folder_kind(folder: Path) -> str:
-    """"run", "sweep" or "sensitivity"; bad input for a missing or foreign folder."""
+    """"run", "sweep", "sensitivity" or "stress"; bad input for a missing or foreign folder."""
     def bad(message: str) -> ScenarioError:
         return ScenarioError([Problem(str(folder), 1, ("DIR",), message)])
 
@@ -32,9 +34,9 @@ def folder_kind(folder: Path) -> str:
         raise bad(f"not a borderflow run or sweep folder (no {manifest.FILE}); write one with "
                   "`borderflow run --out DIR` or `borderflow sweep --out DIR`")
     kind = str(manifest.read(folder)["kind"])
-    if kind not in ("run", "sweep", "sensitivity"):
-        raise bad(f"holds a {kind}; `borderflow report` rebuilds the report of a run, a sweep "
-                  "or a sensitivity study")
+    if kind not in ("run", "sweep", "sensitivity", "stress"):
+        raise bad(f"holds a {kind}; `borderflow report` rebuilds the report of a run, a sweep, "
+                  "a sensitivity study or a stress test")
     return kind
 
 
@@ -48,6 +50,11 @@ def folder_report(folder: Path) -> tuple[str, Figures]:
     if kind == "sensitivity":
         doc = json.loads((folder / sensitivities.DOCUMENT).read_text())
         return sensitivity_report(doc), lambda: sensitivity_figures(doc)
+    if kind == "stress":
+        doc = json.loads((folder / stresses.DOCUMENT).read_text())
+        regions = pd.read_parquet(folder / stresses.REGIONS)
+        names = manifest.read(folder)["regions"]
+        return stress_report(doc, regions, names), lambda: stress_figures(doc, regions, names)
     result, m = read_sweep(folder)
     return sweep_report(result, m), lambda: sweep_figures(result, m)
 

@@ -218,6 +218,32 @@ SENSITIVITY = Table("sensitivity", "each assumption's effect on each output, set
     _c("delta_high", "float", "high less the output as written", "Δ high", 1),
     _c("swing", "float", "|high - low|", "swing", 1)))
 
+STRESS = Table("stress", "one row per target of a stress test, the most exposed first", (
+    _c("target", "str", "what was disrupted: a node, a lane (a->b), a border (US>CA), a country, "
+       "or the id of one of the scenario's disruptions", "target"),
+    _c("kind", "str", "node, lane, border or country", "kind"),
+    _c("ttr_days", "int", "time to recover: days the disruption lasts", "TTR\ndays", 0),
+    _c("tts_days", "int", "time to survive under the chosen allocator: days from the start to "
+       "the first day the sites are short by more than undisrupted (empty: never within the "
+       "horizon)", "TTS\ndays", 0),
+    _c("tts_optimal_days", "int", "the same under the optimal allocation (empty: never, or not "
+       "solved)", "TTS\noptimal", 0),
+    _c("impact_units", "float", "unmet demand the disruption adds, every commodity, to the "
+       "horizon's end", "impact\nunits", 0),
+    _c("impact_pct", "float", "impact_units as a share of all demand, in %", "impact\n%", 2),
+    _c("impact_cost", "float", "shortage cost it adds (the scenario's shortage_cost)", "impact\ncost",
+       0, quiet=True),
+    _c("unstaffed_patient_days", "float", "unstaffed patient-days it adds", "unstaffed\npt-days",
+       1, quiet=True),
+    _c("exposure_index", "float", "impact (cost where the scenario gives shortage costs, else "
+       "units) scaled so the worst target is 1", "exposure", 3),
+    _c("worst_region", "str", "the region whose unmet demand it raises most", "worst region")))
+STRESS_REGIONS = Table("stress_regions", "each target's impact per region and commodity", (
+    _c("target", "str", "as in `stress`"), REGION, COMMODITY,
+    _c("impact_units", "float", "unmet demand the disruption adds", "impact", 0),
+    _c("impact_pct", "float", "as a share of the region's demand of the commodity, in %",
+       "impact %", 2)))
+
 SWEEP_KPIS = KPIS.extend("sweep_kpis", "KPIs per variant, sample, region and commodity",
                          before=(VARIANT, SAMPLE))
 # what identifies a row of a sweep
@@ -251,6 +277,7 @@ def reference() -> str:
               ("More tables of a `Result`", [ORDERS, CONSERVATION, PRODUCTION]),
               ("Comparisons", [COMPARE, COMPARE_CARE]),
               ("Sensitivity (`borderflow sensitivity`)", [SENSITIVITY]),
+              ("Stress tests (`borderflow stress`)", [STRESS, STRESS_REGIONS]),
               ("Sweeps", [SWEEP_KPIS, DAILY, SUMMARY])]
     for title, tables in groups:
         lines += [f"## {title}", ""]

@@ -1,4 +1,4 @@
-"""Storage: results folders (runs, comparisons, sweeps, sensitivity studies) with one manifest format, atomic
+"""Storage: results folders (runs, comparisons, sweeps, sensitivity studies, stress tests) with one manifest format, atomic
 writes, resume, and the DuckDB catalogue of every folder saved. Computing never writes: it
 returns objects, and `save` writes them.
 
@@ -12,14 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..results import Comparison, Result
-from ..studies import Held, Sensitivity, SweepResult
+from ..studies import Held, Sensitivity, StressResult, SweepResult
 from . import catalogue, manifest
 from .comparisons import write_comparison
 from .runs import RunTables, read_run, run_tables, write_run
 from .sensitivities import write_sensitivity
+from .stresses import write_stress
 from .sweeps import read_sweep, sweep, write_held
 
-Savable = Result | Comparison | SweepResult | Sensitivity
+Savable = Result | Comparison | SweepResult | Sensitivity | StressResult
 
 
 def _default_name(thing: Savable) -> tuple[str, str]:
@@ -29,6 +30,8 @@ def _default_name(thing: Savable) -> tuple[str, str]:
         return "compare", thing.scenario.name
     if isinstance(thing, Sensitivity):
         return "sensitivity", thing.scenario.name
+    if isinstance(thing, StressResult):
+        return "stress", thing.scenario.name
     return "sweep", thing.scenario
 
 
@@ -39,6 +42,8 @@ def _write(thing: Savable, folder: Path, finish: Callable[[Path], None] | None) 
         return write_comparison(thing, folder, finish)
     if isinstance(thing, Sensitivity):
         return write_sensitivity(thing, folder, finish)
+    if isinstance(thing, StressResult):
+        return write_stress(thing, folder, finish)
     if not isinstance(thing.rows, Held) or finish is not None:
         raise TypeError("a sweep with a folder is saved as it runs (borderflow.sweep(out=...)); "
                         "save writes a sweep held in memory, with no `finish`")
@@ -71,4 +76,4 @@ def save(thing: Savable, out: str | Path | None = None, root: str | Path | None 
 
 
 __all__ = ["RunTables", "Savable", "catalogue", "manifest", "read_run", "read_sweep", "run_tables",
-           "save", "sweep", "write_comparison", "write_run", "write_sensitivity"]
+           "save", "sweep", "write_comparison", "write_run", "write_sensitivity", "write_stress"]

@@ -32,7 +32,8 @@ import pandas as pd
 
 from .._version import __version__
 from ..model import Problem, ScenarioError
-from ..results.schema import COMPARE, DAILY, RUN_TABLES, SENSITIVITY, SWEEP_KPIS
+from ..results.schema import (COMPARE, DAILY, RUN_TABLES, SENSITIVITY, STRESS, STRESS_REGIONS,
+                              SWEEP_KPIS)
 from . import manifest
 from .files import read_parquet
 from .runs import TABLES
@@ -53,7 +54,7 @@ SCHEMA = """
 create table if not exists borderflow_catalogue (format integer not null);
 create table if not exists entries (
     id bigint not null,         -- 1, 2, ... in order of registration
-    kind varchar not null,      -- run | compare | sweep | sensitivity
+    kind varchar not null,      -- run | compare | sweep | sensitivity | stress
     scenario varchar not null,
     scenario_sha256 varchar,    -- SHA-256 of the validated scenario (a run's: variant applied)
     variants varchar,           -- comma-separated; '(as written)' for the scenario without one
@@ -73,7 +74,8 @@ create table if not exists regions (entry bigint not null, region varchar not nu
 # Column types of the Parquet tables, so a view over no files still has its columns.
 TYPES = {"run_kpis": RUN_TABLES["kpis"].sql_types(), "sweep_kpis": SWEEP_KPIS.sql_types(),
          "sweep_daily": DAILY.sql_types(), "compare_kpis": COMPARE.sql_types(),
-         "sensitivity": SENSITIVITY.sql_types()}
+         "sensitivity": SENSITIVITY.sql_types(), "stress": STRESS.sql_types(),
+         "stress_regions": STRESS_REGIONS.sql_types()}
 
 _lock = threading.Lock()  # DuckDB refuses a second configuration of one file in one process
 
@@ -355,10 +357,13 @@ def _views(con: duckdb.DuckDBPyConnection) -> list[Part]:
     _view(con, "compare_kpis", {"scenario": scenario, "allocator": ("e.allocator", "varchar")},
           found, TYPES["compare_kpis"])
     every += found
-    found = parts("sensitivity", "sensitivity.parquet")
-    _view(con, "sensitivity", {"scenario": scenario, "variant": ("e.variants", "varchar")},
-          found, TYPES["sensitivity"])
-    return every + found
+    study = {"scenario": scenario, "variant": ("e.variants", "varchar")}
+    for name in ("sensitivity", "stress", "stress_regions"):
+        kind = "stress" if name.startswith("stress") else name
+        found = parts(kind, f"{name}.parquet")
+        _view(con, name, study, found, TYPES[name])
+        every += found
+    return every
 
 
 def _lock_down(con: duckdb.DuckDBPyConnection, folders: list[str]) -> None:

@@ -3,13 +3,12 @@ document) and manifest.json, written atomically."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from ..results import Comparison
 from . import manifest
-from .files import write_folder
+from .folders import write_study
 
 TABLE, DOCUMENT = "compare.parquet", "compare.json"
 
@@ -22,11 +21,5 @@ def write_comparison(comparison: Comparison, out: Path,
                           next(iter(comparison.results.values())).allocator,
                           summary=f"{len(names)} variants against {comparison.baseline}")
 
-    def fill(tmp: Path) -> None:
-        comparison.table.to_parquet(tmp / TABLE, index=False)
-        (tmp / DOCUMENT).write_text(json.dumps(comparison.summary(), indent=2) + "\n")
-        (tmp / manifest.FILE).write_text(json.dumps(m, indent=2) + "\n")
-        if finish is not None:
-            finish(tmp)
-
-    return write_folder(out, fill, manifest.FILE)
+    return write_study(out, m, {TABLE: comparison.table}, {DOCUMENT: comparison.summary()},
+                       finish)

@@ -1,7 +1,7 @@
 """The manifest: one file, `manifest.json`, in every results folder (a run, a comparison, a
 sweep), in one format. It says what the folder is, for the catalogue, the reports and resume:
 
-    {"borderflow": 1, "kind": "run" | "compare" | "sweep" | "sensitivity", "version", "created",
+    {"borderflow": 1, "kind": "run" | "compare" | "sweep" | "sensitivity" | "stress", "version", "created",
      "scenario", "description", "start", "days", "scenario_sha256",
      "regions": {id: {name, country}}, "variant_descriptions": {name: description},
      "variants": [...]                 # run: the one it ran; "" is the scenario as written
@@ -25,7 +25,7 @@ from .files import write_text
 
 FILE = "manifest.json"
 FORMAT = 1
-KINDS = ("run", "compare", "sweep", "sensitivity")
+KINDS = ("run", "compare", "sweep", "sensitivity", "stress")
 AS_WRITTEN = "(as written)"  # how tables and lists name the scenario without a variant
 
 

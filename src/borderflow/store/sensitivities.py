@@ -3,13 +3,12 @@ sensitivity.json (the `sensitivity --json` document) and manifest.json, written 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from ..studies.perturbation import Sensitivity
 from . import manifest
-from .files import write_folder
+from .folders import write_study
 
 TABLE, DOCUMENT = "sensitivity.parquet", "sensitivity.json"
 
@@ -22,11 +21,4 @@ def write_sensitivity(sens: Sensitivity, out: Path,
                           summary=f"{len(sens.ranking)} assumptions x +-{sens.factor:.0%}; "
                                   f"first: {top}")
 
-    def fill(tmp: Path) -> None:
-        sens.table.to_parquet(tmp / TABLE, index=False)
-        (tmp / DOCUMENT).write_text(json.dumps(sens.summary(), indent=2) + "\n")
-        (tmp / manifest.FILE).write_text(json.dumps(m, indent=2) + "\n")
-        if finish is not None:
-            finish(tmp)
-
-    return write_folder(out, fill, manifest.FILE)
+    return write_study(out, m, {TABLE: sens.table}, {DOCUMENT: sens.summary()}, finish)

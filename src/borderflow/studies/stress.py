@@ -29,6 +29,7 @@ from ..model import Scenario, UsageError, apply_variant
 from ..model.disruptions import Disruption
 from ..model.messages import did_you_mean
 from ..results.kpis import costs, kpi_batch
+from ..results.schema import STRESS, STRESS_REGIONS
 from ..results.simulation import as_scenario
 
 DEFAULT_TTR = 14
@@ -42,27 +43,25 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class StressResult:
-    scenario: str
+    scenario: Scenario  # with the variant applied
     variant: str | None
     allocator: str
     ttr_days: int | None  # None: each target's own (a disruption of the scenario's)
     start: int
     basis: str  # "cost" or "units": what the exposure index scales
-    rows: pd.DataFrame  # one per target, worst first (ROW_COLUMNS)
-    regions: pd.DataFrame  # target, region, commodity, impact_units, impact_pct
+    rows: pd.DataFrame  # one per target, worst first (schema.STRESS)
+    regions: pd.DataFrame  # schema.STRESS_REGIONS
     targets: tuple[Disruption, ...]
 
     def to_json(self) -> dict[str, Any]:
         rows = self.rows.astype(object).where(self.rows.notna(), None)
-        return {"scenario": self.scenario, "variant": self.variant, "allocator": self.allocator,
+        return {"scenario": self.scenario.name, "variant": self.variant, "allocator": self.allocator,
                 "ttr_days": self.ttr_days, "start": self.start, "exposure_basis": self.basis,
                 "rows": [{k: _plain(v) for k, v in r.items()}
                          for r in rows.to_dict(orient="records")]}
 
 
-ROW_COLUMNS = ["target", "kind", "ttr_days", "tts_days", "tts_optimal_days", "impact_units",
-               "impact_pct", "impact_cost", "unstaffed_patient_days", "exposure_index",
-               "worst_region"]
+ROW_COLUMNS = STRESS.names
 
 
 def _plain(v: Any) -> Any:
@@ -162,7 +161,7 @@ def stress(scenario: Scenario | str | Path, variant: str | None = None, target_s
     names = {d.id for d in chosen}
     base_s = s._carry(s.model_copy(update={"disruptions": [
         d for d in s.disruptions if d.id not in names] + chosen}))
-    steps = len(chosen) * (1 + (allocator == "priority" and optimal_tts)) + 1
+    steps = len(chosen) * (1 + (allocator == "optimal" or optimal_tts)) + 1
     done = 0
 
     def tick(n: int) -> None:
@@ -180,14 +179,13 @@ def stress(scenario: Scenario | str | Path, variant: str | None = None, target_s
         measured = _batched(net, len(chosen), tick)
     else:
         net, base, measured = _one_by_one(base_s, chosen, "optimal", tick)
-    tts_opt: list[int | None]
-    if allocator == "optimal":
-        tts_opt = [m.tts(base, d.window(s)[0]) for m, d in zip(measured, chosen, strict=True)]
-    elif optimal_tts:
-        _, obase, omeasured = _one_by_one(base_s, chosen, "optimal", tick)
-        tts_opt = [m.tts(obase, d.window(s)[0]) for m, d in zip(omeasured, chosen, strict=True)]
-    else:
-        tts_opt = [None] * len(chosen)
+    tts_opt: list[int | None] = [None] * len(chosen)
+    if allocator == "optimal" or optimal_tts:
+        best = _BestTts(base_s, start)
+        tts_opt = []
+        for d in chosen:
+            tts_opt.append(best.tts(_enabled(base_s, d), d.window(s)[0]))
+            tick(1)
     return _table(s, net, variant, allocator, ttr, start, chosen, base, measured, tts_opt)
 
 
@@ -201,7 +199,6 @@ class _Measures:
     demand: np.ndarray[Any, Any]  # [G, C]
     unstaffed: float
     cost: float
-
     def tts(self, base: _Measures, first: int) -> int | None:
         worse = self.short[first:] > base.short[first:] + TOL * np.maximum(1.0, base.short[first:])
         hit = np.flatnonzero(worse)
@@ -251,6 +248,45 @@ def _batched(net: Network, n: int, tick: Callable[[int], None]) -> list[_Measure
     return out
 
 
+def _enabled(s: Scenario, d: Disruption) -> Scenario:
+    """`s` with disruption `d` (one of its own) switched on."""
+    return s._carry(s.model_copy(update={"disruptions": [
+        x.model_copy(update={"enabled": True}) if x.id == d.id else x for x in s.disruptions]}))
+
+
+class _BestTts:
+    """The time to survive under the best allocation, as Simchi-Levi defines it: the longest
+    the network can go on meeting demand, with every allocation allowed. A horizon of h days
+    is survived when the horizon LP over days 0..h-1 loses no more than it does undisrupted;
+    the TTS is the last such h less the start. Found by bisection over h, which takes a
+    network that survives h days to survive fewer too; the undisrupted LPs are shared by
+    every target."""
+
+    def __init__(self, base: Scenario, start: int) -> None:
+        self.base, self.start = base, start
+        self._lost: dict[int, float] = {}
+
+    def _short(self, s: Scenario, h: int) -> float:
+        cut = s._carry(s.model_copy(update={"days": h}))
+        net = compile_network(cut)
+        return float(_measure(net, run(net, "optimal", what=f"stress: {h} days"))[0].short.sum())
+
+    def _survives(self, s: Scenario, h: int) -> bool:
+        if h not in self._lost:
+            self._lost[h] = self._short(self.base, h)
+        lost = self._lost[h]
+        return self._short(s, h) <= lost + TOL * max(1.0, lost)
+
+    def tts(self, s: Scenario, first: int) -> int | None:
+        if self._survives(s, s.days):
+            return None
+        lo, hi = first, s.days  # survives lo days (nothing lost before the start), not hi
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if self._survives(s, mid) else (lo, mid)
+        return lo - first
+
+
 def _one_by_one(s: Scenario, chosen: list[Disruption], allocator: str,
                 tick: Callable[[int], None]) -> tuple[Network, _Measures, list[_Measures]]:
     """The undisrupted run and each target's, compiled with its disruption enabled."""
@@ -259,10 +295,7 @@ def _one_by_one(s: Scenario, chosen: list[Disruption], allocator: str,
     tick(1)
     out = []
     for d in chosen:
-        on = s._carry(s.model_copy(update={"disruptions": [
-            x.model_copy(update={"enabled": True}) if x.id == d.id else x
-            for x in s.disruptions]}))
-        own = compile_network(on)
+        own = compile_network(_enabled(s, d))
         out.append(_measure(own, run(own, allocator, what=f"stress: {_label(d)}"))[0])
         tick(1)
     return net, base, out
@@ -281,7 +314,10 @@ def _table(s: Scenario, net: Network, variant: str | None, allocator: str, ttr: 
         first, last = d.window(s)
         rows.append({
             "target": _label(d), "kind": d.kind, "ttr_days": last - first,
-            "tts_days": m.tts(b, first), "tts_optimal_days": opt,
+            # the optimal allocation's own timing is arbitrary among equal losses: its TTS
+            # is the bisection's (`_BestTts`)
+            "tts_days": opt if allocator == "optimal" else m.tts(b, first),
+            "tts_optimal_days": opt,
             "impact_units": impact, "impact_pct": 100.0 * impact / total if total > 0 else 0.0,
             "impact_cost": m.cost - b.cost,
             "unstaffed_patient_days": m.unstaffed - b.unstaffed,
@@ -301,7 +337,6 @@ def _table(s: Scenario, net: Network, variant: str | None, allocator: str, ttr: 
         table[col] = table[col].astype("Int64")
     table = table.sort_values(["exposure_index", "target"], ascending=[False, True],
                               kind="stable").reset_index(drop=True)
-    return StressResult(s.name, variant, allocator, ttr, start, basis, table,
-                        pd.DataFrame(regions, columns=["target", "region", "commodity",
-                                                       "impact_units", "impact_pct"]),
+    return StressResult(s, variant, allocator, ttr, start, basis, table,
+                        pd.DataFrame(regions, columns=STRESS_REGIONS.names),
                         tuple(chosen))
