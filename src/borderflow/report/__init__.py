@@ -9,4 +9,5 @@ from .stress import stress_report
 from .sweep import sweep_figures, sweep_report
 
 __all__ = ["PngUnavailable", "comparison_report", "folder_report", "run_figures", "run_report",
-           "sensitivity_report", "stress_report", "sweep_figures", "sweep_report", "write_pngs", "write_report"]
+           "sensitivity_report", "stress_report", "sweep_figures", "sweep_report", "write_pngs",
+           "write_report"]

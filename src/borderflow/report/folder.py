@@ -1,6 +1,6 @@
 """The report of a results folder, told by its manifest: a run, a sweep, a sensitivity
-study or a stress test; anything else is bad input. The report is built from the folder alone, so rebuilding it gives
-the same bytes."""
+study or a stress test; anything else is bad input. The report is built from the folder
+alone, so rebuilding it gives the same bytes."""
 
 from __future__ import annotations
 

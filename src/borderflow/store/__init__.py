@@ -1,6 +1,6 @@
-"""Storage: results folders (runs, comparisons, sweeps, sensitivity studies, stress tests) with one manifest format, atomic
-writes, resume, and the DuckDB catalogue of every folder saved. Computing never writes: it
-returns objects, and `save` writes them.
+"""Storage: results folders (runs, comparisons, sweeps, sensitivity studies, stress tests)
+with one manifest format, atomic writes, resume, and the DuckDB catalogue of every folder
+saved. Computing never writes: it returns objects, and `save` writes them.
 
     from borderflow.store import save, catalogue
     folder = save(borderflow.simulate("n95-2020"))     # a new folder under the results root

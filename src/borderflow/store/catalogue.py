@@ -32,8 +32,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..model import Problem, ScenarioError
-from ..results.schema import (COMPARE, DAILY, RUN_TABLES, SENSITIVITY, STRESS, STRESS_REGIONS,
-                              SWEEP_KPIS)
+from ..results.schema import COMPARE, DAILY, RUN_TABLES, SENSITIVITY, STRESS, STRESS_REGIONS, SWEEP_KPIS
 from . import manifest
 from .files import read_parquet
 from .runs import TABLES

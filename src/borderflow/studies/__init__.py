@@ -12,5 +12,6 @@ from .sample import batchable, draw, generators
 from .stress import StressResult, stress
 
 __all__ = ["COLUMNS", "EXECUTORS", "Chunk", "ChunkOut", "Executor", "Held", "Local", "Plan",
-           "Ray", "RayMissing", "Rows", "Sensitivity", "StressResult", "SweepResult", "batchable", "draw", "execute",
-           "generators", "plan", "plan_chunks", "run_chunk", "sensitivity", "stress", "sweep"]
+           "Ray", "RayMissing", "Rows", "Sensitivity", "StressResult", "SweepResult", "batchable",
+           "draw", "execute", "generators", "plan", "plan_chunks", "run_chunk", "sensitivity",
+           "stress", "sweep"]
