@@ -3,7 +3,11 @@ run per target, and the interface."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -190,3 +194,38 @@ def test_a_scenario_disruption_is_a_target_with_its_own_ttr() -> None:
     assert got["ttr_days"] == 7
     assert pd.isna(got["tts_days"])  # 100 units last the 7 days
     assert r.ttr_days is None
+
+
+def bf(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "borderflow.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def test_cli_table_json_folder_report_and_catalogue(tmp_path: Path) -> None:
+    path = tmp_path / "dual.yaml"
+    path.write_text(HEAD.format(days=30) + textwrap.dedent(DUAL))
+    proc = bf("stress", str(path), "--ttr", "20", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "stress test, TTR 20 days from day 0" in proc.stdout
+    assert "survives" in proc.stdout  # the optimal allocation's TTS when a goes down
+    doc = json.loads(bf("stress", str(path), "--ttr", "20", "--json", cwd=tmp_path).stdout)
+    assert doc["scenario"] == "golden" and doc["allocator"] == "priority"
+    assert [r["target"] for r in doc["rows"]][:2] in (["a", "b"], ["b", "a"])
+    assert doc["rows"][0]["tts_days"] == 2 and doc["rows"][0]["tts_optimal_days"] is None
+    folder = tmp_path / "st"
+    proc = bf("stress", str(path), "--ttr", "20", "--out", str(folder), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in folder.iterdir()} == {"stress.parquet", "stress_regions.parquet",
+                                                   "stress.json", "report.html", "manifest.json"}
+    html = (folder / "report.html").read_text()
+    assert "Targets, most exposed first" in html and "Who is hurt" in html
+    before = (folder / "report.html").read_bytes()
+    rebuilt = bf("report", str(folder), cwd=tmp_path)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert (folder / "report.html").read_bytes() == before  # rebuilt from the folder alone
+    rows = bf("query", "select target, exposure_index from stress order by target",
+              "--format", "json", cwd=tmp_path)
+    assert rows.returncode == 0, rows.stderr
+    assert [r["target"] for r in json.loads(rows.stdout)] == ["a", "b"]
+    bad = bf("stress", str(path), "--targets", "c", cwd=tmp_path)
+    assert bad.returncode == 2 and "--targets" in bad.stderr and "Traceback" not in bad.stderr

@@ -261,7 +261,7 @@ def stress_table(result: StressResult, top: int) -> Table:
     rows = result.rows.head(top).astype(object)
     for col in ("tts_days", "tts_optimal_days"):
         rows[col] = ["survives" if pd.isna(v) else int(v) for v in rows[col]]
-    if not result.rows["tts_optimal_days"].notna().any() and result.allocator != "optimal":
+    if not result.optimal_tts:
         rows["tts_optimal_days"] = "-"
     s = result.scenario
     rows["worst_region"] = [s.regions[r].name or r if isinstance(r, str) else "" for r in

@@ -49,6 +49,7 @@ class StressResult:
     ttr_days: int | None  # None: each target's own (a disruption of the scenario's)
     start: int
     basis: str  # "cost" or "units": what the exposure index scales
+    optimal_tts: bool  # whether tts_optimal_days was solved for
     rows: pd.DataFrame  # one per target, worst first (schema.STRESS)
     regions: pd.DataFrame  # schema.STRESS_REGIONS
     targets: tuple[Disruption, ...]
@@ -57,6 +58,7 @@ class StressResult:
         rows = self.rows.astype(object).where(self.rows.notna(), None)
         return {"scenario": self.scenario.name, "variant": self.variant, "allocator": self.allocator,
                 "ttr_days": self.ttr_days, "start": self.start, "exposure_basis": self.basis,
+                "optimal_tts": self.optimal_tts,
                 "rows": [{k: _plain(v) for k, v in r.items()}
                          for r in rows.to_dict(orient="records")]}
 
@@ -186,7 +188,8 @@ def stress(scenario: Scenario | str | Path, variant: str | None = None, target_s
         for d in chosen:
             tts_opt.append(best.tts(_enabled(base_s, d), d.window(s)[0]))
             tick(1)
-    return _table(s, net, variant, allocator, ttr, start, chosen, base, measured, tts_opt)
+    return _table(s, net, variant, allocator, ttr, start, chosen, base, measured, tts_opt,
+                  allocator == "optimal" or optimal_tts)
 
 
 @dataclass(frozen=True)
@@ -303,7 +306,7 @@ def _one_by_one(s: Scenario, chosen: list[Disruption], allocator: str,
 
 def _table(s: Scenario, net: Network, variant: str | None, allocator: str, ttr: int | None,
            start: int, chosen: list[Disruption], b: _Measures,
-           measured: list[_Measures], tts_opt: list[int | None]) -> StressResult:
+           measured: list[_Measures], tts_opt: list[int | None], solved: bool) -> StressResult:
     basis = "cost" if bool(net.inventory.shortage_cost.any()) else "units"
     total = float(b.demand.sum())
     rows, regions = [], []
@@ -337,6 +340,6 @@ def _table(s: Scenario, net: Network, variant: str | None, allocator: str, ttr: 
         table[col] = table[col].astype("Int64")
     table = table.sort_values(["exposure_index", "target"], ascending=[False, True],
                               kind="stable").reset_index(drop=True)
-    return StressResult(s, variant, allocator, ttr, start, basis, table,
+    return StressResult(s, variant, allocator, ttr, start, basis, solved, table,
                         pd.DataFrame(regions, columns=STRESS_REGIONS.names),
                         tuple(chosen))
