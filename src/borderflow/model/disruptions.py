@@ -30,7 +30,10 @@ class Border(Frozen):
 
 
 class Disruption(Frozen):
-    id: Id
+    """A node, lane, border or country (name exactly one) at part capacity, or out of action,
+    from `start` for `days` (or until `end`). Not a policy: it applies whatever the rules."""
+
+    id: Id = Field(description="its name (unique among policies and disruptions)")
     description: str = ""
     node: str | None = Field(None, description="a plant makes capacity x factor; any other "
                              "node ships and receives on its lanes at capacity x factor")

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from . import disruptions as D
 from . import policies as P
 from . import scenario as S
 from . import series as SE
@@ -16,6 +17,7 @@ SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
     ("Series forms", [SE.Step, SE.Ramp, SE.RampSpec, SE.Csv, SE.PerPatientDay,
                       SE.EpidemicCensus]),
     ("Policies", [m for cls in P.TYPES for m in (cls, *cls.parts)]),
+    ("Disruptions", [D.Disruption, D.Border]),
     ("Epidemics and care", [S.Epidemic, S.Stay, S.Commuters, S.Care]),
     ("Variants and uncertainty", [S.Variant, S.Normal, S.LogNormal, S.Uniform, S.Triangular,
                                   S.Choice]),
@@ -34,7 +36,8 @@ A scenario is a YAML file; `borderflow schema` prints the same format as JSON Sc
   ward, summed) or `{epidemic: ID, census: ..., share: S}` (see docs/epidemics.md).
 - Names (ids) use lowercase letters, digits, `-` and `_`. A lane is named `from->to`.
 - Variants' `set` and `uncertainty` take dotted paths: `nodes.plant.produce.n95.capacity`,
-  `lanes.plant->dc.capacity`, `policies.us-ban.start` (list items by id or index).
+  `lanes.plant->dc.capacity`, `policies.us-ban.start`, `disruptions.fire.days` (list items
+  by id or index).
 """
 
 
