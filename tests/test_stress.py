@@ -17,6 +17,8 @@ import borderflow
 from borderflow.model import Scenario, UsageError, apply_variant, loads
 from test_policies import HEAD
 
+DATA = Path(__file__).parent / "data"
+
 
 def scenario(*parts: str, days: int = 30) -> Scenario:
     return loads(HEAD.format(days=days) + "".join(textwrap.dedent(p) for p in parts))
@@ -229,3 +231,24 @@ def test_cli_table_json_folder_report_and_catalogue(tmp_path: Path) -> None:
     assert [r["target"] for r in json.loads(rows.stdout)] == ["a", "b"]
     bad = bf("stress", str(path), "--targets", "c", cwd=tmp_path)
     assert bad.returncode == 2 and "--targets" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_published_disruption_risk_case_is_reproduced() -> None:
+    """acedesci/scanalytics_cases, Case 3.1 (tests/data/scanalytics-case3-1.yaml says how the
+    case is laid out): losses 0 (no disruption, our undisrupted run), 0 (S1 down), 125,000
+    (S2) and 275,000 (S3); exposure 0, 0.455 and 1.000; every lost unit is P1, the cheaper.
+    Their TTS in periods of demand is 2.25, 1.29 and 0.9: the whole periods survived are 2
+    (beyond the TTR: survives), 1 and 0, here counted after the two days without demand."""
+    r = borderflow.stress(DATA / "scanalytics-case3-1.yaml", target_spec="s1,s2,s3", ttr=2,
+                          allocator="optimal")
+    assert r.basis == "cost"
+    rows = r.rows.set_index("target")
+    assert rows["impact_cost"].to_dict() == pytest.approx({"s1": 0.0, "s2": 125_000.0,
+                                                           "s3": 275_000.0}, abs=1e-3)
+    assert rows["exposure_index"].round(3).to_dict() == {"s1": 0.0, "s2": 0.455, "s3": 1.0}
+    assert rows["impact_units"].to_dict() == pytest.approx({"s1": 0, "s2": 25, "s3": 55},
+                                                           abs=1e-6)
+    lost = r.regions.set_index(["target", "commodity"])["impact_units"]
+    assert lost[("s3", "p2")] == pytest.approx(0.0, abs=1e-6)
+    assert pd.isna(rows.loc["s1", "tts_days"])
+    assert [int(rows.loc[t, "tts_days"]) - 2 for t in ("s2", "s3")] == [1, 0]
