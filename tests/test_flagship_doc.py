@@ -44,3 +44,12 @@ def test_the_flagship_docs_sensitivity_figures(variant: str | None, output: str,
     shown = f"{base:.1f}% -> {low:.1f}% / {high:.1f}%" if "->" in figures else \
         f"{low:.1f}% / {high:.1f}%"
     assert shown == figures and figures in doc
+
+
+def test_the_flagship_docs_stress_table_is_up_to_date() -> None:
+    spec = importlib.util.spec_from_file_location("flagship_stress", ROOT / "scripts" / "flagship_stress.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = (ROOT / "docs" / "flagship.md").read_text()
+    assert module.table() in doc, "regenerate the table: python scripts/flagship_stress.py"
