@@ -20,7 +20,7 @@ QUERY_FORMATS = ("table", "csv", "json")
 @app.command("runs")
 def runs_cmd(
     results: ResultsOpt = None,
-    kind: Annotated[str | None, typer.Option(help="Only run, compare, sweep or sensitivity.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only run, compare, sweep, sensitivity or stress.")] = None,
     scenario: Annotated[str | None, typer.Option(help="Only this scenario (its name).")] = None,
 ) -> None:
     """List the runs, comparisons and sweeps registered in the results catalogue, newest first."""
