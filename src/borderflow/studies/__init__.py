@@ -9,7 +9,7 @@ from .montecarlo import Plan, execute, plan, plan_chunks, sweep
 from .perturbation import Sensitivity, sensitivity
 from .result import Held, Rows, SweepResult
 from .sample import batchable, draw, generators
-from .stress import StressResult, stress
+from .stresstest import StressResult, stress
 
 __all__ = ["COLUMNS", "EXECUTORS", "Chunk", "ChunkOut", "Executor", "Held", "Local", "Plan",
            "Ray", "RayMissing", "Rows", "Sensitivity", "StressResult", "SweepResult", "batchable",
