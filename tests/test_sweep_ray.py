@@ -128,6 +128,22 @@ def test_a_sweep_on_a_ray_cluster_equals_the_local_one(
     assert doc["samples"] == 200
 
 
+@pytest.mark.parametrize("allocator", ["priority", "optimal"])
+def test_a_stress_test_on_a_ray_cluster_equals_the_local_one(
+        ray_head: tuple[str, dict[str, str]], allocator: str) -> None:
+    """Every target as Ray tasks (a priority batch per task, or one LP each, with the optimal
+    TTS bisections), numbers equal to the local run's, to the last bit."""
+    address, env = ray_head
+    args = ["stress", "n95-2020", "--variant", "history", "--allocator", allocator,
+            "--targets", "3m-aberdeen,cn-makers,fema,CN>US,CA>US", "--ttr", "21", "--json"]
+    local = _bf(*args)
+    assert local.returncode == 0, local.stderr
+    on_ray = _bf(*args, "--executor", "ray", "--address", address, "--workers", "2", env=env)
+    assert on_ray.returncode == 0, on_ray.stderr
+    assert json.loads(on_ray.stdout) == json.loads(local.stdout)
+    assert len(json.loads(local.stdout)["rows"]) == 5
+
+
 def _listening(pids: set[int]) -> list[tuple[int, str]]:
     """(pid, address) of every TCP socket in LISTEN state held by one of `pids`, from /proc."""
     inodes: dict[str, int] = {}

@@ -25,6 +25,11 @@ ScenarioArg = Annotated[str, typer.Argument(
 ResultsOpt = Annotated[Path | None, typer.Option(
     "--results", help="The results root holding catalog.duckdb (default: $BORDERFLOW_RESULTS, "
     "else ./borderflow-results).")]
+WorkersOpt = Annotated[int, typer.Option(help="Worker processes (1: in this process).")]
+ExecutorOpt = Annotated[str, typer.Option(help="local (processes) or ray.")]
+AddressOpt = Annotated[str | None, typer.Option(
+    help="The Ray cluster (host:port) of --executor ray; default: a local one for the run, "
+         "--workers CPUs, on loopback.")]
 AllocatorOpt = Annotated[str, typer.Option(
     help="priority (rule-based, day by day) or optimal (one LP over the horizon, HiGHS).")]
 WindowOpt = Annotated[int | None, typer.Option(

@@ -22,14 +22,18 @@ from typing import Any, Protocol
 
 from .._loopback import is_loopback
 from ..model import Scenario, UsageError
-from .chunk import Chunk, ChunkOut, run_chunk
+from .chunk import run_chunk
+
+# What a chunk's work is: (scenario, chunk, seed) -> its output; a module-level function, so
+# that another process can be sent it. A sweep's is `run_chunk`; a stress test's runs targets.
+Work = Callable[[Scenario, Any, int], Any]
 
 
 class Executor(Protocol):
     name: str
 
-    def map(self, scenario: Scenario, chunks: list[Chunk],
-            seed: int) -> Iterator[tuple[Chunk, ChunkOut]]: ...
+    def map(self, scenario: Scenario, chunks: list[Any], seed: int,
+            work: Work = run_chunk) -> Iterator[tuple[Any, Any]]: ...
 
 
 class Local:
@@ -38,15 +42,15 @@ class Local:
     def __init__(self, workers: int = 1) -> None:
         self.workers = max(1, workers)
 
-    def map(self, scenario: Scenario, chunks: list[Chunk],
-            seed: int) -> Iterator[tuple[Chunk, ChunkOut]]:
+    def map(self, scenario: Scenario, chunks: list[Any], seed: int,
+            work: Work = run_chunk) -> Iterator[tuple[Any, Any]]:
         if self.workers == 1 or len(chunks) <= 1:
             for chunk in chunks:
-                yield chunk, run_chunk(scenario, chunk, seed)
+                yield chunk, work(scenario, chunk, seed)
             return
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(self.workers, mp_context=ctx) as pool:
-            futures = {pool.submit(run_chunk, scenario, c, seed): c for c in chunks}
+            futures = {pool.submit(work, scenario, c, seed): c for c in chunks}
             try:
                 for f in cf.as_completed(futures):
                     yield futures.pop(f), f.result()  # let go of the finished chunk
@@ -71,13 +75,13 @@ TARGET_TASK_SECONDS = 1.0
 LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
-def _run_bundle(scenario: Scenario, chunks: list[Chunk],
-                seed: int) -> list[tuple[Chunk, ChunkOut, float]]:
+def _run_bundle(scenario: Scenario, chunks: list[Any], seed: int,
+                work: Work) -> list[tuple[Any, Any, float]]:
     """A Ray task: several chunks, each with the seconds it took (to size later bundles)."""
     out = []
     for c in chunks:
         t0 = time.perf_counter()
-        frame = run_chunk(scenario, c, seed)
+        frame = work(scenario, c, seed)
         out.append((c, frame, time.perf_counter() - t0))
     return out
 
@@ -136,18 +140,18 @@ class Ray:
             else:
                 os.environ[LOOPBACK_ONLY] = saved
 
-    def map(self, scenario: Scenario, chunks: list[Chunk],
-            seed: int) -> Iterator[tuple[Chunk, ChunkOut]]:
+    def map(self, scenario: Scenario, chunks: list[Any], seed: int,
+            work: Work = run_chunk) -> Iterator[tuple[Any, Any]]:
         if not chunks:
             return
         with self._environment(), self._cluster() as ray:
             run = ray.remote(_run_bundle)
             ref = ray.put(scenario)  # once: every task reads it from the object store
-            first: list[tuple[Chunk, ChunkOut, float]] = ray.get(run.remote(ref, chunks[:1], seed))
+            first: list[tuple[Any, Any, float]] = ray.get(run.remote(ref, chunks[:1], seed, work))
             yield first[0][0], first[0][1]
             rest = chunks[1:]
             size = self._bundle_size(first[0][2], len(rest), ray.cluster_resources().get("CPU", 1))
-            pending = {run.remote(ref, rest[i:i + size], seed)
+            pending = {run.remote(ref, rest[i:i + size], seed, work)
                        for i in range(0, len(rest), size)}
             try:
                 while pending:

@@ -16,6 +16,7 @@ Computing only; `store.stress` writes the result.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import Network, Sampled, Trace, compile_network, run
+from ..engine import Network, Sampled, Trace, compile_network, run, warm
 from ..model import Scenario, UsageError, apply_variant
 from ..model.disruptions import Disruption
 from ..model.messages import did_you_mean
 from ..results.kpis import costs, kpi_batch
 from ..results.schema import STRESS, STRESS_REGIONS
 from ..results.simulation import as_scenario
+from .executors import executor as find_executor
 
 DEFAULT_TTR = 14
 KINDS = ("nodes", "lanes", "borders", "countries")
@@ -152,44 +154,115 @@ def _label(d: Disruption) -> str:
 
 def stress(scenario: Scenario | str | Path, variant: str | None = None, target_spec: str = DEFAULT_TARGETS,
            ttr: int | None = None, start: int = 0, allocator: str = "priority",
-           optimal_tts: bool = True, progress: Progress | None = None) -> StressResult:
+           optimal_tts: bool = True, progress: Progress | None = None,
+           warm_start: bool = True, workers: int = 1, executor: str = "local",
+           address: str | None = None) -> StressResult:
     """Run the stress test (module docstring). `allocator`: the one whose runs measure impact
-    and `tts_days` (priority: every target in one batch; optimal: one LP per target).
-    `optimal_tts`: also solve the optimal allocation per target for `tts_optimal_days`."""
+    and `tts_days` (priority: targets in batches; optimal: one LP per target).
+    `optimal_tts`: also solve the optimal allocation per target for `tts_optimal_days`.
+    `warm_start`: each target's LP starts from the undisrupted optimum's basis where only
+    bounds differ (`engine.warm`); False builds and solves every LP afresh (for checks).
+    `workers`, `executor`, `address`: where the targets run, as for `sweep` (the same numbers
+    wherever they run)."""
     if allocator not in ("priority", "optimal"):
         raise UsageError("--allocator", f"must be priority or optimal, got {allocator!r}")
+    runner = find_executor(executor, workers, address)
     s = apply_variant(as_scenario(scenario), variant)
     chosen = targets(s, target_spec, ttr, start)
     names = {d.id for d in chosen}
     base_s = s._carry(s.model_copy(update={"disruptions": [
         d for d in s.disruptions if d.id not in names] + chosen}))
-    steps = len(chosen) * (1 + (allocator == "optimal" or optimal_tts)) + 1
-    done = 0
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress(done, steps)
-
+    solved = allocator == "optimal" or optimal_tts
+    steps = len(chosen) + 1
     if progress:
         progress(0, steps)
-    if allocator == "priority":
-        net = compile_network(base_s)
-        base = _measure(net, run(net, "priority", what="stress: undisrupted"))[0]
-        tick(1)
-        measured = _batched(net, len(chosen), tick)
+    key = uuid.uuid4().hex
+    state = _state(base_s, _Job(key, (), len(chosen), allocator, solved, warm_start))
+    base = state.base
+    if progress:
+        progress(1, steps)
+    # a priority batch as large as memory allows, but one job per worker at least (each job
+    # also bisects its targets' optimal TTS); an LP per job
+    per = min(chunk_size(state.net), -(-len(chosen) // max(1, workers))) \
+        if allocator == "priority" else 1
+    jobs = [_Job(key, tuple(range(lo, min(len(chosen), lo + per))), len(chosen), allocator,
+                 solved, warm_start) for lo in range(0, len(chosen), per)]
+    found: dict[int, tuple[_Measures, int | None]] = {}
+    try:
+        for job, out in runner.map(base_s, jobs, 0, run_targets):
+            found.update(zip(job.targets, out, strict=True))
+            if progress:
+                progress(1 + len(found), steps)
+    finally:
+        _STATES.pop(key, None)
+    measured = [found[k][0] for k in range(len(chosen))]
+    tts_opt = [found[k][1] for k in range(len(chosen))]
+    return _table(s, state.net, variant, allocator, ttr, start, chosen, base, measured, tts_opt,
+                  solved)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Targets (indices among the run's `n`, the last disruptions of its scenario) to run; `key`
+    names the run, so a process compiles the scenario once per run however many jobs it gets."""
+
+    key: str
+    targets: tuple[int, ...]
+    n: int
+    allocator: str
+    optimal_tts: bool
+    warm_start: bool
+
+
+@dataclass
+class _State:
+    """What every job of one run shares within a process."""
+
+    net: Network  # the scenario compiled with every target (disabled)
+    chosen: list[Disruption]
+    model: Any  # engine.warm's model of the undisrupted LP (optimal allocator, warm), or None
+    base: _Measures  # the undisrupted run's
+    best: _BestTts | None
+
+
+_STATES: dict[str, _State] = {}  # the run whose jobs this process works on (one at a time)
+
+
+def _state(s: Scenario, job: _Job) -> _State:
+    if job.key not in _STATES:
+        _STATES.clear()
+        net = compile_network(s)
+        model = warm(net) if job.allocator == "optimal" and job.warm_start else None
+        if job.allocator == "priority":
+            base = _measure(net, run(net, "priority", what="stress: undisrupted"))[0]
+        else:
+            base = _measure(net, _optimal(model, net, "stress: undisrupted"))[0]
+        first = len(s.disruptions) - job.n
+        best = _BestTts(s, job.warm_start) if job.optimal_tts else None
+        _STATES[job.key] = _State(net, list(s.disruptions[first:]), model, base, best)
+    return _STATES[job.key]
+
+
+def run_targets(s: Scenario, job: _Job, seed: int) -> list[tuple[_Measures, int | None]]:
+    """An executor's work (`seed` unused: nothing is drawn): per target of the job, what its
+    run shows and its time to survive under the optimal allocation (None: survives, or not
+    asked for)."""
+    state = _state(s, job)
+    chosen = [state.chosen[k] for k in job.targets]
+    if job.allocator == "priority":
+        first = len(state.net.policies.disruptions) - job.n
+        picked = np.array([first + k for k in job.targets], dtype=np.intp)
+        trace = run(state.net, "priority", batch=picked.size, sampled=Sampled(disruption=picked),
+                    what=f"stress targets {job.targets[0]}-{job.targets[-1]}")
+        measured = _measure(state.net, trace)
     else:
-        net, base, measured = _one_by_one(base_s, chosen, "optimal", tick)
-    tts_opt: list[int | None] = [None] * len(chosen)
-    if allocator == "optimal" or optimal_tts:
-        best = _BestTts(base_s, start)
-        tts_opt = []
+        measured = []
         for d in chosen:
-            tts_opt.append(best.tts(_enabled(base_s, d), d.window(s)[0]))
-            tick(1)
-    return _table(s, net, variant, allocator, ttr, start, chosen, base, measured, tts_opt,
-                  allocator == "optimal" or optimal_tts)
+            own = compile_network(_enabled(s, d))
+            measured.append(_measure(own, _optimal(state.model, own, f"stress: {_label(d)}"))[0])
+    tts = [state.best.tts(_enabled(s, d), d.window(s)[0]) if state.best else None
+           for d in chosen]
+    return list(zip(measured, tts, strict=True))
 
 
 @dataclass(frozen=True)
@@ -236,21 +309,6 @@ def chunk_size(net: Network) -> int:
     return int(max(1, min(256, CHUNK_BYTES // max(1, per_sample))))
 
 
-def _batched(net: Network, n: int, tick: Callable[[int], None]) -> list[_Measures]:
-    """Target k is disruption `len(net.policies.disruptions) - n + k`, one per sample, in
-    batches of `chunk_size`."""
-    first = len(net.policies.disruptions) - n
-    size = chunk_size(net)
-    out: list[_Measures] = []
-    for lo in range(0, n, size):
-        chosen = np.arange(first + lo, first + min(n, lo + size), dtype=np.intp)
-        trace = run(net, "priority", batch=chosen.size, sampled=Sampled(disruption=chosen),
-                    what=f"stress targets {lo}-{lo + chosen.size - 1}")
-        out += _measure(net, trace)
-        tick(int(chosen.size))
-    return out
-
-
 def _enabled(s: Scenario, d: Disruption) -> Scenario:
     """`s` with disruption `d` (one of its own) switched on."""
     return s._carry(s.model_copy(update={"disruptions": [
@@ -262,17 +320,31 @@ class _BestTts:
     the network can go on meeting demand, with every allocation allowed. A horizon of h days
     is survived when the horizon LP over days 0..h-1 loses no more than it does undisrupted;
     the TTS is the last such h less the start. Found by bisection over h, which takes a
-    network that survives h days to survive fewer too; the undisrupted LPs are shared by
-    every target."""
+    network that survives h days to survive fewer too; the undisrupted LPs of each h are
+    shared by every target (and, warm, re-solved from their basis: the bisections of most
+    targets visit the same few h first)."""
 
-    def __init__(self, base: Scenario, start: int) -> None:
-        self.base, self.start = base, start
+    KEEP = 8  # undisrupted LPs held at once, the most recently used
+
+    def __init__(self, base: Scenario, warm_start: bool = True) -> None:
+        self.base, self.warm_start = base, warm_start
         self._lost: dict[int, float] = {}
+        self._models: dict[int, Any] = {}  # h -> its engine.warm model
+
+    def _model(self, h: int) -> Any:
+        if h in self._models:
+            self._models[h] = self._models.pop(h)  # most recent last
+        else:
+            if len(self._models) >= self.KEEP:
+                del self._models[next(iter(self._models))]
+            self._models[h] = warm(compile_network(_cut(self.base, h)))
+        return self._models[h]
 
     def _short(self, s: Scenario, h: int) -> float:
-        cut = s._carry(s.model_copy(update={"days": h}))
-        net = compile_network(cut)
-        return float(_measure(net, run(net, "optimal", what=f"stress: {h} days"))[0].short.sum())
+        net = compile_network(_cut(s, h))
+        model = self._model(h) if self.warm_start else None
+        trace = _optimal(model, net, f"stress: {h} days")
+        return float(_measure(net, trace)[0].short.sum())
 
     def _survives(self, s: Scenario, h: int) -> bool:
         if h not in self._lost:
@@ -290,18 +362,15 @@ class _BestTts:
         return lo - first
 
 
-def _one_by_one(s: Scenario, chosen: list[Disruption], allocator: str,
-                tick: Callable[[int], None]) -> tuple[Network, _Measures, list[_Measures]]:
-    """The undisrupted run and each target's, compiled with its disruption enabled."""
-    net = compile_network(s)
-    base = _measure(net, run(net, allocator, what="stress: undisrupted"))[0]
-    tick(1)
-    out = []
-    for d in chosen:
-        own = compile_network(_enabled(s, d))
-        out.append(_measure(own, run(own, allocator, what=f"stress: {_label(d)}"))[0])
-        tick(1)
-    return net, base, out
+def _optimal(model: Any, own: Network, what: str) -> Trace:
+    """`own`'s optimum: re-solved by `model` (engine.warm) where only bounds differ, else
+    built and solved afresh."""
+    trace = None if model is None else model.run(own, what)
+    return run(own, "optimal", what=what) if trace is None else trace
+
+
+def _cut(s: Scenario, h: int) -> Scenario:
+    return s._carry(s.model_copy(update={"days": h}))
 
 
 def _table(s: Scenario, net: Network, variant: str | None, allocator: str, ttr: int | None,

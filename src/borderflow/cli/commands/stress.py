@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from ..render import stress_table
-from ..shared import DEFAULT_SCENARIO, AllocatorOpt, ResultsOpt, ScenarioArg, app, err, out
+from ..shared import (
+    DEFAULT_SCENARIO,
+    AddressOpt,
+    AllocatorOpt,
+    ExecutorOpt,
+    ResultsOpt,
+    ScenarioArg,
+    WorkersOpt,
+    app,
+    err,
+    out,
+)
 from .run import deliver
 
 
@@ -29,6 +40,9 @@ def stress_cmd(
     optimal_tts: Annotated[bool, typer.Option(
         "--optimal-tts/--no-optimal-tts", help="Also solve the optimal allocation per target "
         "for its time to survive (one LP each).")] = True,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
     top: Annotated[int, typer.Option(help="Targets shown (--json and --out have all).")] = 25,
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Write stress.parquet, stress_regions.parquet, stress.json and "
@@ -51,7 +65,8 @@ def stress_cmd(
     with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
         task = bar.add_task("stress", total=None)
         result = stress(scenario, variant=variant, target_spec=targets, ttr=ttr, start=start,
-                        allocator=allocator, optimal_tts=optimal_tts,
+                        allocator=allocator, optimal_tts=optimal_tts, workers=workers,
+                        executor=executor, address=address,
                         progress=lambda done, total: bar.update(task, completed=done,
                                                                 total=total))
     names = {rid: {"name": r.name or rid} for rid, r in result.scenario.regions.items()}

@@ -12,7 +12,19 @@ import typer
 
 from ...model import load
 from ..render import sweep_table
-from ..shared import DEFAULT_SCENARIO, AllocatorOpt, ResultsOpt, ScenarioArg, app, err, names, out
+from ..shared import (
+    DEFAULT_SCENARIO,
+    AddressOpt,
+    AllocatorOpt,
+    ExecutorOpt,
+    ResultsOpt,
+    ScenarioArg,
+    WorkersOpt,
+    app,
+    err,
+    names,
+    out,
+)
 from .run import save_or_not
 
 
@@ -23,11 +35,9 @@ def sweep_cmd(
     variants: Annotated[str | None, typer.Option(help="Comma-separated variants (default: the "
                                                  "scenario as written).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the SeedSequence samples are drawn from.")] = 0,
-    workers: Annotated[int, typer.Option(help="Worker processes (1: in this process).")] = 1,
-    executor: Annotated[str, typer.Option(help="local (processes) or ray.")] = "local",
-    address: Annotated[str | None, typer.Option(help="The Ray cluster (host:port) of --executor "
-                                                "ray; default: a local one for the run, "
-                                                "--workers CPUs, on loopback.")] = None,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
     chunk_size: Annotated[int, typer.Option(help="Samples per chunk (one batch, one file).")] = 64,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write each finished chunk "
                                                   "(Parquet), then report.html, to this folder "
