@@ -178,23 +178,27 @@ def stress(scenario: Scenario | str | Path, variant: str | None = None, target_s
         progress(0, steps)
     key = uuid.uuid4().hex
     state = _state(base_s, _Job(key, (), len(chosen), allocator, solved, warm_start))
-    base = state.base
-    if progress:
-        progress(1, steps)
+    if progress and allocator == "optimal":
+        progress(1, steps)  # the undisrupted optimum
     # a priority batch as large as memory allows, but one job per worker at least (each job
-    # also bisects its targets' optimal TTS); an LP per job
-    per = min(chunk_size(state.net), -(-len(chosen) // max(1, workers))) \
-        if allocator == "priority" else 1
-    jobs = [_Job(key, tuple(range(lo, min(len(chosen), lo + per))), len(chosen), allocator,
-                 solved, warm_start) for lo in range(0, len(chosen), per)]
+    # also bisects its targets' optimal TTS); an LP per job. The undisrupted priority run is
+    # one more sample of the first batch.
+    if allocator == "priority":
+        ids = [-1, *range(len(chosen))]
+        per = min(chunk_size(state.net), -(-len(ids) // max(1, workers)))
+    else:
+        ids, per = list(range(len(chosen))), 1
+    jobs = [_Job(key, tuple(ids[lo:lo + per]), len(chosen), allocator, solved, warm_start)
+            for lo in range(0, len(ids), per)]
     found: dict[int, tuple[_Measures, int | None]] = {}
     try:
         for job, out in runner.map(base_s, jobs, 0, run_targets):
             found.update(zip(job.targets, out, strict=True))
             if progress:
-                progress(1 + len(found), steps)
+                progress(len(found) + (allocator == "optimal"), steps)
     finally:
         _STATES.pop(key, None)
+    base = state.base if state.base is not None else found[-1][0]
     measured = [found[k][0] for k in range(len(chosen))]
     tts_opt = [found[k][1] for k in range(len(chosen))]
     return _table(s, state.net, variant, allocator, ttr, start, chosen, base, measured, tts_opt,
@@ -221,7 +225,7 @@ class _State:
     net: Network  # the scenario compiled with every target (disabled)
     chosen: list[Disruption]
     model: Any  # engine.warm's model of the undisrupted LP (optimal allocator, warm), or None
-    base: _Measures  # the undisrupted run's
+    base: _Measures | None  # the undisrupted optimum's (optimal allocator)
     best: _BestTts | None
 
 
@@ -232,10 +236,9 @@ def _state(s: Scenario, job: _Job) -> _State:
     if job.key not in _STATES:
         _STATES.clear()
         net = compile_network(s)
-        model = warm(net) if job.allocator == "optimal" and job.warm_start else None
-        if job.allocator == "priority":
-            base = _measure(net, run(net, "priority", what="stress: undisrupted"))[0]
-        else:
+        model, base = None, None
+        if job.allocator == "optimal":  # (priority's is a sample of the first job's batch)
+            model = warm(net) if job.warm_start else None
             base = _measure(net, _optimal(model, net, "stress: undisrupted"))[0]
         first = len(s.disruptions) - job.n
         best = _BestTts(s, job.warm_start) if job.optimal_tts else None
@@ -246,22 +249,22 @@ def _state(s: Scenario, job: _Job) -> _State:
 def run_targets(s: Scenario, job: _Job, seed: int) -> list[tuple[_Measures, int | None]]:
     """An executor's work (`seed` unused: nothing is drawn): per target of the job, what its
     run shows and its time to survive under the optimal allocation (None: survives, or not
-    asked for)."""
+    asked for). Target -1 is the undisrupted run (one more sample of a priority batch)."""
     state = _state(s, job)
-    chosen = [state.chosen[k] for k in job.targets]
     if job.allocator == "priority":
         first = len(state.net.policies.disruptions) - job.n
-        picked = np.array([first + k for k in job.targets], dtype=np.intp)
+        picked = np.array([first + k if k >= 0 else -1 for k in job.targets], dtype=np.intp)
         trace = run(state.net, "priority", batch=picked.size, sampled=Sampled(disruption=picked),
                     what=f"stress targets {job.targets[0]}-{job.targets[-1]}")
         measured = _measure(state.net, trace)
     else:
         measured = []
-        for d in chosen:
+        for k in job.targets:
+            d = state.chosen[k]
             own = compile_network(_enabled(s, d))
             measured.append(_measure(own, _optimal(state.model, own, f"stress: {_label(d)}"))[0])
-    tts = [state.best.tts(_enabled(s, d), d.window(s)[0]) if state.best else None
-           for d in chosen]
+    tts = [state.best.tts(_enabled(s, state.chosen[k]), state.chosen[k].window(s)[0])
+           if state.best and k >= 0 else None for k in job.targets]
     return list(zip(measured, tts, strict=True))
 
 
