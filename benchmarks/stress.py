@@ -29,12 +29,12 @@ from typing import Any
 
 os.environ["BORDERFLOW_CHECK"] = "0"  # before borderflow reads it
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import borderflow  # noqa: E402
-import synthetic  # noqa: E402
-from borderflow.studies.stresstest import targets  # noqa: E402
-from run import sig  # noqa: E402
+import borderflow
+import synthetic
+from borderflow.studies.stresstest import targets
+from run import sig
 
 PRIORITY_TARGET = 10.0  # simulate seconds per target over the stress test's
 OPTIMAL_TARGET = 3.0  # fresh LPs' seconds over warm-started ones'
