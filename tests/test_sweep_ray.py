@@ -1,5 +1,5 @@
 """The ray executor on real Ray clusters: a head started here (as `ray start` would on a
-cluster) and the one borderflow starts for a run. Their results equal the local executor's,
+cluster), a cluster of two nodes, and the one borderflow starts for a run. Their results equal the local executor's,
 and borderflow's own cluster listens on loopback only. Ray is a test extra: without it these
 tests fail, never skip."""
 
@@ -50,46 +50,67 @@ def _group(pgid: int) -> list[int]:
     return pids
 
 
-@pytest.fixture(scope="session")
-def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    """A real Ray head on 127.0.0.1 with 2 CPUs, token authentication (a token of its own, in
-    a temporary file), no dashboard. Yields its address and the environment a client needs.
-
-    It runs in a process group of its own (`start_new_session`): every Ray process it starts
-    stays in that group, so the teardown stops exactly this head (`ray stop` would stop every
-    Ray on the machine)."""
-    import ray  # noqa: F401  (a test extra: fail here, never skip)
-
-    temp = tmp_path_factory.mktemp("rayhead")
+def _ray_env(temp: Path) -> dict[str, str]:
+    """The environment of a loopback cluster with a token of its own (in a temporary file):
+    its nodes and its clients need the same."""
     token = temp / "token"
     token.write_text(secrets.token_hex(32))
     token.chmod(0o600)
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token",
            "RAY_AUTH_TOKEN_PATH": str(token)}
     env.pop("RAY_ADDRESS", None)
-    port = _free_port()
-    cmd = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--port", str(port),
-           "--node-ip-address", "127.0.0.1", "--include-dashboard=false", "--num-cpus", "2",
-           "--disable-usage-stats", "--temp-dir", str(temp)]
+    return env
+
+
+def _ray_start(args: list[str], env: dict[str, str], temp: Path) -> int:
+    """`ray start ARGS` on 127.0.0.1 in a process group of its own (`start_new_session`): every
+    Ray process it starts stays in that group, so `_ray_stop` stops exactly this node (`ray
+    stop` would stop every Ray on the machine). Returns the group."""
+    temp.mkdir(parents=True, exist_ok=True)
+    cmd = [str(Path(sys.executable).with_name("ray")), "start", *args, "--node-ip-address",
+           "127.0.0.1", "--disable-usage-stats", "--temp-dir", str(temp)]
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    pgid = proc.pid
     try:
         log, _ = proc.communicate(timeout=120)
-        assert proc.returncode == 0, log
+    except BaseException:
+        _ray_stop(proc.pid)
+        raise
+    if proc.returncode != 0:
+        _ray_stop(proc.pid)
+        raise AssertionError(log)
+    return proc.pid
+
+
+def _ray_stop(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + 3  # a grace period, as `ray stop` gives
+    while _group(pgid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _group(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _group(pgid), "a Ray node did not stop"
+
+
+@pytest.fixture(scope="session")
+def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real Ray head on 127.0.0.1 with 2 CPUs, token authentication, no dashboard. Yields
+    its address and the environment a client needs."""
+    import ray  # noqa: F401  (a test extra: fail here, never skip)
+
+    temp = tmp_path_factory.mktemp("rayhead")
+    env = _ray_env(temp)
+    port = _free_port()
+    pgid = _ray_start(["--head", "--port", str(port), "--include-dashboard=false",
+                       "--num-cpus", "2"], env, temp)
+    try:
         yield f"127.0.0.1:{port}", env
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + 3  # a grace period, as `ray stop` gives
-        while _group(pgid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while _group(pgid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not _group(pgid), "the Ray head did not stop"
+        _ray_stop(pgid)
 
 
 def _bf(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -142,6 +163,86 @@ def test_a_stress_test_on_a_ray_cluster_equals_the_local_one(
     assert on_ray.returncode == 0, on_ray.stderr
     assert json.loads(on_ray.stdout) == json.loads(local.stdout)
     assert len(json.loads(local.stdout)["rows"]) == 5
+
+
+# Two nodes on one machine, with Ray's own multi-node harness (`ray.cluster_utils.Cluster`,
+# what Ray's tests use): each `add_node` starts a raylet with its own resources that joins the
+# head's GCS, as `ray start --address` does. `ray start --address` itself cannot stay on
+# loopback on Linux: it replaces a given 127.0.0.1 with the machine's address and binds the
+# GCS and raylets to every interface (ray/_private/services.py, resolve_ip_for_localhost).
+CLUSTER = """
+import sys
+from ray.cluster_utils import Cluster
+cluster = Cluster(initialize_head=True, head_node_args={{
+    "num_cpus": 0, "include_dashboard": False, "temp_dir": {head!r}}})
+cluster.add_node(num_cpus=2)
+cluster.wait_for_nodes()
+print(cluster.address, flush=True)
+sys.stdin.read()  # until the test closes it
+cluster.shutdown()
+"""
+
+
+@pytest.fixture(scope="module")
+def ray_two_nodes(tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[tuple[str, dict[str, str], set[int]]]:
+    """A cluster of two Ray nodes on this machine's loopback, as `ray up` or KubeRay would make
+    on two machines: a head with no CPUs (it schedules, it runs nothing) and a worker node
+    joined to it with 2 CPUs of its own, so every task runs on the second node. Yields its
+    address, the environment a client needs and the processes of the cluster."""
+    import ray  # noqa: F401
+
+    temp = tmp_path_factory.mktemp("raytwo")
+    env = _ray_env(temp)
+    proc = subprocess.Popen([sys.executable, "-c", CLUSTER.format(head=str(temp))], env=env,
+                            start_new_session=True, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, cwd=temp)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        address = proc.stdout.readline().strip()
+        assert address.startswith("127.0.0.1:"), address
+        yield address, env, set(_group(proc.pid))
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
+        _ray_stop(proc.pid)
+
+
+NODES = """
+import json, ray
+ray.init(address="{address}", log_to_driver=False)
+print(json.dumps([n["Resources"].get("CPU", 0) for n in ray.nodes() if n["Alive"]]))
+"""
+
+
+def test_a_sweep_and_a_stress_test_on_two_ray_nodes_equal_the_local_ones(
+        ray_two_nodes: tuple[str, dict[str, str], set[int]], local_out: Path,
+        tmp_path: Path) -> None:
+    """On a cluster of two nodes whose head has no CPUs, every task runs on the node that
+    joined it: the sweep's Parquet files and the stress test's document are the local
+    executor's, to the last bit; the cluster listens on loopback only."""
+    address, env, cluster = ray_two_nodes
+    nodes = subprocess.run([sys.executable, "-c", NODES.format(address=address)], env=env,
+                           capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert nodes.returncode == 0, nodes.stderr
+    assert sorted(json.loads(nodes.stdout.strip().splitlines()[-1])) == [0, 2]
+    listening = _listening(cluster)
+    assert len(listening) >= 5, listening  # the GCS and two raylets' servers
+    assert all(_loopback(ip) for _, ip in listening), listening
+    out = tmp_path / "two"
+    proc = _bf("sweep", *ARGS, "--executor", "ray", "--address", address, "--out", str(out),
+               "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    pd.testing.assert_frame_equal(_parquet(out), _parquet(local_out), check_exact=True)
+    args = ["stress", "n95-2020", "--variant", "history", "--targets", "nodes,borders",
+            "--ttr", "21", "--json"]
+    local = _bf(*args)
+    assert local.returncode == 0, local.stderr
+    on_two = _bf(*args, "--executor", "ray", "--address", address, env=env)
+    assert on_two.returncode == 0, on_two.stderr
+    assert json.loads(on_two.stdout) == json.loads(local.stdout)
 
 
 def _listening(pids: set[int]) -> list[tuple[int, str]]:
