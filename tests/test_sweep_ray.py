@@ -1,7 +1,7 @@
 """The ray executor on real Ray clusters: a head started here (as `ray start` would on a
-cluster), a cluster of two nodes, and the one borderflow starts for a run. Their results equal the local executor's,
-and borderflow's own cluster listens on loopback only. Ray is a test extra: without it these
-tests fail, never skip."""
+cluster), a cluster of two nodes, and the one borderflow starts for a run. Their results equal
+the local executor's, and the clusters on loopback listen on loopback only. Ray is a test
+extra: without it these tests fail, never skip."""
 
 from __future__ import annotations
 

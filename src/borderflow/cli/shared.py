@@ -21,7 +21,8 @@ err = Console(stderr=True, highlight=False)
 DEFAULT_SCENARIO = "n95-2020" if "n95-2020" in builtin_names() else "two-country"
 
 ScenarioArg = Annotated[str, typer.Argument(
-    help="A built-in scenario's name (see `borderflow scenarios`) or a YAML file.")]
+    help="A built-in scenario's name (see `borderflow scenarios`), a YAML file, a folder of CSV "
+    "tables or an Excel workbook.")]
 ResultsOpt = Annotated[Path | None, typer.Option(
     "--results", help="The results root holding catalog.duckdb (default: $BORDERFLOW_RESULTS, "
     "else ./borderflow-results).")]

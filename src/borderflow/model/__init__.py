@@ -1,5 +1,6 @@
 """The scenario as frozen, validated data."""
 
+from . import frames as frames  # registers Scenario.from_frames
 from .errors import Problem, ScenarioError, UsageError
 from .loader import builtin_names, builtin_path, load, loads
 from .scenario import Scenario

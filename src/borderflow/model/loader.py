@@ -14,6 +14,8 @@ from .messages import describe, problems_from
 from .paths import PathError, named, path_keys
 from .pruning import Pruned, prune
 from .scenario import Scenario, Variant
+from .tablefiles import WORKBOOK_SUFFIXES, read_folder, read_workbook
+from .tables import from_tables
 from .variants import variant_data
 from .yamlio import Located, read_yaml, read_yaml_file
 
@@ -45,10 +47,22 @@ def resolve(source: str | FsPath) -> FsPath:
 
 
 def load(source: str | FsPath) -> Scenario:
-    """Load and validate a scenario from a built-in name or a YAML file."""
+    """Load and validate a scenario from a built-in name, a YAML file, a folder of CSV tables
+    or an Excel workbook (docs/tables.md)."""
     path = resolve(source)
-    located = read_yaml_file(path)
-    return from_located(located, base_dir=path.parent)
+    located, base_dir = read_any(path)
+    return from_located(located, base_dir=base_dir)
+
+
+def read_any(path: FsPath) -> tuple[Located, FsPath]:
+    """A scenario's plain data, located, and the folder its CSV series are read from."""
+    if path.is_dir():
+        return from_tables(read_folder(path), str(path)), path
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        if not path.is_file():
+            raise ScenarioError([Problem(str(path), 1, (), "no such file")])
+        return from_tables(read_workbook(path), str(path)), path.parent
+    return read_yaml_file(path), path.parent
 
 
 def loads(text: str, file: str = "<string>", base_dir: FsPath | None = None) -> Scenario:

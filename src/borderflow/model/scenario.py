@@ -6,8 +6,9 @@ The JSON Schema (`borderflow schema`) and the format reference are generated fro
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from pathlib import Path as FsPath
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     Field,
@@ -23,6 +24,10 @@ from .disruptions import Disruption
 from .inventory import Allocation, Forecast, Replenishment
 from .policies import Policy
 from .series import Date, Day, Series
+from .tables import columns, to_tables
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_TARGET_DAYS: dict[NodeKind, float] = {
     "site": 7, "warehouse": 14, "broker": 14, "stockpile": 0, "plant": 7,
@@ -283,6 +288,31 @@ class Scenario(Frozen):
 
     def day(self, day: int | dt.date) -> int:
         return day if isinstance(day, int) else (day - self.start).days
+
+    @classmethod
+    def from_frames(cls, scenario: Mapping[str, Any] | pd.DataFrame | None = None,
+                    **tables: Any) -> Scenario:
+        """A scenario from pandas DataFrames, one per table of docs/tables.md (`nodes=`,
+        `lanes=`, `stock=`, `demand=`, ...), and its own fields (`scenario={"name": ...,
+        "start": ..., "days": ...}`); validated as a file is (ScenarioError otherwise)."""
+        return _FROM_FRAMES[0](scenario, **tables)
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """The scenario as DataFrames, one per table with rows; `from_frames` takes them back."""
+        import pandas as pd
+
+        data = self.model_dump(by_alias=True, exclude_unset=True, mode="python")
+        return {name: pd.DataFrame(rows, columns=columns(rows, name))
+                for name, rows in to_tables(data).items()}
+
+
+# `from_frames` validates as the loader does, and the loader imports this module: frames.py
+# (imported with the model package) registers it here.
+_FROM_FRAMES: list[Callable[..., Scenario]] = []
+
+
+def register_from_frames(build: Callable[..., Scenario]) -> None:
+    _FROM_FRAMES[:] = [build]
 
 
 __all__ = ["DEFAULT_TARGET_DAYS", "Day", "Node", "Scenario"]

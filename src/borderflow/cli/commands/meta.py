@@ -1,4 +1,4 @@
-"""`report`, `validate`, `schema`, `scenarios` and `serve`."""
+"""`report`, `validate`, `export`, `schema`, `scenarios` and `serve`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.table import Table
 from ...model import builtin_names, builtin_path, load
 from ...model.reference import format_reference
 from ...model.scenario import Scenario
-from ..shared import ResultsOpt, app, err, out
+from ..shared import ResultsOpt, ScenarioArg, app, err, out
 
 
 @app.command("report")
@@ -42,12 +42,27 @@ def report_cmd(
 
 @app.command()
 def validate(
-    file: Annotated[str, typer.Argument(help="A scenario YAML file (or a built-in name).")],
+    file: Annotated[str, typer.Argument(help="A scenario: a YAML file, a folder of CSV tables, "
+                                        "an Excel workbook or a built-in name.")],
 ) -> None:
     """Check a scenario: exit 0 if valid, else one line per problem (FILE:LINE: path: message)."""
     s = load(file)
     out.print(f"{file}: valid: {s.name}, {len(s.nodes)} nodes, {len(s.lanes)} lanes, "
               f"{len(s.policies)} policies, {len(s.variants)} variants, {s.days} days")
+
+
+@app.command()
+def export(
+    scenario: ScenarioArg,
+    to: Annotated[Path, typer.Option("--to", help="FILE.yaml, FILE.xlsx (one sheet per table) "
+                                     "or DIR (a new folder of CSV tables).")],
+) -> None:
+    """Write a scenario as YAML, as a folder of CSV tables or as an Excel workbook (docs/tables.md).
+    Reading what it writes gives the same scenario."""
+    from ...model.export import export as write
+
+    written = write(load(scenario), to)
+    err.print(f"wrote {written}", markup=False)
 
 
 @app.command()
