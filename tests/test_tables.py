@@ -16,12 +16,14 @@ from typing import Any
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import borderflow
 from borderflow.model import Scenario, ScenarioError, builtin_names, load
 from borderflow.model.export import export, scenario_data
 from borderflow.model.tablefiles import csv_sheet
 from borderflow.model.tables import from_tables, parse, show, text_cells, to_tables
+from borderflow.model.yamlio import read_yaml
 from strategies import scenarios_with_policies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -262,3 +264,21 @@ def test_a_csv_series_is_copied_with_the_tables(tmp_path: Path) -> None:
 def test_a_cell_reads_back_as_the_value_it_shows(value: Any) -> None:
     text = show(value)
     assert (parse(text) if text else "") == value
+
+
+_WORDS = st.sampled_from(["n95", "on", "yes", "null", "a b", "x: y", "3m-plant", "a,b", "[x]",
+                          "#", "é", "2020-04-01", "12", "", "true"])
+_SCALARS = st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=False,
+                                                             allow_infinity=False),
+                     st.booleans(), st.dates(), _WORDS)
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(_WORDS, inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VALUES)
+def test_any_value_reads_back_from_its_cell_as_yaml_would_read_it(value: Any) -> None:
+    text = show(value)
+    if text:
+        assert parse(text) == value
+        assert parse(text) == read_yaml(text, "cell").data  # the fast paths are YAML's reading

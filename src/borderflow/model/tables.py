@@ -69,6 +69,7 @@ _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/ ]*")
+_FLAT = re.compile(r"([\[{])([^\[\]{}\"'#&*!|>%@`]*)[\]}]")
 _YAML_WORDS = {"true", "false", "null", "~", "True", "False", "TRUE", "FALSE", "Null", "NULL"}
 _ABSENT = object()
 
@@ -101,6 +102,30 @@ class TableLocated(Located):
 def parse(text: str, file: str = "<cell>") -> Any:
     """A cell's text as YAML reads it; text YAML cannot read (or reads as a time) stays text."""
     s = text.strip()
+    value = _simple(s)
+    if value is not _ABSENT:
+        return value
+    flat = _FLAT.fullmatch(s)
+    if flat:  # [a, b] or {k: v, ...} of plain values: most cells that are not a single value
+        items = [_simple(x.strip()) for x in flat.group(2).split(",")] if flat.group(2).strip() \
+            else []
+        if s[0] == "[" and _ABSENT not in items:
+            return items
+        pairs = [x.split(": ", 1) for x in flat.group(2).split(",")] if s[0] == "{" else []
+        if pairs and all(len(p) == 2 for p in pairs):
+            keys = [_simple(k.strip()) for k, _ in pairs]
+            values = [_simple(v.strip()) for _, v in pairs]
+            if all(isinstance(k, str) for k in keys) and _ABSENT not in values \
+                    and len(set(keys)) == len(keys):
+                return dict(zip(keys, values, strict=True))
+    try:
+        return read_yaml(s, file).data
+    except ScenarioError:
+        return text
+
+
+def _simple(s: str) -> Any:
+    """A plain number, date or word as YAML reads it, else _ABSENT."""
     if _INT.fullmatch(s):
         return int(s)
     if _FLOAT.fullmatch(s):
@@ -112,10 +137,9 @@ def parse(text: str, file: str = "<cell>") -> Any:
             return s  # 2020-02-30: the field's check says why
     if _WORD.fullmatch(s) and s not in _YAML_WORDS and ": " not in s and " #" not in s:
         return s
-    try:
-        return read_yaml(s, file).data
-    except ScenarioError:
-        return text
+    if s in ("true", "false"):
+        return s == "true"
+    return _ABSENT
 
 
 def cell_value(column: str, cell: Any, text_fields: bool = False) -> Any:
