@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import borderflow
-from borderflow.model import Scenario, ScenarioError, builtin_names, load
+from borderflow.model import Scenario, ScenarioError, UsageError, builtin_names, load
 from borderflow.model.export import export, scenario_data
 from borderflow.model.tablefiles import csv_sheet
 from borderflow.model.tables import from_tables, parse, show, text_cells, to_tables
@@ -254,6 +254,14 @@ def test_a_csv_series_is_copied_with_the_tables(tmp_path: Path) -> None:
     out = export(scenario, tmp_path / "tables")
     assert (out / "use.csv").read_text() == (src / "use.csv").read_text()
     pd.testing.assert_frame_equal(_kpis(load(out)), _kpis(scenario), check_exact=True)
+    # a series file named like a table would be read as that table: refused, nothing written
+    (src / "demand.csv").write_text((src / "use.csv").read_text())
+    data["nodes"][site]["demand"][com] = {"csv": "demand.csv", "column": "units"}
+    clash = Scenario.model_validate(data)
+    clash._base_dir = src
+    with pytest.raises(UsageError, match=r"reads a series from demand\.csv, the name of a table"):
+        export(clash, tmp_path / "clash")
+    assert not (tmp_path / "clash").exists()
 
 
 @pytest.mark.parametrize("value", [0, 3, -2, 1.5, 1e-7, 2.5e12, True, False, "on", "yes", "12",

@@ -385,6 +385,53 @@ def test_upload_a_scenario_with_its_csv_then_run_it(client: TestClient) -> None:
     assert numbers[0] == f"{sum(50 + d for d in range(10)):,.0f}"
 
 
+def test_upload_a_workbook_or_csv_tables_and_run_them(client: TestClient,
+                                                      tmp_path: Path) -> None:
+    """A scenario uploaded as an Excel workbook, or as its CSV tables alone, is the scenario
+    `borderflow export` wrote: the run shows the numbers of the YAML upload's run."""
+    from borderflow.model.export import export
+
+    yaml_page = upload(client, TINY, {"demand.csv": DEMAND})
+    expected = kpi_numbers(run(client, str(yaml_page.url).removeprefix("http://testserver"),
+                               "open", []).text)
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "tiny.yaml").write_text(TINY.replace("demand.csv", "use.csv"))
+    (folder / "use.csv").write_text(DEMAND)  # demand.csv is the name of a table
+    tiny = load(folder / "tiny.yaml")
+    book = export(tiny, tmp_path / "book" / "tiny.xlsx")
+    tables = export(tiny, tmp_path / "tables")
+    assert (tables / "use.csv").read_text() == DEMAND
+    pages = [upload(client, book.read_bytes(), {"use.csv": DEMAND}, name="tiny.xlsx")]
+    files = [("csv", (p.name, io.BytesIO(p.read_bytes()), "text/csv"))
+             for p in sorted(tables.glob("*.csv"))]
+    pages.append(client.post("/upload", data={"csrf": csrf(client)}, files=files))
+    for page in pages:
+        assert page.status_code == 200 and "<h1>tiny" in page.text, page.text[:500]
+        url = str(page.url).removeprefix("http://testserver")
+        assert kpi_numbers(run(client, url, "open", []).text) == expected
+
+
+def test_a_bad_csv_table_upload_names_the_table_and_row(client: TestClient,
+                                                        tmp_path: Path) -> None:
+    from borderflow.model.export import export
+
+    (tmp_path / "tiny.yaml").write_text(TINY.replace("demand.csv", "use.csv"))
+    (tmp_path / "use.csv").write_text(DEMAND)
+    tables = export(load(tmp_path / "tiny.yaml"), tmp_path / "tables")
+    nodes = (tables / "nodes.csv").read_text().replace(",on", ",onn")
+    files = [("csv", (p.name, io.BytesIO(nodes.encode() if p.name == "nodes.csv"
+                                         else p.read_bytes()), "text/csv"))
+             for p in sorted(tables.glob("*.csv"))]
+    r = client.post("/upload", data={"csrf": csrf(client)}, files=files)
+    assert r.status_code == 400
+    assert "nodes.csv:3: nodes." in r.text and "unknown region &#39;onn&#39;" in r.text
+    assert str(tmp_path) not in r.text  # the server's folders are never shown
+    r = client.post("/upload", data={"csrf": csrf(client)},
+                    files=[("csv", ("nodes.csv", io.BytesIO(nodes.encode()), "text/csv"))])
+    assert r.status_code == 400 and "scenario.csv" in r.text
+
+
 def test_a_run_outlives_its_upload(tmp_path: Path) -> None:
     import shutil
 

@@ -46,7 +46,14 @@ def export(scenario: Scenario, to: str | FsPath) -> FsPath:
     here = target if form == "folder" else target.parent
     extra = _csv_files(scenario, data, here)
     if form == "folder":
-        write_folder(to_tables(data), target, extra)
+        tables = to_tables(data)
+        clash = sorted(rel for rel in extra if FsPath(rel).suffix == ".csv"
+                       and FsPath(rel).stem in tables and FsPath(rel).parent == FsPath("."))
+        if clash:
+            raise UsageError("--to", f"the scenario reads a series from {clash[0]}, the name "
+                             "of a table; rename that file (and its `csv:`), or export to a "
+                             "workbook or YAML")
+        write_folder(tables, target, extra)
         return target
     for rel, source in extra.items():
         dest = here / rel

@@ -20,20 +20,22 @@ from .tables import POLICY_PART, TABLES, Row, Sheet, columns, show, text_cells
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 MAX_ROWS = 2_000_000
+MAX_UNZIPPED = 512 * 2**20
 
 
 def is_table_name(name: str) -> bool:
     return name in TABLES or name.startswith(POLICY_PART)
 
 
-def read_folder(folder: FsPath) -> dict[str, Sheet]:
-    """Every table of a folder of CSV files."""
+def read_folder(folder: FsPath, label: str | None = None) -> dict[str, Sheet]:
+    """Every table of a folder of CSV files (named in messages as `label/nodes.csv`)."""
     sheets = {}
     for path in sorted(folder.glob("*.csv")):
         if is_table_name(path.stem):
-            sheets[path.stem] = read_csv(path, path.stem, str(path))
+            file = str(path) if label is None else path.name
+            sheets[path.stem] = read_csv(path, path.stem, file)
     if not sheets:
-        raise ScenarioError([Problem(str(folder), 1, (), "the folder holds no tables (a "
+        raise ScenarioError([Problem(label or str(folder), 1, (), "the folder holds no tables (a "
                                      "scenario as tables needs scenario.csv, commodities.csv, "
                                      "regions.csv and nodes.csv at least; see docs/tables.md)")])
     return sheets
@@ -97,14 +99,21 @@ def _sheet(name: str, file: str, header: list[Any], rows: list[tuple[int, list[A
     return Sheet(name, file, out)
 
 
-def read_workbook(path: FsPath) -> dict[str, Sheet]:
-    """Every sheet of a workbook named as a table."""
+def read_workbook(path: FsPath, label: str | None = None) -> dict[str, Sheet]:
+    """Every sheet of a workbook named as a table (in messages, `label[sheet]`)."""
     import openpyxl  # a scenario dependency, imported only for workbooks
 
+    name = str(path) if label is None else label
     try:
+        with zipfile.ZipFile(path) as z:  # a workbook is a zip: refuse a zip bomb unopened
+            unzipped = sum(i.file_size for i in z.infolist())
+        if unzipped > MAX_UNZIPPED:
+            raise ScenarioError([Problem(name, 1, (), f"the workbook unzips to "
+                                         f"{unzipped / 2**20:.0f} MB; the limit is "
+                                         f"{MAX_UNZIPPED // 2**20} MB")])
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError) as e:
-        raise ScenarioError([Problem(str(path), 1, (), f"cannot read the workbook: {e}")]) from None
+        raise ScenarioError([Problem(name, 1, (), f"cannot read the workbook: {e}")]) from None
     try:
         sheets = {}
         unknown = []
@@ -114,7 +123,7 @@ def read_workbook(path: FsPath) -> dict[str, Sheet]:
                 continue
             rows = ws.iter_rows(values_only=True)
             header = next(rows, None)
-            file = f"{path}[{ws.title}]"
+            file = f"{name}[{ws.title}]"
             if header is None:
                 raise ScenarioError([Problem(file, 1, (), "the sheet is empty (it needs a "
                                              "header row naming its columns)")])
@@ -123,7 +132,7 @@ def read_workbook(path: FsPath) -> dict[str, Sheet]:
     finally:
         book.close()
     if unknown and "scenario" not in sheets:
-        raise ScenarioError([Problem(str(path), 1, (), "no sheet is a table of a scenario "
+        raise ScenarioError([Problem(name, 1, (), "no sheet is a table of a scenario "
                                      f"(sheets: {', '.join(unknown)}; see docs/tables.md)")])
     return sheets
 

@@ -1,8 +1,10 @@
-"""Uploaded scenarios: one folder per upload under `uploads/`, holding `scenario.yaml`, the CSV
-files uploaded with it and `upload.json`. The YAML is read by the model's safe loader (no tag
-constructs an object); a CSV series may name only a CSV file of the same upload, by its bare
-name, and that file must be a regular file inside the folder (no absolute paths, no `..`, no
-symlinks out)."""
+"""Uploaded scenarios: one folder per upload under `uploads/`, holding the scenario
+(`scenario.yaml`, a workbook `scenario.xlsx`, or CSV tables with `scenario.csv` among them),
+the CSV files uploaded with it and `upload.json`. YAML is read by the model's safe loader (no
+tag constructs an object), a workbook by openpyxl with defusedxml (no XML entity expansion)
+after its unzipped size is checked; a CSV series may name only a CSV file of the same upload,
+by its bare name, and that file must be a regular file inside the folder (no absolute paths,
+no `..`, no symlinks out)."""
 
 from __future__ import annotations
 
@@ -20,9 +22,13 @@ from typing import Any
 from ..model import Problem, Scenario, ScenarioError
 from ..model.errors import Path as KeyPath
 from ..model.loader import from_located
+from ..model.tablefiles import read_folder, read_workbook
+from ..model.tables import from_tables
 from ..model.yamlio import Located, read_yaml
 
 SCENARIO = "scenario.yaml"
+WORKBOOK = "scenario.xlsx"
+TABLES = "scenario.csv"  # with it, the upload's CSV files are the scenario's tables
 META = "upload.json"
 KEY = re.compile(r"^[0-9a-f]{12}$")
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -46,9 +52,15 @@ class Rejected(Exception):
 
 
 def display_name(name: str | None) -> str:
-    """The uploaded YAML's name as messages show it (a browser sends the bare name)."""
+    """The uploaded file's name as messages show it (a browser sends the bare name)."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    return base if FILE_NAME.match(base) and base.endswith((".yaml", ".yml")) else SCENARIO
+    if FILE_NAME.match(base) and base.endswith((".yaml", ".yml", ".xlsx")):
+        return base
+    return WORKBOOK if is_workbook(name) else SCENARIO
+
+
+def is_workbook(name: str | None) -> bool:
+    return (name or "").lower().endswith(".xlsx")
 
 
 def csv_name(name: str | None) -> str:
@@ -92,10 +104,16 @@ def csv_problems(located: Located, folder: Path, names: set[str]) -> list[Proble
 
 def read(folder: Path, file: str) -> Scenario:
     """Load an upload's scenario (raises Rejected)."""
-    text = (folder / SCENARIO).read_text(encoding="utf-8")
     names = {p.name for p in folder.iterdir() if p.name.lower().endswith(".csv")}
+    text = ""
     try:
-        located = read_yaml(text, file)
+        if (folder / SCENARIO).is_file():
+            text = (folder / SCENARIO).read_text(encoding="utf-8")
+            located: Located = read_yaml(text, file)
+        elif (folder / WORKBOOK).is_file():
+            located = from_tables(read_workbook(folder / WORKBOOK, label=file), file)
+        else:
+            located = from_tables(read_folder(folder, label=file), file)
         problems = csv_problems(located, folder, names)
         if problems:
             raise ScenarioError(problems)
@@ -104,17 +122,21 @@ def read(folder: Path, file: str) -> Scenario:
         raise Rejected(file, text, e.problems) from None
 
 
-def store(root: Path, yaml_name: str | None, yaml: bytes, csvs: dict[str, bytes],
+def store(root: Path, main_name: str | None, main: bytes | None, csvs: dict[str, bytes],
           keep: int) -> str:
     """Check an upload and keep it, with the `keep - 1` newest others (older ones are removed:
-    disk use and the home page's work stay bounded); returns its key. Raises Refused or
-    Rejected, keeping nothing."""
-    file = display_name(yaml_name)
-    try:
-        text = yaml.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Refused(400, f"{file} is not UTF-8 text") from None
-    for name, data in csvs.items():
+    disk use and the home page's work stay bounded); returns its key. `main` is the YAML file
+    or the workbook, or None when the CSV files are the scenario's tables (with scenario.csv).
+    Raises Refused or Rejected, keeping nothing."""
+    if main is None:
+        if TABLES not in csvs:
+            raise Refused(400, "choose a scenario: a YAML file, an Excel workbook, or its CSV "
+                          f"tables ({TABLES}, nodes.csv, ...)")
+        file = "tables"
+    else:
+        file = display_name(main_name)
+    texts = dict(csvs) if main is None or is_workbook(main_name) else {file: main, **csvs}
+    for name, data in texts.items():
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
@@ -123,7 +145,8 @@ def store(root: Path, yaml_name: str | None, yaml: bytes, csvs: dict[str, bytes]
     key = secrets.token_hex(6)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
     try:
-        (tmp / SCENARIO).write_text(text, encoding="utf-8")
+        if main is not None:
+            (tmp / (WORKBOOK if is_workbook(main_name) else SCENARIO)).write_bytes(main)
         for name, data in csvs.items():
             (tmp / name).write_bytes(data)
         (tmp / META).write_text(json.dumps({"file": file}) + "\n")

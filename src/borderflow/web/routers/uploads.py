@@ -1,4 +1,5 @@
-"""Uploading a scenario (YAML and the CSV files its series read)."""
+"""Uploading a scenario (YAML or a workbook and the CSV files its series read, or its CSV
+tables)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ async def upload(request: Request) -> Response:
     async with request.form(max_files=s.settings.max_files, max_fields=50) as form:
         check_csrf(request, form)
         main = form.get("scenario")
-        if not isinstance(main, UploadFile) or not main.filename:
-            raise HTTPException(400, "400: choose a scenario YAML file to upload")
-        yaml = await _read(s, main, uploads.display_name(main.filename))
+        given = isinstance(main, UploadFile) and bool(main.filename)
+        data = await _read(s, main, uploads.display_name(main.filename)) \
+            if isinstance(main, UploadFile) and given else None
         csvs: dict[str, bytes] = {}
         for f in form.getlist("csv"):
             if not isinstance(f, UploadFile) or not f.filename:
@@ -43,7 +44,8 @@ async def upload(request: Request) -> Response:
                 raise HTTPException(400, f"400: two CSV files named {name}")
             csvs[name] = await _read(s, f, name)
     try:
-        key = uploads.store(s.settings.uploads, main.filename, yaml, csvs, s.settings.max_uploads)
+        key = uploads.store(s.settings.uploads, main.filename if isinstance(main, UploadFile)
+                            else None, data, csvs, s.settings.max_uploads)
     except uploads.Refused as e:
         raise HTTPException(e.status, f"{e.status}: {e}") from None
     except uploads.Rejected as e:
