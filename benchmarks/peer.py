@@ -104,7 +104,7 @@ def borderflow_dict(case: PeerCase) -> dict[str, Any]:
                           "stock": {"x": HOSPITAL_DAYS * d}, "demand": {"x": d}}
         lanes.append({"from": f"d{k}", "to": f"h{h}", "lead_time": lead})
     return {"format": 1, "name": "peer", "start": "2020-04-01", "days": case.days,
-            "commodities": {"x": {"unit": "unit"}}, "regions": {"r": {"country": "K"}},
+            "commodities": {"x": {"unit": "unit"}}, "regions": {"r": {"country": "US"}},
             "nodes": nodes, "lanes": lanes}
 
 

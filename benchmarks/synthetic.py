@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pycountry
 
 from borderflow.model import Scenario
 from borderflow.model.checks import check
@@ -41,6 +42,7 @@ IntArray = np.ndarray[Any, np.dtype[np.intp]]
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 RAW_RATIO = 0.05  # units of raw material per unit of product
+ISO = sorted(str(c.alpha_2) for c in pycountry.countries)  # countries are ISO codes
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,7 @@ def _as_dict(rng: np.random.Generator, N: int, C: int, T: int, regions: int, reg
     prefix[raw], prefix[prod], prefix[wh], prefix[site] = "raw", "plant", "wh", "site"
     names = [f"{p}-{i:05d}" for i, p in enumerate(prefix.tolist())]
     countries = max(2, regions // 10) if regions > 1 else 1
+    assert countries <= len(ISO), f"at most {len(ISO) * 10} regions"
     region_ids = [f"r{r:03d}" for r in range(regions)]
 
     nodes: dict[str, Any] = {}
@@ -321,7 +324,7 @@ def _as_dict(rng: np.random.Generator, N: int, C: int, T: int, regions: int, reg
         "start": "2020-04-01",
         "days": T,
         "commodities": {c: {"unit": "unit"} for c in coms},
-        "regions": {r: {"country": f"K{j % countries}"} for j, r in enumerate(region_ids)},
+        "regions": {r: {"country": ISO[j % countries]} for j, r in enumerate(region_ids)},
         "nodes": nodes,
         "lanes": lane_list,
     }

@@ -85,7 +85,7 @@ def scenario_data(draw: st.DrawFn) -> dict[str, Any]:
     """The plain data of a valid scenario."""
     days = draw(ints(5, 40))
     coms = tuple(f"c{i}" for i in range(draw(ints(1, 3))))
-    regions = {f"r{i}": {"country": draw(one_of(("AA", "BB")))} for i in range(draw(ints(1, 3)))}
+    regions = {f"r{i}": {"country": draw(one_of(("US", "CA")))} for i in range(draw(ints(1, 3)))}
     region_ids = tuple(regions)
     names = [f"n{i}" for i in range(draw(ints(2, 12)))]
     kinds = [draw(one_of(KIND_MIX)) for _ in names]

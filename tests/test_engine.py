@@ -154,7 +154,7 @@ name: tiny
 start: 2020-04-01
 days: 2
 commodities: {x: {unit: u}}
-regions: {r: {country: A}}
+regions: {r: {country: US}}
 nodes:
   w: {kind: warehouse, region: r, stock: {x: 1}}
   s: {kind: site, region: r, demand: {x: 1.0e-310}}
@@ -179,7 +179,7 @@ name: short
 start: 2020-04-01
 days: 30
 commodities: {x: {unit: u}}
-regions: {r: {country: A}}
+regions: {r: {country: US}}
 nodes:
   s: {kind: site, region: r, stock: {x: 100}, demand: {x: 10}}
 variants:

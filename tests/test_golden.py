@@ -100,7 +100,7 @@ def produced(result: Result, node: str, commodity: str) -> list[float]:
 
 ONE = """\
 commodities: {x: {unit: u}}
-regions: {r: {country: A}}
+regions: {r: {country: US}}
 """
 
 
@@ -203,7 +203,7 @@ def test_pro_rata_allocation_under_scarcity() -> None:
     """
     r = sim("""\
         commodities: {x: {unit: u}}
-        regions: {a: {country: A}, b: {country: A}}
+        regions: {a: {country: US}, b: {country: US}}
         days: 3
         nodes:
           w: {kind: warehouse, region: a, stock: {x: 30}}
@@ -266,7 +266,7 @@ def test_bom_input_limits_production() -> None:
     """
     r = sim("""\
         commodities: {kit: {unit: u}, part: {unit: u}}
-        regions: {r: {country: A}}
+        regions: {r: {country: US}}
         days: 3
         nodes:
           w: {kind: warehouse, region: r, stock: {part: 100}}
@@ -411,7 +411,7 @@ def test_two_recipes_share_an_input_pro_rata() -> None:
     """
     r = sim("""\
         commodities: {a: {unit: u}, b: {unit: u}, m: {unit: kg}}
-        regions: {r: {country: A}}
+        regions: {r: {country: US}}
         days: 3
         nodes:
           p:
@@ -477,7 +477,7 @@ def test_kpi_min_days_of_supply_per_region() -> None:
     """
     r = sim("""\
         commodities: {x: {unit: u}, y: {unit: u}}
-        regions: {r: {country: A}, q: {country: B}}
+        regions: {r: {country: US}, q: {country: CA}}
         days: 3
         nodes:
           s1: {kind: site, region: r, stock: {x: 100}, demand: {x: 10}}
@@ -514,7 +514,7 @@ def test_mass_balance_from_the_tables() -> None:
     """
     r = sim("""\
         commodities: {x: {unit: u}, m: {unit: kg}}
-        regions: {r: {country: A}}
+        regions: {r: {country: US}}
         days: 5
         nodes:
           p:

@@ -23,7 +23,7 @@ from borderflow.model import Scenario, ScenarioError, loads
 
 TOL = 1e-9
 HEAD = "format: 1\nname: inventory\nstart: 2020-04-01\n"
-ONE = "commodities: {x: {unit: u}}\nregions: {r: {country: AA}}\n"
+ONE = "commodities: {x: {unit: u}}\nregions: {r: {country: US}}\n"
 
 
 def sim(body: str, allocator: str = "priority") -> Result:
@@ -137,7 +137,7 @@ def _chain(demand: list[float], k: float, window: int) -> Scenario:
     short, owing what it cannot serve (so its position falls by all of its use)."""
     return Scenario.model_validate({
         "format": 1, "name": "bullwhip", "start": "2020-01-01", "days": len(demand),
-        "commodities": {"x": {"unit": "u"}}, "regions": {"r": {"country": "AA"}},
+        "commodities": {"x": {"unit": "u"}}, "regions": {"r": {"country": "US"}},
         "nodes": {
             "plant": {"kind": "plant", "region": "r", "stock": {"x": 1e9},
                       "produce": {"x": {"capacity": 1e6}}},
@@ -334,7 +334,7 @@ def test_capacity_total_is_shared_by_a_lanes_commodities() -> None:
     4 and 6."""
     r = borderflow.simulate(loads(HEAD + textwrap.dedent("""\
         commodities: {x: {unit: u}, y: {unit: u}}
-        regions: {r: {country: AA}}
+        regions: {r: {country: US}}
         days: 1
         nodes:
           w: {kind: warehouse, region: r, stock: {x: 100, y: 100}, target_days: 0}

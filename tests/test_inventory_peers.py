@@ -47,7 +47,7 @@ def borderflow_run(rule: dict[str, Any], demand: list[float], lead: int,
                    start: float) -> tuple[list[float], list[float], list[float]]:
     s = Scenario.model_validate({
         "format": 1, "name": "peer", "start": "2020-01-01", "days": len(demand),
-        "commodities": {"x": {"unit": "u"}}, "regions": {"r": {"country": "AA"}},
+        "commodities": {"x": {"unit": "u"}}, "regions": {"r": {"country": "US"}},
         "nodes": {"supplier": {"kind": "warehouse", "region": "r", "stock": {"x": 1e9},
                                "target_days": 0},
                   "s": {"kind": "site", "region": "r", "stock": {"x": start},

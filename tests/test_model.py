@@ -242,3 +242,41 @@ def test_several_problems_are_all_reported_in_line_order() -> None:
         "x.yaml:31: nodes.reserve.stock.n95: must be >= 0, got -5000",
         "x.yaml:40: lanes.1.capacity: expected a number, got 'lots'",
     ]
+
+
+GROUPED = """
+format: 1
+name: grouped
+start: 2020-04-01
+days: 10
+commodities: {n95: {unit: respirator}}
+groups: {latam: [AR, BR, CL]}
+regions:
+  us: {country: US}
+  la: {country: latam}
+  la2: {country: latam}
+nodes:
+  plant: {kind: plant, region: us, produce: {n95: {capacity: 100}}}
+  brazil: {kind: site, region: la, demand: {n95: 30}}
+  chile: {kind: site, region: la2, demand: {n95: 20}}
+lanes:
+  - {from: plant, to: brazil, lead_time: 1}
+  - {from: plant, to: chile, lead_time: 1}
+policies:
+  - {id: ban, type: export_control, commodities: [n95], from_country: US, to_countries: [latam]}
+"""
+
+
+def test_a_group_of_countries_is_one_country_a_policy_names() -> None:
+    import borderflow
+
+    s = loads(GROUPED)
+    assert s.groups == {"latam": ["AR", "BR", "CL"]}
+    kpis = borderflow.simulate(s).kpis
+    assert float(kpis["served"].sum()) == 0  # the ban to latam stops both lanes
+    open_ = borderflow.simulate(loads(GROUPED.replace("to_countries: [latam]",
+                                                      "to_countries: [latam], enabled: false"))).kpis
+    assert float(open_["unmet"].sum()) == 50  # only day 0's, before the first delivery
+    with pytest.raises(ScenarioError) as e:
+        loads(GROUPED.replace("  us: {country: US}", "  us: {country: US}\n  ar: {country: AR}"))
+    assert "groups.latam.0: AR is the country of region ar" in str(e.value)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path as FsPath
 from typing import Any
 
-from . import disruptions
+from . import countries, disruptions
 from .csvdata import CsvError, read_column
 from .errors import Path
 from .inventory import RULE_FIELDS
@@ -24,8 +24,8 @@ Found = Iterator[tuple[Path, str]]
 
 def check(s: Scenario) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
-    for checker in (_nodes, _lanes, _graph, _series_all, _policies, disruptions.check, _care,
-                    _variants, _epidemics, _uncertainty):
+    for checker in (countries.check, _nodes, _lanes, _graph, _series_all, _policies,
+                    disruptions.check, _care, _variants, _epidemics, _uncertainty):
         found.extend(checker(s))
     return found
 

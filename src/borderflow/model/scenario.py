@@ -41,7 +41,9 @@ class Commodity(Frozen):
 
 
 class Region(Frozen):
-    country: str = Field(min_length=1, description="a border lies between regions of different countries")
+    country: str = Field(min_length=1, description="an ISO 3166-1 alpha-2 code (US, CA, MX) or "
+                         "a group declared in `groups`; a border lies between regions of "
+                         "different countries")
     name: str = ""
 
 
@@ -243,6 +245,10 @@ class Scenario(Frozen):
     days: Annotated[int, Field(ge=1, le=3660)] = Field(description="horizon in days")
     commodities: dict[Id, Commodity] = Field(min_length=1)
     regions: dict[Id, Region] = Field(min_length=1)
+    groups: dict[Id, list[Annotated[str, Field(min_length=1)]]] = Field(
+        {}, description="group -> the ISO codes of its countries: a region whose country is "
+        "the group stands for them together, as one country, and policies name it as a "
+        "country (the flagship's latam)")
     nodes: dict[Id, Node] = Field(min_length=1)
     lanes: list[Lane] = []
     epidemics: dict[Id, Epidemic] = {}

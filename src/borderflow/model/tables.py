@@ -32,6 +32,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
                  ("field",)),
     "commodities": ("a commodity", ("id",)),
     "regions": ("a region", ("id",)),
+    "groups": ("a country (ISO code) of a group of countries", ("id", "country")),
     "nodes": ("a node (stock, production and demand are tables of their own)", ("id",)),
     "stock": ("a node's units of a commodity on hand on day 0", ("node", "commodity")),
     "production": ("what a plant makes: capacity (a series; rows with a day or date are its "
@@ -274,6 +275,8 @@ def from_tables(sheets: dict[str, Sheet], label: str) -> TableLocated:
     for name in ("commodities", "regions", "epidemics", "workforce", "care", "nodes"):
         if name in sheets:
             _entries(r, sheets[name], name)
+    if "groups" in sheets:
+        _groups(r, sheets["groups"])
     nodes = r.data.get("nodes", {})
     if "stock" in sheets:
         _stock(r, sheets["stock"], nodes)
@@ -328,6 +331,18 @@ def _entries(r: _Reader, sheet: Sheet, name: str) -> None:
         else:
             items = r.data.setdefault(name, [])
             items.append(r.fields(sheet, line, row, (name, len(items))))
+
+
+def _groups(r: _Reader, sheet: Sheet) -> None:
+    groups = r.data.setdefault("groups", {})
+    for line, row in sheet.rows:
+        gid, country = (r.key(sheet, line, row, c) for c in ("id", "country"))
+        if gid is None or country is None:
+            continue
+        members = groups.setdefault(gid, [])
+        r.at(("groups", gid), sheet.file, line)
+        r.at(("groups", gid, len(members)), sheet.file, line)
+        members.append(country)
 
 
 def _stock(r: _Reader, sheet: Sheet, nodes: dict[str, Any]) -> None:
@@ -443,6 +458,8 @@ def to_tables(data: dict[str, Any]) -> dict[str, list[Row]]:
         out[name] = [{key: k, **v} for k, v in data.get(name, {}).items()]
     for name in ("lanes", "workforce", "disruptions"):
         out[name] = [dict(v) for v in data.get(name, [])]
+    out["groups"] = [{"id": g, "country": c} for g, members in data.get("groups", {}).items()
+                     for c in members]
     for nid, node in data.get("nodes", {}).items():
         out["nodes"].append({"id": nid, **{k: v for k, v in node.items()
                                            if k not in ("stock", "produce", "demand")}})

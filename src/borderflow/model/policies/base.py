@@ -275,6 +275,7 @@ def commodity_list(s: Scenario, path: Path, value: list[str] | str) -> Found:
 
 
 def countries(s: Scenario) -> set[str]:
+    """What a policy may name as a country: the regions' countries (ISO codes and groups)."""
     return {r.country for r in s.regions.values()}
 
 
