@@ -221,7 +221,7 @@ def test_png_export_of_a_run_writes_every_figure(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     pngs = sorted(p.name for p in (out / "png").iterdir())
     assert pngs == sorted(f"{k}.png" for k in ("days_of_supply", "unmet_demand", "flows",
-                                               "policy_timeline", "care"))
+                                               "policy_timeline", "care", "map"))
     for name in pngs:
         assert_real_png(out / "png" / name)
 
@@ -291,3 +291,48 @@ def test_two_writers_of_one_report_never_rename_each_others_half_written_file(
     with pytest.raises(OSError, match="disk full"):
         write_file(tmp_path / "kpis.png", failing)
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_the_map_draws_the_days_flows_holds_and_days_of_supply() -> None:
+    from borderflow.report import run_figures
+    from borderflow.report.network_map import COVER_CAP, HELD, IDLE, SHIPPED
+
+    result = simulate("n95-2020", variant="history")
+    tables = run_tables(result)
+    fig = run_figures(tables)["map"]
+    assert not [t for t in fig.data if t.type != "scatter"]  # no geo trace: no map from a CDN
+    steps = fig.layout.sliders[0].steps
+    assert len(steps) == result.days and steps[0].label == result.scenario.start.isoformat()
+    lanes = {t.name: i for i, t in enumerate(fig.data) if t.name and "->" in t.name}
+    targets = list(steps[0].args[1])
+    c = tables.constraints
+    held = c[c["reason"].fillna("").str.startswith("policy:") & (c["requested"] > c["shipped"])]
+    row = held[held["from"] == "3m-aberdeen"].iloc[0]  # the ban holds back 3M's exports
+    args = steps[int(row.day)].args[0]
+    at = targets.index(lanes[f"{row['from']}->{row['to']}"])
+    assert args["line.color"][at] == HELD
+    f = tables.flows
+    free = f.merge(held[["day", "from", "to"]], how="left", indicator=True)
+    free = free[free["_merge"] == "left_only"].iloc[0]
+    at = targets.index(lanes[f"{free['from']}->{free['to']}"])
+    assert steps[int(free.day)].args[0]["line.color"][at] == SHIPPED
+    assert steps[int(free.day)].args[0]["line.width"][at] > 0.8
+    assert IDLE in {steps[k].args[0]["line.color"][i] for k in range(len(steps))
+                    for i in range(len(lanes))}
+    sites = fig.data[targets[-1]]
+    names = [h.split("<br>")[0] for h in sites.hovertext]
+    day = 40
+    s = tables.sites[tables.sites["day"] == day]
+    want = [min(float(s[s["node"] == n]["days_of_supply"].min()), COVER_CAP) for n in names]
+    got = steps[day].args[0]["marker.color"][-1]
+    assert got == pytest.approx(want, abs=0.01)
+
+
+def test_no_map_without_places() -> None:
+    from borderflow.report import run_figures
+
+    text = (SCENARIOS / "two-country.yaml").read_text()
+    from borderflow.model import loads
+
+    assert "map" not in run_figures(run_tables(simulate(loads(text))))
+    assert "lat:" not in text

@@ -127,3 +127,27 @@ def test_every_figure_renders_offline_without_errors(page: Any, folders: dict[st
             "const f = document.getElementById('figure-days_of_supply');"
             "return Math.ceil(f.getBoundingClientRect().bottom + window.scrollY + 16);")
         (DOCS_IMG / "report.png").write_bytes(screenshot(page, top))
+
+
+# Moves the map's slider to its last day as a user would (the slider's own restyle), then
+# reads back the width of every lane drawn.
+SLIDE = """
+const done = arguments[arguments.length - 1];
+const d = document.getElementById("figure-map");
+const steps = d.layout.sliders[0].steps;
+const last = steps[steps.length - 1];
+Plotly.restyle(d, last.args[0], last.args[1]).then(() => done({
+  steps: steps.length, want: last.args[0]["line.width"].filter((w) => w !== null),
+  widths: last.args[1].slice(0, -1).map((i) => d._fullData[i].line.width)}));
+"""
+
+
+def test_the_map_slides_through_the_days_offline(page: Any, folders: dict[str, Path]) -> None:
+    open_page(page, folders["run"] / "report.html")
+    WebDriverWait(page, 60).until(lambda d: d.execute_script(
+        "const f = document.getElementById('figure-map'); return !!(f && f._fullData);"))
+    moved = page.execute_async_script(SLIDE)
+    assert moved["steps"] == 98  # n95-2020's days
+    assert moved["widths"] == moved["want"] and len(moved["widths"]) > 20
+    assert errors(page) == []
+    assert all(url.startswith(("file:", "data:")) for url in requests(page)), requests(page)

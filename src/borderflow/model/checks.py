@@ -24,12 +24,20 @@ Found = Iterator[tuple[Path, str]]
 
 def check(s: Scenario) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
-    for checker in (countries.check, _nodes, _lanes, _graph, _series_all, _policies,
+    for checker in (countries.check, _places, _nodes, _lanes, _graph, _series_all, _policies,
                     disruptions.check, _care, _variants, _epidemics, _uncertainty):
         found.extend(checker(s))
     return found
 
 
+
+
+def _places(s: Scenario) -> Found:
+    for section, entries in (("regions", s.regions), ("nodes", s.nodes)):
+        for eid, entry in entries.items():
+            if (entry.lat is None) != (entry.lon is None):
+                given, missing = ("lat", "lon") if entry.lon is None else ("lon", "lat")
+                yield (section, eid, missing), f"a place needs both lat and lon ({given} is given)"
 
 
 def _nodes(s: Scenario) -> Found:

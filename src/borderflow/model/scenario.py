@@ -40,11 +40,18 @@ class Commodity(Frozen):
     description: str = ""
 
 
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
 class Region(Frozen):
     country: str = Field(min_length=1, description="an ISO 3166-1 alpha-2 code (US, CA, MX) or "
                          "a group declared in `groups`; a border lies between regions of "
                          "different countries")
     name: str = ""
+    lat: Latitude | None = Field(None, description="where the map draws the region's nodes "
+                                 "that have no place of their own (degrees north)")
+    lon: Longitude | None = Field(None, description="(degrees east; with `lat`)")
 
 
 class Produce(Frozen):
@@ -98,6 +105,9 @@ class Node(Frozen):
     shortage_cost: PositiveFloat | None = Field(
         None, description="sites: cost of a unit of demand lost (or a day of a unit owed, with "
         "unmet: backlog); the optimal allocator's weight (default: `priority`)")
+    lat: Latitude | None = Field(None, description="where the node is, for the map (degrees "
+                                 "north; default: its region's point)")
+    lon: Longitude | None = Field(None, description="(degrees east; with `lat`)")
 
     @property
     def shortage_weight(self) -> float:
@@ -285,6 +295,14 @@ class Scenario(Frozen):
     @property
     def dates(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=d) for d in range(self.days)]
+
+    def place(self, node: str) -> tuple[float, float] | None:
+        """(lat, lon) where the map draws a node: its own, else its region's, else None."""
+        n = self.nodes[node]
+        if n.lat is not None and n.lon is not None:
+            return n.lat, n.lon
+        r = self.regions[n.region]
+        return (r.lat, r.lon) if r.lat is not None and r.lon is not None else None
 
     def lane(self, lane_id: str) -> Lane:
         return next(lane for lane in self.lanes if lane.id == lane_id)

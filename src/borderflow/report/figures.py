@@ -33,6 +33,7 @@ TITLES = {
     "flows": "Who shipped what to whom (red: held back by policy)",
     "policy_timeline": "Policy timeline: when each policy and retaliation was in force",
     "care": "Care capacity: patients against the patients the staff on duty can care for",
+    "map": "The network on a map, day by day",
     "heatmap": "Who is hurt: change in unmet demand against the baseline (percentage points of demand)",
 }
 

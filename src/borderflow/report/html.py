@@ -21,6 +21,7 @@ from ..results import Comparison
 from ..results.schema import CONSERVATION, KPIS, ORDERS, Column, Table
 from ..store import RunTables
 from . import figures
+from .network_map import drawable, network_map
 
 CONFIG = {"responsive": True, "displaylogo": False,
           "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -126,6 +127,10 @@ def run_figures(run: RunTables) -> dict[str, go.Figure]:
     }
     if len(run.care):
         figs["care"] = figures.care(run.care, start)
+    nodes = info.get("nodes") or {}  # folders written before the map have no places
+    if drawable(nodes):
+        figs["map"] = network_map(nodes, run.flows, run.constraints, run.sites, start,
+                                  int(info["days"]))
     return figs
 
 

@@ -88,15 +88,18 @@ class Result:
         """Per site and day: day, node, region, commodity, demand (after conservation),
         served, unmet (of the day's demand: lost, or newly owed), backlog (owed at the end of
         the day), normal_demand (without conservation), substituted (of served, what
-        substitutes covered)."""
+        substitutes covered), stock (end of day) and days_of_supply (stock over demand)."""
         net = self.network
         tr = self.trace
         owed = np.concatenate([np.zeros_like(tr.backlog[:1]), tr.backlog[:-1]])
         late = np.minimum(tr.served, owed)  # what was served of yesterday's backlog
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cover = np.where(tr.demand > 0, tr.stock / tr.demand, np.nan)
         frame = self._pairs_frame({"demand": tr.demand, "served": tr.served,
                                    "unmet": tr.demand - (tr.served - late), "backlog": tr.backlog,
                                    "normal_demand": normal_demand(net, tr),
-                                   "substituted": substituted(net, tr)})
+                                   "substituted": substituted(net, tr), "stock": tr.stock,
+                                   "days_of_supply": cover})
         region = np.asarray(net.regions, dtype=object)[net.node_region]
         frame.insert(2, "region", region[frame["node"].cat.codes.to_numpy()])
         has_demand = (tr.demand[:, self.sample] > 0).any(axis=0).reshape(-1)

@@ -125,7 +125,10 @@ SITES = Table("sites", "demand and use per site and day", (
        "demand at\nnormal use", 0, twin="demand"),
     _c("substituted", "float", "of served, units a substitute covered (another commodity used "
        "in its place once its own stock ran out; in this commodity's units)", "substituted",
-       0)))
+       0),
+    _c("stock", "float", "the site's end-of-day stock", "stock", 0),
+    _c("days_of_supply", "float", "stock over that day's demand (empty on a day without "
+       "demand)", "days of supply", 1)))
 SUPPLY = Table("supply", "days of supply at the point of care per region, commodity and day "
                "(on days with demand)", (
                    DAY, DATE, REGION, COMMODITY,

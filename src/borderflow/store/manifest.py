@@ -4,6 +4,7 @@ sweep), in one format. It says what the folder is, for the catalogue, the report
     {"borderflow": 1, "kind": "run" | "compare" | "sweep" | "sensitivity" | "stress", "version", "created",
      "scenario", "description", "start", "days", "scenario_sha256",
      "regions": {id: {name, country}}, "variant_descriptions": {name: description},
+     "nodes": {id: {kind, region, place: [lat, lon] | null}},   # where the map draws them
      "variants": [...]                 # run: the one it ran; "" is the scenario as written
      "allocator", "rolling": {"window", "commit"} | null,
      "seed", "samples", "chunk_size", "daily": [...],   # sweeps (null or [] otherwise)
@@ -47,6 +48,8 @@ def manifest(kind: str, s: Scenario, variants: list[str | None], allocator: str,
         "days": s.days if days is None else days, "scenario_sha256": content_hash(s),
         "regions": {rid: {"name": r.name or rid, "country": r.country}
                     for rid, r in s.regions.items()},
+        "nodes": {nid: {"kind": n.kind, "region": n.region, "place": s.place(nid)}
+                  for nid, n in s.nodes.items()},
         "variant_descriptions": {name: v.description for name, v in s.variants.items()},
         "variants": [v or "" for v in variants], "allocator": allocator,
         "rolling": None if rolling is None else {"window": rolling[0], "commit": rolling[1]},
