@@ -138,7 +138,7 @@ def test_result_tables_have_the_contracted_columns(two_country: borderflow.Scena
                                      "rejected"]
     assert list(r.stocks.columns) == ["day", "node", "commodity", "stock", "in_transit"]
     assert list(r.sites.columns) == ["day", "node", "region", "commodity", "demand", "served", "unmet",
-                                     "backlog", "normal_demand", "substituted"]
+                                     "backlog", "normal_demand", "substituted", "stock", "days_of_supply"]
     assert list(r.kpis.columns) == KPI_COLUMNS
     assert (r.flows["quantity"] > 0).all()
 
