@@ -8,7 +8,16 @@ from __future__ import annotations
 import os
 
 from ..model import ScenarioError, UsageError
-from .commands import catalogue, inspect, meta, run, sensitivity, stress, sweep  # noqa: F401  (registers them)
+from .commands import (  # noqa: F401  (registers them)
+    attribute,
+    catalogue,
+    inspect,
+    meta,
+    run,
+    sensitivity,
+    stress,
+    sweep,
+)
 from .shared import app
 
 

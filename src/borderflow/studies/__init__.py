@@ -1,8 +1,10 @@
 """Studies: many runs of a scenario as one batch. Today the Monte Carlo sweep over the
 scenario's `uncertainty` (samplers, chunks, executors, statistics over samples), and the
 sensitivity of results to every assumption (one-at-a-time, one batch), and the stress test
-(one disruption per sample: time to survive, impact, exposure)."""
+(one disruption per sample: time to survive, impact, exposure), and the attribution of
+shortages to policies (Shapley values over coalitions of policies)."""
 
+from .attribution import Attribution, attribute
 from .chunk import COLUMNS, Chunk, ChunkOut, run_chunk
 from .executors import EXECUTORS, Executor, Local, Ray, RayMissing
 from .montecarlo import Plan, execute, plan, plan_chunks, sweep
@@ -11,7 +13,7 @@ from .result import Held, Rows, SweepResult
 from .sample import batchable, draw, generators
 from .stresstest import StressResult, stress
 
-__all__ = ["COLUMNS", "EXECUTORS", "Chunk", "ChunkOut", "Executor", "Held", "Local", "Plan",
-           "Ray", "RayMissing", "Rows", "Sensitivity", "StressResult", "SweepResult", "batchable",
-           "draw", "execute", "generators", "plan", "plan_chunks", "run_chunk", "sensitivity",
-           "stress", "sweep"]
+__all__ = ["COLUMNS", "EXECUTORS", "Attribution", "Chunk", "ChunkOut", "Executor", "Held", "Local",
+           "Plan", "Ray", "RayMissing", "Rows", "Sensitivity", "StressResult", "SweepResult",
+           "attribute", "batchable", "draw", "execute", "generators", "plan", "plan_chunks",
+           "run_chunk", "sensitivity", "stress", "sweep"]

@@ -1,0 +1,79 @@
+"""`attribute`: how much of each region's shortage each policy caused (Shapley values)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..shared import DEFAULT_SCENARIO, ScenarioArg, app, err, names, out
+
+
+@app.command("attribute")
+def attribute_cmd(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    variant: Annotated[str | None, typer.Option(help="The variant whose policies are "
+                                                "attributed (default: as written).")] = None,
+    policies: Annotated[str | None, typer.Option(
+        help="Comma-separated policy ids (default: every policy the variant enables but "
+             "retaliations, whose counter-measures count with the policy that triggers them).")
+    ] = None,
+    samples: Annotated[int | None, typer.Option(
+        help="Sample this many random orders of the policies instead of running every "
+             "coalition (the default up to 12 policies; beyond, 200 orders).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sampled orders.")] = 0,
+    top: Annotated[int, typer.Option(help="Rows shown (--json has all).")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the attribution as JSON.")] = False,
+) -> None:
+    """Each policy's share of each region's unmet demand and each care site's unstaffed
+    patient-days: its Shapley value over every coalition of the policies (positive: the
+    policy made the shortage worse). Contributions add up to the variant's outcome less the
+    outcome with all of them off."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ...studies import attribute
+
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("attribute", total=None)
+        a = attribute(scenario, variant=variant, policies=names(policies), samples=samples,
+                      seed=seed, progress=lambda done, total: bar.update(task, completed=done,
+                                                                         total=total))
+    if as_json:
+        sys.stdout.write(json.dumps(a.summary()) + "\n")
+        return
+    region_name = {rid: r.name or rid for rid, r in a.scenario.regions.items()}
+    totals = a.totals.set_index(["region", "commodity"])
+    shown = a.rows[a.rows["contribution"].abs() >= 0.5].copy()
+    shown["size"] = shown["contribution"].abs()
+    shown = shown.sort_values(["size"], ascending=False).head(top)
+    how = "every coalition" if a.method == "exact" else f"{a.permutations} sampled orders"
+    table = Table(title=f"{a.scenario.name}{' / ' + a.variant if a.variant else ''}: who "
+                  f"caused the shortage ({len(a.policies)} policies, {how}, {a.runs} runs)",
+                  title_justify="left")
+    for col in ("region", "commodity", "policy", "contribution", "of the change",
+                *(("± s.e.",) if a.method == "sampled" else ())):
+        table.add_column(col, justify="right" if col not in ("region", "commodity", "policy")
+                         else "left")
+    for r in shown.itertuples(index=False):
+        t = totals.loc[(r.region, r.commodity)]
+        change = float(t["unmet_variant"] - t["unmet_none"])
+        share = f"{100 * r.contribution / change:.0f}%" if abs(change) >= 0.5 else "-"
+        table.add_row(region_name.get(r.region, r.region), r.commodity, r.policy,
+                      f"{r.contribution:+,.0f}", share,
+                      *((f"{r.stderr:,.0f}",) if a.method == "sampled" else ()))
+    out.print(table)
+    care = a.care[a.care["contribution"].abs() >= 0.5]
+    for r in care.itertuples(index=False):
+        out.print(f"{r.site}: {r.policy} {r.contribution:+,.0f} unstaffed patient-days",
+                  markup=False)
+    for r in a.interactions.head(5).itertuples(index=False):
+        if abs(r.interaction) >= 0.5:
+            out.print(f"interaction {r.policy_a} x {r.policy_b} in {region_name.get(r.region)}"
+                      f" {r.commodity}: {r.interaction:+,.0f}", markup=False)
+    err.print("contributions add up to the variant's unmet demand less that with every listed "
+              "policy off (checked)", markup=False)

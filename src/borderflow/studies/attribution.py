@@ -1,0 +1,275 @@
+"""Who is hurt by which policy: each policy's Shapley value in a region's unmet demand and a
+care site's unstaffed patient-days (`borderflow attribute`).
+
+The players are the listed policies (default: every policy the variant enables, except
+retaliations: a counter-measure is part of the policy that triggers it, since with that policy
+off nothing triggers it; list a retaliation to make it a player of its own). The game's value
+of a coalition S is the variant's outcome with only S's players on (the others off, everything
+else as the variant has it); a policy's contribution is its Shapley value, so contributions
+add up to the variant's outcome less the outcome with every listed policy off (efficiency,
+checked on every run). Up to EXACT_LIMIT players every coalition is run (2^k runs); beyond,
+permutations are sampled and each contribution carries its standard error.
+
+Each coalition recompiles only the policies on the variant's compiled network (series, arcs
+and levels are shared), then runs the priority engine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..engine import compile_network, resolve, run
+from ..model import Scenario, UsageError, apply_variant
+from ..policy import compile_policies
+from ..results.kpis import kpi_batch
+from ..results.simulation import as_scenario
+
+EXACT_LIMIT = 12
+TOL = 1e-6  # efficiency: |sum of contributions - (variant - none)| within TOL x max(1, |value|)
+TOP_PAIRS = 10
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, eq=False)
+class Attribution:
+    """Each policy's contribution to each region's unmet demand and each care site's
+    unstaffed patient-days (positive: the policy made it worse)."""
+
+    scenario: Scenario  # the variant applied
+    variant: str | None
+    policies: list[str]
+    method: str  # "exact" | "sampled"
+    permutations: int | None
+    rows: pd.DataFrame  # region, commodity, policy, contribution, stderr
+    care: pd.DataFrame  # site, policy, contribution, stderr
+    totals: pd.DataFrame  # region, commodity, demand, unmet_none, unmet_variant
+    care_totals: pd.DataFrame  # site, unstaffed_none, unstaffed_variant
+    interactions: pd.DataFrame  # region, commodity, policy_a, policy_b, interaction
+    runs: int
+
+    def summary(self) -> dict[str, Any]:
+        """The `attribute --json` document."""
+        return {
+            "scenario": self.scenario.name, "variant": self.variant or "",
+            "policies": self.policies, "method": self.method,
+            "permutations": self.permutations, "runs": self.runs,
+            "rows": _records(self.rows), "care": _records(self.care),
+            "totals": _records(self.totals), "care_totals": _records(self.care_totals),
+            "interactions": _records(self.interactions),
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return list(json.loads(frame.to_json(orient="records")))
+
+
+def players(s: Scenario, listed: list[str] | None) -> list[str]:
+    """The policies whose contributions are asked for (ids, in the scenario's order)."""
+    ids = [p.id for p in s.policies]
+    if listed is None:
+        return [p.id for p in s.policies if p.enabled and p.type != "retaliation"]
+    from ..model.messages import did_you_mean
+
+    unknown = [x for x in listed if x not in ids]
+    if unknown:
+        raise UsageError("--policies", f"no policy {unknown[0]!r} in {s.name}"
+                         f"{did_you_mean(unknown[0], ids)}")
+    off = [x for x in listed if not next(p for p in s.policies if p.id == x).enabled]
+    if off:
+        raise UsageError("--policies", f"{off[0]} is not enabled in this variant: only a "
+                         "policy in force can contribute (enable it with a variant)")
+    if len(set(listed)) < len(listed):
+        raise UsageError("--policies", "a policy is listed twice")
+    return [x for x in ids if x in listed]
+
+
+class _Game:
+    """The outcome of any coalition (a bit mask over the players), each run once."""
+
+    def __init__(self, s: Scenario, names: list[str]) -> None:
+        self.s, self.names = s, names
+        self.base = compile_network(s)
+        self.cache: dict[int, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
+        self.demands: dict[int, np.ndarray[Any, Any]] = {}  # demand after conservation
+        net = self.base
+        self.regions, self.commodities = list(net.regions), list(net.commodities)
+        self.sites = list(net.care_sites)
+
+    def value(self, mask: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """(unmet [G, C], unstaffed patient-days [S]) with the players of `mask` on."""
+        if mask not in self.cache:
+            off = {n for i, n in enumerate(self.names) if not mask >> i & 1}
+            s = self.s._carry(self.s.model_copy(update={"policies": [
+                p.model_copy(update={"enabled": False}) if p.id in off else p
+                for p in self.s.policies]}))
+            net = resolve(replace(self.base, policies=compile_policies(
+                s, self.base.arcs, self.base.nodes, self.base.commodities)))
+            trace = run(net, "priority", what=f"attribution: coalition {mask:b}")
+            kpis = kpi_batch(net, trace)
+            unmet = np.zeros((len(self.regions), len(self.commodities)))
+            g = kpis["region"].map({r: i for i, r in enumerate(self.regions)}).to_numpy(int)
+            c = kpis["commodity"].map({x: i for i, x in enumerate(self.commodities)}) \
+                .to_numpy(int)
+            unmet[g, c] = kpis["unmet"].to_numpy(float)
+            staff = trace.unstaffed[:, 0].sum(axis=0) if trace.unstaffed.size else \
+                np.zeros(len(self.sites))
+            self.cache[mask] = (unmet, np.asarray(staff, dtype=float))
+            self.demands[mask] = np.zeros_like(unmet)
+            self.demands[mask][g, c] = kpis["demand"].to_numpy(float)
+        return self.cache[mask]
+
+
+def attribute(scenario: Scenario | str | Path, variant: str | None = None,
+              policies: list[str] | None = None, samples: int | None = None, seed: int = 0,
+              progress: Progress | None = None) -> Attribution:
+    """Each listed policy's Shapley value in unmet demand (per region and commodity) and in
+    unstaffed patient-days (per care site), under the priority allocator. Exact for up to
+    EXACT_LIMIT policies (every coalition run); beyond that, or when `samples` is given,
+    `samples` random orders of the policies (default 200) with standard errors."""
+    s = apply_variant(as_scenario(scenario), variant)
+    names = players(s, policies)
+    if not names:
+        raise UsageError("--policies", "no policy to attribute: the variant enables none "
+                         "(besides retaliations)")
+    if samples is not None and samples < 1:
+        raise UsageError("--samples", "must be at least 1")
+    game = _Game(s, names)
+    k = len(names)
+    exact = samples is None and k <= EXACT_LIMIT
+    def value(mask: int) -> np.ndarray[Any, Any]:
+        unmet, staff = game.value(mask)
+        return np.concatenate([unmet.ravel(), staff])
+
+    err: np.ndarray[Any, Any] | None = None
+    inter: np.ndarray[Any, Any] | None = None
+    perms = None
+    if exact:
+        phi, inter = shapley(value, k, progress)
+    else:
+        perms = samples or 200
+        phi, err = sampled_shapley(value, k, perms, seed, progress)
+    unmet_all, staff_all = game.value((1 << k) - 1)
+    unmet_none, staff_none = game.value(0)
+    _check_efficiency(phi, unmet_all - unmet_none, staff_all - staff_none)
+    return _tables(s, variant, names, "exact" if exact else "sampled", perms, game, phi, err,
+                   inter, len(game.cache))
+
+
+Value = Callable[[int], np.ndarray[Any, Any]]  # a coalition's bit mask -> its outcomes
+
+
+def shapley(value: Value, k: int, progress: Progress | None = None
+            ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Shapley values [k, outputs] from every coalition of k players, and the pairwise
+    Shapley interaction index [k, k, outputs]."""
+    n = 1 << k
+    values = []
+    for mask in range(n):
+        values.append(value(mask))
+        if progress is not None:
+            progress(mask + 1, n)
+    v = np.asarray(values)  # [2^k, outputs]
+    size = np.array([bin(m).count("1") for m in range(n)])
+    masks = np.arange(n)
+    fact = [math.factorial(j) for j in range(k + 1)]
+    phi = np.zeros((k, v.shape[1]))
+    for i in range(k):
+        without = masks[(masks >> i & 1) == 0]
+        w = np.array([fact[j] * fact[k - j - 1] / fact[k] for j in size[without]])
+        phi[i] = w @ (v[without | 1 << i] - v[without])
+    inter = np.zeros((k, k, v.shape[1]))
+    for i, j in combinations(range(k), 2):
+        rest = masks[((masks >> i & 1) == 0) & ((masks >> j & 1) == 0)]
+        w = np.array([fact[t] * fact[k - t - 2] / fact[k - 1] for t in size[rest]])
+        d = v[rest | 1 << i | 1 << j] - v[rest | 1 << i] - v[rest | 1 << j] + v[rest]
+        inter[i, j] = inter[j, i] = w @ d
+    return phi, inter
+
+
+def sampled_shapley(value: Value, k: int, perms: int, seed: int = 0,
+                    progress: Progress | None = None
+                    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Shapley values [k, outputs] from `perms` random orders of the players (each order's
+    marginal contributions add up to the grand coalition's value exactly), with standard
+    errors."""
+    rng = np.random.default_rng(seed)
+    empty = value(0)
+    total = np.zeros((k, empty.size))
+    square = np.zeros((k, empty.size))
+    for p in range(perms):
+        mask, before = 0, empty
+        for i in rng.permutation(k):
+            mask |= 1 << int(i)
+            after = value(mask)
+            d = after - before
+            total[i] += d
+            square[i] += d * d
+            before = after
+        if progress is not None:
+            progress(p + 1, perms)
+    mean = total / perms
+    var = np.maximum(square / perms - mean * mean, 0.0) * perms / max(1, perms - 1)
+    return mean, np.sqrt(var / perms)
+
+
+def _check_efficiency(phi: np.ndarray[Any, Any], unmet: np.ndarray[Any, Any],
+                      staff: np.ndarray[Any, Any]) -> None:
+    """Contributions add up to the variant's outcome less the outcome with every listed
+    policy off: the property a Shapley value must have. A failure is a bug, not bad input."""
+    want = np.concatenate([unmet.ravel(), staff])
+    gap = np.abs(phi.sum(axis=0) - want)
+    if np.any(gap > TOL * np.maximum(1.0, np.abs(want))):
+        raise AssertionError(f"attribution: contributions do not add up (worst gap "
+                             f"{gap.max():.3g})")
+
+
+def _tables(s: Scenario, variant: str | None, names: list[str], method: str,
+            perms: int | None, game: _Game, phi: np.ndarray[Any, Any],
+            err: np.ndarray[Any, Any] | None, inter: np.ndarray[Any, Any] | None,
+            runs: int) -> Attribution:
+    G, C = len(game.regions), len(game.commodities)
+    demand = game.demands[(1 << len(names)) - 1]  # the variant's
+    keep = [(g, c) for g in range(G) for c in range(C) if demand[g, c] > 0]
+    rows = [{"region": game.regions[g], "commodity": game.commodities[c], "policy": name,
+             "contribution": float(phi[i, g * C + c]),
+             "stderr": None if err is None else float(err[i, g * C + c])}
+            for g, c in keep for i, name in enumerate(names)]
+    care = [{"site": site, "policy": name, "contribution": float(phi[i, G * C + j]),
+             "stderr": None if err is None else float(err[i, G * C + j])}
+            for j, site in enumerate(game.sites) for i, name in enumerate(names)]
+    (ua, sa), (un, sn) = game.value((1 << len(names)) - 1), game.value(0)
+    totals = pd.DataFrame([{"region": game.regions[g], "commodity": game.commodities[c],
+                            "demand": float(demand[g, c]), "unmet_none": float(un[g, c]),
+                            "unmet_variant": float(ua[g, c])} for g, c in keep])
+    care_totals = pd.DataFrame([{"site": site, "unstaffed_none": float(sn[j]),
+                                 "unstaffed_variant": float(sa[j])}
+                                for j, site in enumerate(game.sites)],
+                               columns=["site", "unstaffed_none", "unstaffed_variant"])
+    pairs = []
+    if inter is not None:
+        for a, b in combinations(range(len(names)), 2):
+            for g, c in keep:
+                pairs.append({"region": game.regions[g], "commodity": game.commodities[c],
+                              "policy_a": names[a], "policy_b": names[b],
+                              "interaction": float(inter[a, b, g * C + c])})
+    interactions = pd.DataFrame(pairs, columns=["region", "commodity", "policy_a", "policy_b",
+                                                "interaction"])
+    if len(interactions):
+        interactions = interactions.reindex(interactions["interaction"].abs()
+                                            .sort_values(ascending=False).index) \
+            .head(TOP_PAIRS).reset_index(drop=True)
+    return Attribution(s, variant, names, method, perms,
+                       pd.DataFrame(rows, columns=["region", "commodity", "policy",
+                                                   "contribution", "stderr"]),
+                       pd.DataFrame(care, columns=["site", "policy", "contribution", "stderr"]),
+                       totals, care_totals, interactions, runs)
