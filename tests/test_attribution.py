@@ -178,6 +178,13 @@ def test_sampled_and_exact_agree_within_the_error_on_ten_policies() -> None:
         np.testing.assert_allclose(total, (t["unmet_variant"] - t["unmet_none"])[total.index])
 
 
+def test_two_workers_give_the_numbers_of_one() -> None:
+    one = attribute(loads(TEN), samples=20, seed=5)
+    two = attribute(loads(TEN), samples=20, seed=5, workers=2)
+    assert one.summary() == two.summary()
+    assert one.runs < 1024  # a sampled attribution runs only its orders' coalitions
+
+
 def test_the_json_document_has_the_contracted_shape() -> None:
     proc = subprocess.run([sys.executable, "-m", "borderflow.cli", "attribute", "n95-2020",
                            "--variant", "history", "--policies",

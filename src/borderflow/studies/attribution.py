@@ -11,13 +11,16 @@ checked on every run). Up to EXACT_LIMIT players every coalition is run (2^k run
 permutations are sampled and each contribution carries its standard error.
 
 Each coalition recompiles only the policies on the variant's compiled network (series, arcs
-and levels are shared), then runs the priority engine.
+and levels are shared), then runs the priority engine. The coalitions an attribution needs
+(all of them, or those of its sampled orders) are run first, as jobs of the executors sweeps
+use (`run_coalitions`; each process compiles the network once), then combined.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import combinations
@@ -32,12 +35,14 @@ from ..model import Scenario, UsageError, apply_variant
 from ..policy import compile_policies
 from ..results.kpis import kpi_batch
 from ..results.simulation import as_scenario
+from .executors import executor as find_executor
 
 EXACT_LIMIT = 12
 TOL = 1e-6  # efficiency: |sum of contributions - (variant - none)| within TOL x max(1, |value|)
 TOP_PAIRS = 10
 
 Progress = Callable[[int, int], None]
+Value = Callable[[int], np.ndarray[Any, Any]]  # a coalition's bit mask -> its outcomes
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,49 +98,73 @@ def players(s: Scenario, listed: list[str] | None) -> list[str]:
     return [x for x in ids if x in listed]
 
 
+Outcome = tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]
+
+
 class _Game:
-    """The outcome of any coalition (a bit mask over the players), each run once."""
+    """Runs coalitions (bit masks over the players): unmet [G, C], unstaffed patient-days
+    [S] and demand [G, C] (after conservation) with the players of a mask on."""
 
     def __init__(self, s: Scenario, names: list[str]) -> None:
         self.s, self.names = s, names
         self.base = compile_network(s)
-        self.cache: dict[int, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
-        self.demands: dict[int, np.ndarray[Any, Any]] = {}  # demand after conservation
         net = self.base
         self.regions, self.commodities = list(net.regions), list(net.commodities)
         self.sites = list(net.care_sites)
 
-    def value(self, mask: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-        """(unmet [G, C], unstaffed patient-days [S]) with the players of `mask` on."""
-        if mask not in self.cache:
-            off = {n for i, n in enumerate(self.names) if not mask >> i & 1}
-            s = self.s._carry(self.s.model_copy(update={"policies": [
-                p.model_copy(update={"enabled": False}) if p.id in off else p
-                for p in self.s.policies]}))
-            net = resolve(replace(self.base, policies=compile_policies(
-                s, self.base.arcs, self.base.nodes, self.base.commodities)))
-            trace = run(net, "priority", what=f"attribution: coalition {mask:b}")
-            kpis = kpi_batch(net, trace)
-            unmet = np.zeros((len(self.regions), len(self.commodities)))
-            g = kpis["region"].map({r: i for i, r in enumerate(self.regions)}).to_numpy(int)
-            c = kpis["commodity"].map({x: i for i, x in enumerate(self.commodities)}) \
-                .to_numpy(int)
-            unmet[g, c] = kpis["unmet"].to_numpy(float)
-            staff = trace.unstaffed[:, 0].sum(axis=0) if trace.unstaffed.size else \
-                np.zeros(len(self.sites))
-            self.cache[mask] = (unmet, np.asarray(staff, dtype=float))
-            self.demands[mask] = np.zeros_like(unmet)
-            self.demands[mask][g, c] = kpis["demand"].to_numpy(float)
-        return self.cache[mask]
+    def outcome(self, mask: int) -> Outcome:
+        off = {n for i, n in enumerate(self.names) if not mask >> i & 1}
+        s = self.s._carry(self.s.model_copy(update={"policies": [
+            p.model_copy(update={"enabled": False}) if p.id in off else p
+            for p in self.s.policies]}))
+        net = resolve(replace(self.base, policies=compile_policies(
+            s, self.base.arcs, self.base.nodes, self.base.commodities)))
+        trace = run(net, "priority", what=f"attribution: coalition {mask:b}")
+        kpis = kpi_batch(net, trace)
+        unmet = np.zeros((len(self.regions), len(self.commodities)))
+        g = kpis["region"].map({r: i for i, r in enumerate(self.regions)}).to_numpy(int)
+        c = kpis["commodity"].map({x: i for i, x in enumerate(self.commodities)}) \
+            .to_numpy(int)
+        unmet[g, c] = kpis["unmet"].to_numpy(float)
+        staff = trace.unstaffed[:, 0].sum(axis=0) if trace.unstaffed.size else \
+            np.zeros(len(self.sites))
+        demand = np.zeros_like(unmet)
+        demand[g, c] = kpis["demand"].to_numpy(float)
+        return unmet, np.asarray(staff, dtype=float), demand
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Coalitions to run; `key` names the attribution, so a process compiles once per run."""
+
+    key: str
+    names: tuple[str, ...]
+    masks: tuple[int, ...]
+
+
+_GAMES: dict[str, _Game] = {}  # the attribution this process works on (one at a time)
+
+
+def run_coalitions(s: Scenario, job: _Job, seed: int) -> list[Outcome]:
+    """An executor's work (`seed` unused: nothing is drawn): each coalition's outcome."""
+    if job.key not in _GAMES:
+        _GAMES.clear()
+        _GAMES[job.key] = _Game(s, list(job.names))
+    game = _GAMES[job.key]
+    return [game.outcome(m) for m in job.masks]
 
 
 def attribute(scenario: Scenario | str | Path, variant: str | None = None,
               policies: list[str] | None = None, samples: int | None = None, seed: int = 0,
-              progress: Progress | None = None) -> Attribution:
+              progress: Progress | None = None, workers: int = 1, executor: str = "local",
+              address: str | None = None) -> Attribution:
     """Each listed policy's Shapley value in unmet demand (per region and commodity) and in
     unstaffed patient-days (per care site), under the priority allocator. Exact for up to
     EXACT_LIMIT policies (every coalition run); beyond that, or when `samples` is given,
-    `samples` random orders of the policies (default 200) with standard errors."""
+    `samples` random orders of the policies (default 200) with standard errors. `workers`,
+    `executor`, `address`: where the coalitions run, as for `sweep` (the same numbers
+    wherever they run)."""
+    runner = find_executor(executor, workers, address)
     s = apply_variant(as_scenario(scenario), variant)
     names = players(s, policies)
     if not names:
@@ -143,29 +172,50 @@ def attribute(scenario: Scenario | str | Path, variant: str | None = None,
                          "(besides retaliations)")
     if samples is not None and samples < 1:
         raise UsageError("--samples", "must be at least 1")
-    game = _Game(s, names)
     k = len(names)
     exact = samples is None and k <= EXACT_LIMIT
+    perms = None if exact else samples or 200
+    if exact:
+        masks = list(range(1 << k))
+    else:
+        assert perms is not None
+        masks = sorted({0, *(m for order in _orders(k, perms, seed)
+                             for m in np.bitwise_or.accumulate([1 << int(i) for i in order]))})
+    meta = _Game(s, names)
+    outcomes: dict[int, Outcome] = {}
+    key = uuid.uuid4().hex
+    per = max(1, min(64, -(-len(masks) // max(1, 4 * workers))))
+    jobs = [_Job(key, tuple(names), tuple(masks[lo:lo + per]))
+            for lo in range(0, len(masks), per)]
+    try:
+        for job, found in runner.map(s, jobs, 0, run_coalitions):
+            outcomes.update(zip(job.masks, found, strict=True))
+            if progress is not None:
+                progress(len(outcomes), len(masks))
+    finally:
+        _GAMES.pop(key, None)
+
     def value(mask: int) -> np.ndarray[Any, Any]:
-        unmet, staff = game.value(mask)
+        unmet, staff, _ = outcomes[mask]
         return np.concatenate([unmet.ravel(), staff])
 
     err: np.ndarray[Any, Any] | None = None
     inter: np.ndarray[Any, Any] | None = None
-    perms = None
     if exact:
-        phi, inter = shapley(value, k, progress)
+        phi, inter = shapley(value, k)
     else:
-        perms = samples or 200
-        phi, err = sampled_shapley(value, k, perms, seed, progress)
-    unmet_all, staff_all = game.value((1 << k) - 1)
-    unmet_none, staff_none = game.value(0)
-    _check_efficiency(phi, unmet_all - unmet_none, staff_all - staff_none)
-    return _tables(s, variant, names, "exact" if exact else "sampled", perms, game, phi, err,
-                   inter, len(game.cache))
+        assert perms is not None
+        phi, err = sampled_shapley(value, k, perms, seed)
+    full = (1 << k) - 1
+    _check_efficiency(phi, value(full) - value(0))
+    return _tables(s, variant, names, "exact" if exact else "sampled", perms, meta, outcomes,
+                   phi, err, inter)
 
 
-Value = Callable[[int], np.ndarray[Any, Any]]  # a coalition's bit mask -> its outcomes
+def _orders(k: int, perms: int, seed: int) -> list[np.ndarray[Any, Any]]:
+    """The random orders of the players a sampled attribution walks."""
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(k) for _ in range(perms)]
 
 
 def shapley(value: Value, k: int, progress: Progress | None = None
@@ -202,13 +252,12 @@ def sampled_shapley(value: Value, k: int, perms: int, seed: int = 0,
     """Shapley values [k, outputs] from `perms` random orders of the players (each order's
     marginal contributions add up to the grand coalition's value exactly), with standard
     errors."""
-    rng = np.random.default_rng(seed)
     empty = value(0)
     total = np.zeros((k, empty.size))
     square = np.zeros((k, empty.size))
-    for p in range(perms):
+    for p, order in enumerate(_orders(k, perms, seed)):
         mask, before = 0, empty
-        for i in rng.permutation(k):
+        for i in order:
             mask |= 1 << int(i)
             after = value(mask)
             d = after - before
@@ -222,11 +271,9 @@ def sampled_shapley(value: Value, k: int, perms: int, seed: int = 0,
     return mean, np.sqrt(var / perms)
 
 
-def _check_efficiency(phi: np.ndarray[Any, Any], unmet: np.ndarray[Any, Any],
-                      staff: np.ndarray[Any, Any]) -> None:
+def _check_efficiency(phi: np.ndarray[Any, Any], want: np.ndarray[Any, Any]) -> None:
     """Contributions add up to the variant's outcome less the outcome with every listed
     policy off: the property a Shapley value must have. A failure is a bug, not bad input."""
-    want = np.concatenate([unmet.ravel(), staff])
     gap = np.abs(phi.sum(axis=0) - want)
     if np.any(gap > TOL * np.maximum(1.0, np.abs(want))):
         raise AssertionError(f"attribution: contributions do not add up (worst gap "
@@ -234,11 +281,12 @@ def _check_efficiency(phi: np.ndarray[Any, Any], unmet: np.ndarray[Any, Any],
 
 
 def _tables(s: Scenario, variant: str | None, names: list[str], method: str,
-            perms: int | None, game: _Game, phi: np.ndarray[Any, Any],
-            err: np.ndarray[Any, Any] | None, inter: np.ndarray[Any, Any] | None,
-            runs: int) -> Attribution:
+            perms: int | None, game: _Game, outcomes: dict[int, Outcome],
+            phi: np.ndarray[Any, Any], err: np.ndarray[Any, Any] | None,
+            inter: np.ndarray[Any, Any] | None) -> Attribution:
     G, C = len(game.regions), len(game.commodities)
-    demand = game.demands[(1 << len(names)) - 1]  # the variant's
+    ua, sa, demand = outcomes[(1 << len(names)) - 1]  # the variant's
+    un, sn, _ = outcomes[0]
     keep = [(g, c) for g in range(G) for c in range(C) if demand[g, c] > 0]
     rows = [{"region": game.regions[g], "commodity": game.commodities[c], "policy": name,
              "contribution": float(phi[i, g * C + c]),
@@ -247,7 +295,6 @@ def _tables(s: Scenario, variant: str | None, names: list[str], method: str,
     care = [{"site": site, "policy": name, "contribution": float(phi[i, G * C + j]),
              "stderr": None if err is None else float(err[i, G * C + j])}
             for j, site in enumerate(game.sites) for i, name in enumerate(names)]
-    (ua, sa), (un, sn) = game.value((1 << len(names)) - 1), game.value(0)
     totals = pd.DataFrame([{"region": game.regions[g], "commodity": game.commodities[c],
                             "demand": float(demand[g, c]), "unmet_none": float(un[g, c]),
                             "unmet_variant": float(ua[g, c])} for g, c in keep])
@@ -272,4 +319,4 @@ def _tables(s: Scenario, variant: str | None, names: list[str], method: str,
                        pd.DataFrame(rows, columns=["region", "commodity", "policy",
                                                    "contribution", "stderr"]),
                        pd.DataFrame(care, columns=["site", "policy", "contribution", "stderr"]),
-                       totals, care_totals, interactions, runs)
+                       totals, care_totals, interactions, len(outcomes))

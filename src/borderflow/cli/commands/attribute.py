@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..shared import DEFAULT_SCENARIO, ScenarioArg, app, err, names, out
+from ..shared import (
+    DEFAULT_SCENARIO,
+    AddressOpt,
+    ExecutorOpt,
+    ScenarioArg,
+    WorkersOpt,
+    app,
+    err,
+    names,
+    out,
+)
 
 
 @app.command("attribute")
@@ -25,6 +35,9 @@ def attribute_cmd(
         help="Sample this many random orders of the policies instead of running every "
              "coalition (the default up to 12 policies; beyond, 200 orders).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sampled orders.")] = 0,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
     top: Annotated[int, typer.Option(help="Rows shown (--json has all).")] = 30,
     as_json: Annotated[bool, typer.Option("--json", help="Print the attribution as JSON.")] = False,
 ) -> None:
@@ -41,8 +54,9 @@ def attribute_cmd(
     with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
         task = bar.add_task("attribute", total=None)
         a = attribute(scenario, variant=variant, policies=names(policies), samples=samples,
-                      seed=seed, progress=lambda done, total: bar.update(task, completed=done,
-                                                                         total=total))
+                      seed=seed, workers=workers, executor=executor, address=address,
+                      progress=lambda done, total: bar.update(task, completed=done,
+                                                              total=total))
     if as_json:
         sys.stdout.write(json.dumps(a.summary()) + "\n")
         return
