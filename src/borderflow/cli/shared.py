@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -44,3 +46,16 @@ CommitOpt = Annotated[int | None, typer.Option(
 def names(text: str | None) -> list[str] | None:
     """A comma-separated list given to an option (None when not given)."""
     return [v.strip() for v in text.split(",") if v.strip()] if text else None
+
+
+@contextlib.contextmanager
+def progress_bar(name: str, hidden: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (none with --json); yields the `progress(done, total)` a
+    study takes."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=hidden) as bar:
+        task = bar.add_task(name, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)

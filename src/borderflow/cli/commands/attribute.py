@@ -19,6 +19,7 @@ from ..shared import (
     err,
     names,
     out,
+    progress_bar,
 )
 
 
@@ -45,18 +46,12 @@ def attribute_cmd(
     patient-days: its Shapley value over every coalition of the policies (positive: the
     policy made the shortage worse). Contributions add up to the variant's outcome less the
     outcome with all of them off."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from ...studies import attribute
 
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
-        task = bar.add_task("attribute", total=None)
+    with progress_bar("attribute", as_json) as progress:
         a = attribute(scenario, variant=variant, policies=names(policies), samples=samples,
                       seed=seed, workers=workers, executor=executor, address=address,
-                      progress=lambda done, total: bar.update(task, completed=done,
-                                                              total=total))
+                      progress=progress)
     if as_json:
         sys.stdout.write(json.dumps(a.summary()) + "\n")
         return

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..render import sensitivity_tables
-from ..shared import DEFAULT_SCENARIO, ResultsOpt, ScenarioArg, app, err, names, out
+from ..shared import DEFAULT_SCENARIO, ResultsOpt, ScenarioArg, app, err, names, out, progress_bar
 from .run import deliver
 
 
@@ -36,22 +36,15 @@ def sensitivity_cmd(
 ) -> None:
     """Perturb every assumption up and down, one at a time (one batch where the engine can),
     and rank them by their effect on the chosen outputs."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from ...report import sensitivity_report
     from ...store import catalogue, save
     from ...studies import sensitivity
 
     if out_dir is not None:
         catalogue.check(results)
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
-        task = bar.add_task("sensitivity", total=None)
+    with progress_bar("sensitivity", as_json) as progress:
         study = sensitivity(scenario, variant=variant, outputs=outputs, factor=factor, kpi=kpi,
-                            assumptions=names(assumptions),
-                            progress=lambda done, total: bar.update(task, completed=done,
-                                                                    total=total))
+                            assumptions=names(assumptions), progress=progress)
 
     def finish(folder: Path) -> None:
         (folder / "report.html").write_text(sensitivity_report(study.summary()), encoding="utf-8")

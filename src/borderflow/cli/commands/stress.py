@@ -19,6 +19,7 @@ from ..shared import (
     app,
     err,
     out,
+    progress_bar,
 )
 from .run import deliver
 
@@ -52,23 +53,16 @@ def stress_cmd(
 ) -> None:
     """Simchi-Levi's stress test: each target out for its time to recover, one batch; per
     target the time to survive, the demand lost and the risk exposure index."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from ...report import stress_report
     from ...store import catalogue, save
     from ...studies import stress
 
     if out_dir is not None:
         catalogue.check(results)
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
-        task = bar.add_task("stress", total=None)
+    with progress_bar("stress", as_json) as progress:
         result = stress(scenario, variant=variant, target_spec=targets, ttr=ttr, start=start,
                         allocator=allocator, optimal_tts=optimal_tts, workers=workers,
-                        executor=executor, address=address,
-                        progress=lambda done, total: bar.update(task, completed=done,
-                                                                total=total))
+                        executor=executor, address=address, progress=progress)
     names = {rid: {"name": r.name or rid} for rid, r in result.scenario.regions.items()}
 
     def finish(folder: Path) -> None:
