@@ -8,7 +8,7 @@ from .allocators import ALLOCATORS, CAPABILITIES, Allocator, allocator, run
 from .errors import InvariantError, OptimalError
 from .invariants import mass_balance, violations
 from .limits import LaneLimits, lane_limits
-from .network import Network, Sampled
+from .network import Network, Sampled, with_policies
 from .records import DayRecord, Trace
 from .simulator import Simulator
 from .triggers import compile_network, resolve
@@ -26,4 +26,5 @@ def warm(net: Network) -> Warm:
 
 __all__ = ["ALLOCATORS", "CAPABILITIES", "Allocator", "DayRecord", "InvariantError", "LaneLimits",
            "Network", "OptimalError", "Sampled", "Simulator", "Trace", "allocator",
-           "compile_network", "lane_limits", "mass_balance", "resolve", "run", "violations", "warm"]
+           "compile_network", "lane_limits", "mass_balance", "resolve", "run", "violations", "warm",
+           "with_policies"]

@@ -125,6 +125,10 @@ def run(net: Network, allocator_name: str = "priority", rolling: tuple[int, int]
     samples, an allocator without `batch` runs them one by one (traces stacked on the batch
     axis). Checked against the invariants when CHECK is on (`what` names the run if not)."""
     chosen = allocator(allocator_name, rolling)
+    if sampled is not None and sampled.policies is not None and \
+            "batch" not in chosen.capabilities:
+        raise ValueError(f"the {chosen.name} allocator cannot run samples with policies of "
+                         "their own")
     if net.policies.shortages and sampled is not None:
         # each sample's shortages fire its retaliations on days of its own
         traces = []

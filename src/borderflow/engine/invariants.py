@@ -6,6 +6,7 @@ lane capacity) is checked against each sample's own values, never the network's 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -60,10 +61,26 @@ def throughput(net: Network, trace: Trace, sampled: Sampled | None = None) -> np
     return _initial(net, trace, sampled) + produced  # type: ignore[no-any-return]
 
 
+def own_sample(net: Network, trace: Trace, sampled: Sampled, b: int
+               ) -> tuple[Network, Trace]:
+    """Sample b of a batch whose samples have policies of their own (`sampled.policies`) as
+    a run of its own: its network holds its policies, its trace its claims alone."""
+    assert sampled.policies is not None
+    own = trace.sample(b)
+    k = sampled.policies.claim_index[b]
+    own = replace(own, claim_asked=own.claim_asked[:, :, k], claim_limit=own.claim_limit[:, :, k],
+                  claimed=own.claimed[:, :, k])
+    return replace(net, policies=sampled.policies.each[b]), own
+
+
 def violations(net: Network, trace: Trace, rtol: float = 1e-9,
                sampled: Sampled | None = None) -> list[str]:
     """Human-readable descriptions of every invariant the run breaks (empty when sound);
     `sampled`: the per-sample values the batch ran with."""
+    if sampled is not None and sampled.policies is not None:  # each sample on its own policies
+        return [f"sample {b}: {v}" for b in range(sampled.policies.batch)
+                for v in violations(*own_sample(net, trace, sampled, b), rtol=rtol,
+                                    sampled=sampled.pick(b))]
     found = []
     scale = max(1.0, float(np.abs(throughput(net, trace, sampled)).max(initial=0.0)))
     tol = rtol * scale

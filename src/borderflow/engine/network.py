@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -11,6 +11,7 @@ import numpy as np
 from ..demand import evaluate
 from ..model import Scenario
 from ..policy import Arcs, PolicyArrays, compile_policies
+from ..policy.batch import PolicyBatch, stack
 from .inventory import Inventory, compile_inventory, initial_transit
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
@@ -135,6 +136,8 @@ class Sampled:
     network's own capacity and policies, so a sample never depends on the others in its batch.
     `disruption` [B]: the index into `policies.disruptions` each sample suffers (-1 none), as
     if it were enabled in the scenario (the stress test's one target per sample).
+    `policies`: each sample's own policies (`policy.batch.stack`; the network then holds their
+    union), the attribution's one coalition per sample.
     """
 
     demand: Array | None = None
@@ -142,14 +145,22 @@ class Sampled:
     stock0: Array | None = None
     arc_cap: Array | None = None
     disruption: IntArray | None = None
+    policies: PolicyBatch | None = None
 
     def pick(self, b: int) -> Sampled:
-        """Sample b alone."""
+        """Sample b alone (policies of its own are left out: see `invariants.own_sample`)."""
         def one(a: Any) -> Any:
             return None if a is None else a[b:b + 1]
 
         return Sampled(one(self.demand), one(self.rec_cap), one(self.stock0), one(self.arc_cap),
                        one(self.disruption))
+
+
+def with_policies(net: Network, each: list[PolicyArrays]) -> tuple[Network, Sampled]:
+    """A batch of len(each) samples on `net`'s arcs, sample b under the policies each[b]
+    (compiled for `net`'s scenario): the network to run and the samples' values."""
+    union, own = stack(each)
+    return replace(net, policies=union), Sampled(policies=own)
 
 
 def compile_network(scenario: Scenario) -> Network:

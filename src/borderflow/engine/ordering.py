@@ -68,13 +68,20 @@ class Ordering:
 
     def _forecast(self, t: int, pairs: IntArray, use: Array) -> tuple[Array, Array]:
         window, alpha = self.window[pairs], self.alpha[pairs]
-        self.history[t % self.depth][:, pairs] = use
-        # the last P days, today included: row k of `back` is day t - k
-        back = self.history[:, :, pairs][(t - np.arange(self.depth)) % self.depth]  # [D, B, n]
-        counted = (np.arange(self.depth)[:, None] < np.minimum(window, t + 1)[None, :])[:, None, :]
-        n = np.maximum(1, np.minimum(window, t + 1))
-        mean = (back * counted).sum(axis=0) / n
-        spread = np.sqrt(np.maximum(0.0, (back ** 2 * counted).sum(axis=0) / n - mean ** 2))
+        mean, spread = use.copy(), np.zeros_like(use)  # a window of one day: today's use
+        longer = window > 1
+        if longer.any():
+            some = pairs[longer]
+            self.history[t % self.depth][:, some] = use[:, longer]
+            # the last P days, today included: slot s holds day t - age[s]
+            back = self.history[:, :, some]  # [D, B, n]
+            age = (t - np.arange(self.depth)) % self.depth
+            n = np.minimum(window[longer], t + 1)
+            counted = (age[:, None] < n[None, :])[:, None, :]
+            kept = back * counted
+            m = kept.sum(axis=0) / n
+            mean[:, longer] = m
+            spread[:, longer] = np.sqrt(np.maximum(0.0, (kept * back).sum(axis=0) / n - m ** 2))
         if not alpha.any():
             return mean, spread
         old, var = self.smooth[:, pairs], self.variance[:, pairs]

@@ -70,6 +70,15 @@ class Simulator:
         chosen = sampled.disruption
         self._disrupted = None if chosen is None or not (chosen >= 0).any() else \
             PerSample(net, chosen)  # a disruption of each sample's own
+        self._own = sampled.policies  # policies of each sample's own (net.policies: their union)
+        self._flight_claims = np.array([k for k, c in enumerate(net.policies.claims)
+                                        if not c.is_order], dtype=np.intp)
+        self._flight_arcs = np.array([net.policies.claims[k].arc for k in self._flight_claims],
+                                     dtype=np.intp)
+        if self._own is not None and (self._disrupted is not None or
+                                      self._sampled_arc_cap is not None):
+            raise ValueError("samples with policies of their own take no disruption or lane "
+                             "capacity of their own")
         if sampled.stock0 is not None:
             self._stock = sampled.stock0.reshape(batch, -1).astype(float)  # a copy
         else:
@@ -119,7 +128,8 @@ class Simulator:
         S += self._pipe[slot]
         self._transit -= self._pipe[slot]
         self._pipe[slot] = 0.0
-        S += net.policies.deliveries[t]  # from outside the network (a donation)
+        # from outside the network (a donation)
+        S += net.policies.deliveries[t] if self._own is None else self._own.deliveries[t]
 
         # 2. Produce
         produced, input_use = self._produce(t)
@@ -134,12 +144,21 @@ class Simulator:
 
         # 4. Request
         limits = lane_limits(net, t, t + 1)
-        limit, blocker = limits.arc, limits.blocker  # [1, A], or [B, A] with disruptions
+        if self._own is not None:  # each sample's blocks and quotas: [B, A], [B, G]
+            blocker = self._own.blocker(t, net.arc_src.size)
+            limit = np.where(blocker >= 0, 0.0, limits.arc)
+            if self._flight_claims.size:  # each sample's own flights, under the union's
+                arcs = self._flight_arcs
+                limit[:, arcs] = np.minimum(limit[:, arcs],
+                                            self._own.claim_flights[t][:, self._flight_claims])
+            limits = LaneLimits(limit, self._own.group_quota[t], blocker)
+        limit, blocker = limits.arc, limits.blocker  # [1 or B, A] (B: disruptions, policies)
         if self._disrupted is not None:
             limit, blocker = self._disrupted.limit(t, limit), self._disrupted.blocker(t, blocker)
         # a conserving site still orders for its normal use: conservation stretches its stock,
         # it does not lower what the site aims to hold (else its cover could never recover)
-        requested, wanted = self._request(t, limit, limits.quota[0], normal + input_use)
+        quota = limits.quota[0] if self._own is None else limits.quota
+        requested, wanted = self._request(t, limit, quota, normal + input_use)
 
         # 5. Allocate and ship
         out = self._ship(t, limits, blocker, requested, wanted)
@@ -239,13 +258,15 @@ class Simulator:
     def _care(self, t: int) -> tuple[Array, Array, Array]:
         kept = None if self._disrupted is None else \
             self._disrupted.kept_home(t, self.net.policies.commuters_blocked[t])
+        if self._own is not None:
+            kept = self._own.commuters_blocked[t]
         return care_capacity(self.net, t, self.batch, kept)
 
     def _demand(self, t: int) -> tuple[Array, Array, np.ndarray[Any, np.dtype[np.bool_]]]:
         """Normal demand, demand after conservation, and where sites conserve: from the day
         their days of supply at normal use falls under the threshold until it is back at the
         lift level (the threshold itself unless the policy sets a higher one)."""
-        pol = self.net.policies
+        pol: Any = self.net.policies if self._own is None else self._own
         if self._sampled_demand is None:
             raw = np.broadcast_to(self.net.demand[t].reshape(1, -1), (self.batch, self._nc))
         else:
@@ -302,15 +323,18 @@ class Simulator:
 
     def _claim_amount(self, k: int, t: int) -> Array:
         claim = self.net.policies.claims[k]
+        on = 1.0 if self._own is None else self._own.claim_active[t, :, k]  # the samples'
         if claim.schedule == "flights":
+            if self._own is not None:
+                return self._own.claim_flights[t, :, k] * on
             return np.full(self.batch, claim.flights[t])
         remaining = np.maximum(0.0, claim.quantity - self._delivered[:, k])
         remaining[remaining <= TOL * claim.quantity] = 0.0
         if claim.schedule == "asap":
-            return remaining
+            return remaining * on
         # even: spread what remains over the days left to ship it so it arrives by the due day
         last_ship = claim.due - int(self.net.arc_lead[claim.arc])
-        return remaining / max(1, last_ship + 1 - t)
+        return remaining / max(1, last_ship + 1 - t) * on
 
     def _ship(self, t: int, limits: LaneLimits, blocker: np.ndarray[Any, Any], requested: Array,
               wanted: Array) -> dict[str, Any]:
@@ -325,17 +349,20 @@ class Simulator:
             lane_cap = self._sampled_arc_cap
             room = lane_limits(net, t, t + 1, lane_cap).arc[0]
         else:
-            room = np.repeat(limits.arc, B, axis=0)
+            room = np.array(np.broadcast_to(limits.arc, (B, A)))
         cut = np.zeros((1, A), dtype=bool)  # where a disruption cuts an arc below its limit
         if self._disrupted is not None:
             less = self._disrupted.limit(t, room)
             cut, room = less < room, less
-        quota = np.repeat(limits.quota, B, axis=0)
-        licensed = np.flatnonzero(pol.group_counts[t])  # groups counting toward a licence
+        quota = np.array(np.broadcast_to(limits.quota, (B, limits.quota.shape[-1])))
+        counts = pol.group_counts[t][None, :] if self._own is None else self._own.group_counts[t]
+        licensed = np.flatnonzero(counts.any(axis=0))  # groups counting toward a licence
         if licensed.size:  # a group may ship no more than what is left of its licence
             lic = pol.group_licence[licensed]
+            counting = counts[:, licensed]  # [1 or B, groups]
             left = np.maximum(pol.licence_total[lic] - self._licence_used[:, lic], 0.0)
-            quota[:, licensed] = np.minimum(quota[:, licensed], left)
+            quota[:, licensed] = np.where(counting, np.minimum(quota[:, licensed], left),
+                                          quota[:, licensed])
         shipped = np.zeros((B, A))
         claim_room = np.zeros((B, A), dtype=bool)  # a claim took lane room from requests
         claim_reason = np.full(A, -1, dtype=np.int32)
@@ -384,7 +411,8 @@ class Simulator:
         if licensed.size:
             by_group = np.zeros((B, quota.shape[1]))
             scatter_add(by_group, pol.member_group, shipped[:, pol.member_arc])
-            self._licence_used[:, lic] += by_group[:, licensed]
+            # a sample's groups of one licence count on different days: scatter, not assign
+            scatter_add(self._licence_used, lic, by_group[:, licensed] * counting)
 
         # The reason for a shortfall is the constraint that bound at the margin: stock when the
         # supplier could not send all it was allowed to, else the tightest cap (a block, then

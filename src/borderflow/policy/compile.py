@@ -139,6 +139,8 @@ class PolicyArrays:
     shortages: tuple[ShortageRule, ...] = ()
     recompile: Callable[[Mapping[str, int]], PolicyArrays] | None = field(default=None,
                                                                          compare=False)
+    # [L] what names each licence whatever else is compiled: (policy index, name, commodity)
+    licence_keys: tuple[tuple[int, str, str], ...] = ()
 
     @cached_property
     def member_runs(self) -> tuple[IntArray, IntArray]:
@@ -444,6 +446,7 @@ def compile_policies(s: Scenario, arcs: Arcs, nodes: tuple[str, ...],
         disruptions=disrupted,
         shortages=_shortage_rules(s, active, nodes, commodities),
         recompile=partial(compile_policies, s, arcs, nodes, commodities),
+        licence_keys=tuple(b.licences),
     )
 
 

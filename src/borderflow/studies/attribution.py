@@ -11,7 +11,8 @@ checked on every run). Up to EXACT_LIMIT players every coalition is run (2^k run
 permutations are sampled and each contribution carries its standard error.
 
 Each coalition recompiles only the policies on the variant's compiled network (series, arcs
-and levels are shared), then runs the priority engine. The coalitions an attribution needs
+and levels are shared); a job's coalitions then run as one batch of the priority engine, each
+sample under its own policies (`engine.with_policies`). The coalitions an attribution needs
 (all of them, or those of its sampled orders) are run first, as jobs of the executors sweeps
 use (`run_coalitions`; each process compiles the network once), then combined.
 """
@@ -30,10 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import compile_network, resolve, run
+from ..engine import Network, Trace, compile_network, resolve, run, with_policies
 from ..model import Scenario, UsageError, apply_variant
-from ..policy import compile_policies
-from ..results.kpis import kpi_batch
+from ..policy import PolicyArrays, compile_policies
 from ..results.simulation import as_scenario
 from .executors import executor as find_executor
 
@@ -112,25 +112,38 @@ class _Game:
         self.regions, self.commodities = list(net.regions), list(net.commodities)
         self.sites = list(net.care_sites)
 
-    def outcome(self, mask: int) -> Outcome:
+    def policies(self, mask: int) -> PolicyArrays:
+        """The policies compiled with only the players of `mask` on."""
         off = {n for i, n in enumerate(self.names) if not mask >> i & 1}
         s = self.s._carry(self.s.model_copy(update={"policies": [
             p.model_copy(update={"enabled": False}) if p.id in off else p
             for p in self.s.policies]}))
-        net = resolve(replace(self.base, policies=compile_policies(
-            s, self.base.arcs, self.base.nodes, self.base.commodities)))
-        trace = run(net, "priority", what=f"attribution: coalition {mask:b}")
-        kpis = kpi_batch(net, trace)
-        unmet = np.zeros((len(self.regions), len(self.commodities)))
-        g = kpis["region"].map({r: i for i, r in enumerate(self.regions)}).to_numpy(int)
-        c = kpis["commodity"].map({x: i for i, x in enumerate(self.commodities)}) \
-            .to_numpy(int)
-        unmet[g, c] = kpis["unmet"].to_numpy(float)
-        staff = trace.unstaffed[:, 0].sum(axis=0) if trace.unstaffed.size else \
-            np.zeros(len(self.sites))
-        demand = np.zeros_like(unmet)
-        demand[g, c] = kpis["demand"].to_numpy(float)
-        return unmet, np.asarray(staff, dtype=float), demand
+        return compile_policies(s, self.base.arcs, self.base.nodes, self.base.commodities)
+
+    def outcomes(self, masks: list[int]) -> list[Outcome]:
+        """Each coalition's outcome: the coalitions run as one batch, each sample under its
+        own policies, unless one fires a retaliation on a shortage (a day of its own run)."""
+        each = [self.policies(m) for m in masks]
+        if any(p.shortages for p in each):
+            out = []
+            for m, pol in zip(masks, each, strict=True):
+                net = resolve(replace(self.base, policies=pol))
+                out += self._read(net, run(net, "priority", what=f"attribution: {m:b}"))
+            return out
+        net, sampled = with_policies(self.base, each)
+        return self._read(net, run(net, "priority", batch=len(masks), sampled=sampled,
+                                   what=f"attribution: {len(masks)} coalitions"))
+
+    def _read(self, net: Network, trace: Trace) -> list[Outcome]:
+        """Per sample: unmet [G, C], unstaffed patient-days [S], demand [G, C] (the KPIs'
+        `unmet` and `demand`: every node's, summed over the days and the region's nodes)."""
+        onehot = np.eye(len(self.regions))[net.node_region]  # [N, G]
+        demand = np.einsum("bnc,ng->bgc", trace.demand.sum(axis=0), onehot)
+        unmet = demand - np.einsum("bnc,ng->bgc", trace.served.sum(axis=0), onehot)
+        B = demand.shape[0]
+        staff = trace.unstaffed.sum(axis=0) if trace.unstaffed.size else \
+            np.zeros((B, len(self.sites)))
+        return [(unmet[k], np.asarray(staff[k], dtype=float), demand[k]) for k in range(B)]
 
 
 @dataclass(frozen=True)
@@ -151,7 +164,7 @@ def run_coalitions(s: Scenario, job: _Job, seed: int) -> list[Outcome]:
         _GAMES.clear()
         _GAMES[job.key] = _Game(s, list(job.names))
     game = _GAMES[job.key]
-    return [game.outcome(m) for m in job.masks]
+    return game.outcomes(list(job.masks))
 
 
 def attribute(scenario: Scenario | str | Path, variant: str | None = None,
@@ -184,7 +197,7 @@ def attribute(scenario: Scenario | str | Path, variant: str | None = None,
     meta = _Game(s, names)
     outcomes: dict[int, Outcome] = {}
     key = uuid.uuid4().hex
-    per = max(1, min(64, -(-len(masks) // max(1, 4 * workers))))
+    per = _job_size(len(masks), workers, meta.base)
     jobs = [_Job(key, tuple(names), tuple(masks[lo:lo + per]))
             for lo in range(0, len(masks), per)]
     try:
@@ -210,6 +223,19 @@ def attribute(scenario: Scenario | str | Path, variant: str | None = None,
     _check_efficiency(phi, value(full) - value(0))
     return _tables(s, variant, names, "exact" if exact else "sampled", perms, meta, outcomes,
                    phi, err, inter)
+
+
+BATCH = 256  # coalitions in one batch at most: per-day costs shared, its arrays still small
+TRACE_BYTES = 1 << 29  # and no batch's trace above about this
+
+
+def _job_size(n: int, workers: int, net: Network) -> int:
+    """Coalitions per job: as many as the batch and its trace allow, at least two jobs a
+    worker when there are several (so a slow job does not leave the others idle)."""
+    (N, C), A = net.shape, net.arc_src.size
+    per_sample = 8 * net.days * (8 * N * C + 3 * A)  # the trace's float fields, roughly
+    most = max(1, min(BATCH, TRACE_BYTES // max(1, per_sample)))
+    return max(1, min(most, -(-n // (2 * workers)) if workers > 1 else most))
 
 
 def _orders(k: int, perms: int, seed: int) -> list[np.ndarray[Any, Any]]:
