@@ -22,9 +22,10 @@ def _tool(name: str) -> str:
 
 def test_public_api_is_pinned() -> None:
     assert sorted(borderflow.__all__) == ["Comparison", "Result", "Scenario", "ScenarioError",
-                                          "attribute", "compare", "load", "sensitivity",
-                                          "simulate", "stress", "sweep"]
+                                          "attribute", "compare", "load", "prices",
+                                          "sensitivity", "simulate", "stress", "sweep"]
     assert callable(borderflow.sensitivity) and callable(borderflow.attribute)
+    assert callable(borderflow.prices)
 
 
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:

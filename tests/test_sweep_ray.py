@@ -171,8 +171,13 @@ def test_a_stress_test_on_a_ray_cluster_equals_the_local_one(
 # loopback on Linux: it replaces a given 127.0.0.1 with the machine's address and binds the
 # GCS and raylets to every interface (ray/_private/services.py, resolve_ip_for_localhost).
 CLUSTER = """
+import os
 import sys
+from ray._private.utils import get_ray_address_file
 from ray.cluster_utils import Cluster
+# Cluster writes the head's address under Ray's default temp dir, whatever temp_dir says: on a
+# machine where no Ray ran before, that folder does not exist yet
+os.makedirs(os.path.dirname(get_ray_address_file(None)), exist_ok=True)
 cluster = Cluster(initialize_head=True, head_node_args={{
     "num_cpus": 0, "include_dashboard": False, "temp_dir": {head!r}}})
 cluster.add_node(num_cpus=2)

@@ -15,10 +15,10 @@ from .model import Scenario, ScenarioError, load
 if TYPE_CHECKING:
     from .results import Comparison, Result, compare, simulate
     from .store import sweep
-    from .studies import attribute, sensitivity, stress
+    from .studies import attribute, prices, sensitivity, stress
 
 __all__ = ["Comparison", "Result", "Scenario", "ScenarioError", "attribute", "compare", "load",
-           "sensitivity", "simulate", "stress", "sweep"]
+           "prices", "sensitivity", "simulate", "stress", "sweep"]
 
 _RESULTS = {"Comparison", "Result", "compare", "simulate"}
 
@@ -33,7 +33,7 @@ def __getattr__(name: str) -> Any:
         from .store import sweep
 
         return sweep
-    if name in ("attribute", "sensitivity", "stress"):
+    if name in ("attribute", "prices", "sensitivity", "stress"):
         from . import studies
 
         return getattr(studies, name)

@@ -13,6 +13,7 @@ from .commands import (  # noqa: F401  (registers them)
     catalogue,
     inspect,
     meta,
+    prices,
     run,
     sensitivity,
     stress,

@@ -104,12 +104,30 @@ class LP:
 
 
 @dataclass(frozen=True)
+class Ranging:
+    """HiGHS's ranging of every column's and row's bounds: the bound value up (down) to which
+    the basis, and so the dual, holds, and the objective there."""
+
+    col_up: Array
+    col_up_objective: Array
+    col_down: Array
+    col_down_objective: Array
+    row_up: Array
+    row_up_objective: Array
+    row_down: Array
+    row_down_objective: Array
+
+
+@dataclass(frozen=True)
 class Solution:
     objective: float
     col_value: Array
     solve_seconds: float
     status: str = "optimal"
     details: dict[str, float] = field(default_factory=dict)
+    col_dual: Array | None = None  # with duals=True: reduced costs
+    row_dual: Array | None = None
+    ranging: Ranging | None = None  # None where HiGHS reports none (no basis)
 
 
 def _grid(mask: BoolArray, start: int) -> IntArray:
@@ -147,11 +165,16 @@ def flights_grid(net: Network) -> Array:
 
 # --- variables ------------------------------------------------------------------------------
 
-def define_shipments(net: Network, start: int) -> Variables:
+def define_shipments(net: Network, start: int, keep_blocked: bool = False) -> Variables:
     """x[t, a]: units sent on arc a on day t, up to what may flow on it (engine/limits.py); no
-    variable where nothing may."""
-    upper = lane_limits(net).arc
+    variable where nothing may, unless `keep_blocked`: then a lane's arc-day a policy blocks
+    (and could otherwise carry something) keeps its variable with an upper bound of 0, so its
+    reduced cost is the value of a one-unit exemption."""
+    limits = lane_limits(net)
+    upper = limits.arc
     mask = upper > 0
+    if keep_blocked:
+        mask = mask | (limits.blocked & ((net.arc_cap > 0) & (net.arc_lane >= 0))[None, :])
     return _variables("shipments", mask, start, upper, net.arc_cost + EPS)
 
 
@@ -487,13 +510,15 @@ def lp_demand(net: Network) -> tuple[Array, BoolArray]:
         trace.conserving[:, 0].reshape(net.days, -1).copy()
 
 
-def build(net: Network) -> LP:
-    """Every define_* block, assembled into one column-wise sparse LP."""
+def build(net: Network, keep_blocked: bool = False) -> LP:
+    """Every define_* block, assembled into one column-wise sparse LP (`keep_blocked`: see
+    `define_shipments`)."""
     began = time.perf_counter()
-    return assemble(net, *lp_demand(net), began=began)
+    return assemble(net, *lp_demand(net), began=began, keep_blocked=keep_blocked)
 
 
-def assemble(net: Network, demand: Array, conserving: BoolArray, began: float | None = None) -> LP:
+def assemble(net: Network, demand: Array, conserving: BoolArray, began: float | None = None,
+             keep_blocked: bool = False) -> LP:
     """The LP of `net` serving `demand` ([T, N*C], conservation already fixed)."""
     began = time.perf_counter() if began is None else began
     pairs = relevant_pairs(net, demand)
@@ -507,7 +532,7 @@ def assemble(net: Network, demand: Array, conserving: BoolArray, began: float | 
     def n() -> int:
         return sum(v.size for v in blocks.values())
 
-    x = add(define_shipments(net, n()))
+    x = add(define_shipments(net, n(), keep_blocked))
     m = add(define_production(net, n()))
     s = add(define_stock(net, n(), pairs))
     u = add(define_unmet(net, n(), demand))
@@ -586,12 +611,17 @@ RETRIES: tuple[dict[str, Any], ...] = (
 )
 
 
-def solve(lp: LP, net: Network | None = None) -> Solution:
-    """Solve on HiGHS; an LP without optimum raises OptimalError naming what is at fault."""
+def solve(lp: LP, net: Network | None = None, duals: bool = False) -> Solution:
+    """Solve on HiGHS; an LP without optimum raises OptimalError naming what is at fault.
+    `duals`: also the reduced costs, row duals and ranging (the simplex's: ranging needs a
+    basis, which interior point without crossover does not give)."""
     began = time.perf_counter()
     M = highspy.HighsModelStatus
     for options in RETRIES:
         h = _highs(lp)
+        if duals:
+            options = {k: v for k, v in options.items() if k != "solver"}
+            h.setOptionValue("run_crossover", "on")
         for key, value in options.items():
             h.setOptionValue(key, value)
         h.run()
@@ -605,8 +635,27 @@ def solve(lp: LP, net: Network | None = None) -> Solution:
         return Solution(0.0, np.zeros(lp.cost.size), seconds)
     if status != M.kOptimal:
         raise OptimalError(diagnose(lp, net, h.modelStatusToString(status)))
-    values = np.asarray(h.getSolution().col_value, dtype=float)
-    return Solution(float(h.getInfo().objective_function_value), values, seconds)
+    sol = h.getSolution()
+    values = np.asarray(sol.col_value, dtype=float)
+    objective = float(h.getInfo().objective_function_value)
+    if not duals:
+        return Solution(objective, values, seconds)
+    return Solution(objective, values, seconds, col_dual=np.asarray(sol.col_dual, dtype=float),
+                    row_dual=np.asarray(sol.row_dual, dtype=float), ranging=_ranging(h))
+
+
+def _ranging(h: Any) -> Ranging | None:
+    status, r = h.getRanging()
+    if status != highspy.HighsStatus.kOk:
+        return None
+
+    def a(record: Any, part: str) -> Array:
+        return np.asarray(getattr(record, part), dtype=float)
+
+    return Ranging(a(r.col_bound_up, "value_"), a(r.col_bound_up, "objective_"),
+                   a(r.col_bound_dn, "value_"), a(r.col_bound_dn, "objective_"),
+                   a(r.row_bound_up, "value_"), a(r.row_bound_up, "objective_"),
+                   a(r.row_bound_dn, "value_"), a(r.row_bound_dn, "objective_"))
 
 
 def diagnose(lp: LP, net: Network | None, status: str) -> str:
