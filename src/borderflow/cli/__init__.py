@@ -11,6 +11,7 @@ from ..model import ScenarioError, UsageError
 from .commands import (  # noqa: F401  (registers them)
     attribute,
     catalogue,
+    exempt,
     inspect,
     meta,
     prices,
