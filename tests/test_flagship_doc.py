@@ -53,3 +53,16 @@ def test_the_flagship_docs_stress_table_is_up_to_date() -> None:
     spec.loader.exec_module(module)
     doc = (ROOT / "docs" / "flagship.md").read_text()
     assert module.table() in doc, "regenerate the table: python scripts/flagship_stress.py"
+
+
+def test_the_flagship_docs_attribution_table_is_up_to_date() -> None:
+    spec = importlib.util.spec_from_file_location("flagship_attribution",
+                                                  ROOT / "scripts" / "flagship_attribution.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    table = module.table()
+    assert table in (ROOT / "docs" / "flagship.md").read_text(), \
+        "regenerate the table: python scripts/flagship_attribution.py"
+    verdict = table.splitlines()[-1]
+    assert verdict in (ROOT / "README.md").read_text(), "the README quotes the verdict"
