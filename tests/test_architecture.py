@@ -251,7 +251,7 @@ def test_a_sweep_begun_before_a_kpi_was_added_resumes_and_reads(tmp_path: Path) 
 
 def test_allocators_declare_capabilities_and_rolling_is_its_own() -> None:
     assert ALLOCATORS["priority"].capabilities == {"batch"}
-    assert ALLOCATORS["optimal"].capabilities == {"window"}
+    assert ALLOCATORS["optimal"].capabilities == {"window", "duals"}
     rolling = allocator("optimal", (10, 3))
     assert rolling.name == "rolling" and not rolling.capabilities
     with pytest.raises(UsageError, match="--window: needs --allocator optimal"):

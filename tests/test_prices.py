@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from borderflow.engine import compile_network, resolve
 from borderflow.engine.optimal import LP, build, solve
 from borderflow.model import Scenario, loads
-from borderflow.studies.prices import prices
+from borderflow.studies.shadowprices import prices
 from strategies import scenarios_with_policies
 
 HEAD = """

@@ -5,7 +5,8 @@ Each declares what it can do beyond one run of the network as written:
 - `batch`: runs B samples at once (`sampled` per-sample values); sweeps send it whole chunks,
   and run any other allocator sample by sample;
 - `window`: can solve over a rolling horizon (`windowed(window, commit)` gives that allocator);
-- `duals`: reports shadow prices of its constraints (none does yet).
+- `duals`: its solve reports shadow prices of its constraints (the optimal allocator's horizon
+  LP: `optimal.solve(..., duals=True)`, read by `studies.shadowprices`).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Optimal:
     that commands which never optimise do not load the solver)."""
 
     name = "optimal"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"window"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"window", "duals"})
 
     def run(self, net: Network, batch: int = 1, sampled: Sampled | None = None) -> Trace:
         from .optimal import Optimal as Lp

@@ -10,9 +10,9 @@ from .chunk import COLUMNS, Chunk, ChunkOut, run_chunk
 from .executors import EXECUTORS, Executor, Local, Ray, RayMissing
 from .montecarlo import Plan, execute, plan, plan_chunks, sweep
 from .perturbation import Sensitivity, sensitivity
-from .prices import Prices, prices
 from .result import Held, Rows, SweepResult
 from .sample import batchable, draw, generators
+from .shadowprices import Prices, prices
 from .stresstest import StressResult, stress
 
 __all__ = ["COLUMNS", "EXECUTORS", "Attribution", "Chunk", "ChunkOut", "Executor", "Held",

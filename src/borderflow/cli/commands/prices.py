@@ -23,7 +23,7 @@ def prices_cmd(
     """Shadow prices of the optimal allocation's LP: per ban, quota, licence, lane capacity
     and rated order, the unmet demand one more unit allowed (one less ordered) would save,
     by lane and week, with the range over which each price holds."""
-    from ...studies.prices import prices
+    from ...studies.shadowprices import prices
 
     p = prices(scenario, variant)
     if as_json:
