@@ -121,7 +121,7 @@ def waterfall(t: AttributionTables, commodity: str) -> go.Figure:
             measure=["absolute", *["relative"] * len(steps), "total"],
             name=_name(names, region), customdata=hover, visible=False,
             text=[_compact(v).lstrip("+") if i in (0, len(steps) + 1) else _compact(v)
-                  for i, v in enumerate((none, *steps, variant))], textposition="outside",
+                  for i, v in enumerate((none, *steps, variant))], textposition="auto",
             increasing={"marker": {"color": WORSE}}, decreasing={"marker": {"color": BETTER}},
             totals={"marker": {"color": TOTAL}}, connector={"line": {"color": "#bbb"}},
             cliponaxis=False,
