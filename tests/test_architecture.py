@@ -323,7 +323,8 @@ def test_computing_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 # ---- usage errors -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("runs", "--kind", "bogus"), "--kind: 'bogus' is none of run, compare, sweep, sensitivity, stress"),
+    (("runs", "--kind", "bogus"),
+     "--kind: 'bogus' is none of run, compare, sweep, sensitivity, stress, attribution"),
     (("run", "two-country", "--allocator", "bogus", "--no-save"),
      "--allocator: unknown allocator 'bogus' (available: priority, optimal)"),
     (("run", "two-country", "--days", "0", "--no-save"),

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
-from borderflow import sweep
+from borderflow import attribute, sweep
 from borderflow.report import folder_report, write_report
 from borderflow.results import simulate
-from borderflow.store import write_run
+from borderflow.store import write_attribution, write_run
 
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 
@@ -64,7 +64,10 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     sweep("n95-2020", samples=20, variants=["history", "ban-and-retaliation"], daily=["mi", "on"],
           out=swept)
     write_report(swept, folder_report(swept)[0])
-    return {"run": run, "sweep": swept}
+    attributed = write_attribution(attribute("n95-2020", variant="ban-and-retaliation"),
+                                   root / "attribution")
+    write_report(attributed, folder_report(attributed)[0])
+    return {"run": run, "sweep": swept, "attribution": attributed}
 
 
 def open_page(browser: Any, path: Path) -> None:
@@ -103,7 +106,7 @@ def test_the_checks_see_errors_and_requests(page: Any, tmp_path: Path) -> None:
     assert "http://127.0.0.1:9/x.png" in requests(page)
 
 
-@pytest.mark.parametrize("kind", ["run", "sweep"])
+@pytest.mark.parametrize("kind", ["run", "sweep", "attribution"])
 def test_every_figure_renders_offline_without_errors(page: Any, folders: dict[str, Path],
                                                      artefacts: Path, kind: str) -> None:
     folder = folders[kind]

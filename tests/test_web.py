@@ -173,10 +173,15 @@ def test_plotly_is_served_locally_and_no_page_loads_anything_from_elsewhere(
     assert "plotly" in js.text[:2000].lower() and len(js.content) > 1_000_000
     assert client.get("/static/app.js").status_code == 200
     ran = run(client, FLAGSHIP, "history", enabled(load("n95-2020"), "history"))
-    for page in (client.get("/").text, client.get(FLAGSHIP).text, ran.text):
+    attributed = client.post(f"{FLAGSHIP}/attribute", data={
+        "csrf": csrf(client), "variant": "history", "policy": ["us-export-ban", "dpa-3m"]})
+    assert attributed.status_code == 200
+    for page in (client.get("/").text, client.get(FLAGSHIP).text, ran.text,
+                 client.get(f"{FLAGSHIP}/attribute").text, attributed.text):
         for src in re.findall(r'(?:src|href)="([^"]*)"', page):
             assert src.startswith(("/", "?")), src
     assert '<script src="/plotly.min.js"></script>' in ran.text
+    assert '<script src="/plotly.min.js"></script>' in attributed.text
 
 
 # ---- runs and edits -------------------------------------------------------------------------
@@ -370,6 +375,81 @@ def test_compare_shows_every_variant_side_by_side_and_the_heatmap(client: TestCl
     assert client.get("/scenarios/builtin/nope/compare").status_code == 404
 
 
+# ---- attribution ----------------------------------------------------------------------------
+
+ATTRIBUTE = f"{FLAGSHIP}/attribute"
+THREE = ["us-export-ban", "dpa-3m", "airbridge"]  # 8 coalitions: quick, and care changes
+
+
+def attribute_page(client: TestClient, variant: str | None, policies: list[str]) -> Any:
+    return client.post(ATTRIBUTE, data={"csrf": csrf(client), "variant": variant or "",
+                                        "policy": policies})
+
+
+def test_the_scenario_page_links_to_its_variants_attribution(client: TestClient) -> None:
+    page = client.get(f"{FLAGSHIP}?variant=ban-and-retaliation").text
+    link = re.search(r'<a href="([^"]*)" id="attribute-link">', page)
+    assert link and unescape(link.group(1)) == f"{ATTRIBUTE}?variant=ban-and-retaliation"
+    ran = run(client, FLAGSHIP, "history", enabled(load("n95-2020"), "history"))
+    assert f'href="{ATTRIBUTE}?variant=history" id="attribute-link"' in ran.text
+
+
+def test_the_attribution_form_offers_the_variants_policies_in_force(client: TestClient) -> None:
+    from borderflow.model import apply_variant
+
+    page = client.get(f"{ATTRIBUTE}?variant=ban-and-retaliation")
+    assert page.status_code == 200
+    s = apply_variant(load("n95-2020"), "ban-and-retaliation")
+    offered = re.findall(r'name="policy" value="([^"]*)"', page.text)
+    assert offered == [p.id for p in s.policies if p.enabled]
+    ticked = re.findall(r'name="policy" value="([^"]*)" id="[^"]*" checked', page.text)
+    assert "ca-retaliation" in offered and "ca-retaliation" not in ticked  # not a player by default
+    assert ticked == [p.id for p in s.policies if p.enabled and p.type != "retaliation"]
+    assert 'name="variant" value="ban-and-retaliation"' in page.text
+    assert '<option value="ban-and-retaliation" selected>' in page.text
+    assert "data-figure" not in page.text and "/plotly.min.js" not in page.text
+
+
+def test_the_attribution_page_shows_what_borderflow_attribute_computes(client: TestClient) -> None:
+    from borderflow import attribute
+
+    page = attribute_page(client, "ban-and-retaliation", THREE)
+    assert page.status_code == 200
+    a = attribute("n95-2020", variant="ban-and-retaliation", policies=THREE)
+    top = a.rows.reindex(a.rows["contribution"].abs().sort_values(ascending=False).index)
+    table = re.search(r'<div id="largest">(.*?)</div>', page.text, re.S)
+    assert table
+    first = re.search(r"<tbody>\s*<tr[^>]*>(.*?)</tr>", table.group(1), re.S)
+    assert first and re.findall(r"<td[^>]*>([^<]*)</td>", first.group(1))[:4] == [
+        "rest of the United States", "surgical", "airbridge",
+        f"{top['contribution'].iloc[0]:,.0f}"]
+    for key in ("waterfall-n95", "waterfall-surgical", "heatmap-n95", "heatmap-surgical", "care"):
+        assert f'data-figure="figure-{key}"' in page.text
+    assert '<script src="/plotly.min.js"></script>' in page.text
+    assert "3 policies,\nevery coalition:\n8 runs" in page.text
+    for p in THREE:  # the form keeps what was asked
+        assert f'value="{p}" id="attribute-{p}" checked' in page.text
+    assert 'value="ness-release" id="attribute-ness-release">' in page.text
+
+
+def test_a_bad_attribution_request_is_a_clear_page_not_a_500(client: TestClient) -> None:
+    r = attribute_page(client, "nope", THREE)
+    assert r.status_code == 404 and "n95-2020 has no variant &#39;nope&#39;" in r.text
+    assert client.get(f"{ATTRIBUTE}?variant=nope").status_code == 404
+    assert client.get("/scenarios/builtin/nope/attribute").status_code == 404
+    r = attribute_page(client, "history", ["ca-retaliation"])  # off in this variant
+    assert r.status_code == 422
+    assert "ca-retaliation is not enabled in this variant" in unescape(r.text)
+    r = attribute_page(client, "history", ["no-such-policy"])
+    assert r.status_code == 422 and "no policy &#39;no-such-policy&#39; in n95-2020" in r.text
+    r = attribute_page(client, "history", [])
+    assert r.status_code == 422 and "tick at least one policy" in r.text
+    assert 'id="attribute-form"' in r.text  # the form again, to fix it
+    r = client.post(ATTRIBUTE, data={"variant": "history", "policy": THREE})  # no CSRF token
+    assert r.status_code == 403
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+
+
 # ---- uploads --------------------------------------------------------------------------------
 
 
@@ -550,6 +630,9 @@ def test_every_user_supplied_name_is_escaped(client: TestClient) -> None:
     ran = run(client, url, "banned", ["ban"])
     assert ran.status_code == 200
     pages = [r, ran, client.get("/"), client.get(f"{url}/compare"), client.get("/runs"),
+             client.get(f"{url}/attribute?variant=banned"),
+             client.post(f"{url}/attribute", data={"csrf": csrf(client), "variant": "banned",
+                                                   "policy": ["ban"]}),
              client.get(str(ran.url).removeprefix("http://testserver") + "/report.html"),
              upload(client, named.replace("lead_time: 1", f"lead_time: '{TAG}'"),
                     {"demand.csv": DEMAND})]
@@ -733,8 +816,9 @@ def test_pages_send_a_content_security_policy(client: TestClient) -> None:
     assert "script-src 'self'" in headers["content-security-policy"]
     assert "'unsafe-inline'" not in headers["content-security-policy"].split("script-src")[1].split(";")[0]
     assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
-    page = client.get(FLAGSHIP).text
-    assert not re.search(r"<script(?![^>]*(src=|type=\"application/json\"))", page)
+    for page in (client.get(FLAGSHIP).text, client.post(f"{FLAGSHIP}/attribute", data={
+            "csrf": csrf(client), "variant": "history", "policy": ["dpa-3m"]}).text):
+        assert not re.search(r"<script(?![^>]*(src=|type=\"application/json\"))", page)
 
 
 def test_with_a_token_every_request_needs_it(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The dashboard in a real browser (Debian's Chromium through Selenium) against the real server
 (uvicorn on a free loopback port): open the flagship, switch the export ban off, run and see
-the numbers and the charts change; compare the variants; upload a malformed scenario and see
-the error beside its line. Screenshots go to tests/artefacts/; with BORDERFLOW_SCREENSHOTS=1
+the numbers and the charts change; compare the variants; attribute a variant's shortage to its
+policies; upload a malformed scenario and see the error beside its line. Screenshots go to
+tests/artefacts/; with BORDERFLOW_SCREENSHOTS=1
 the README's docs/img/dashboard.png is written too."""
 
 from __future__ import annotations
@@ -135,6 +136,34 @@ def test_compare_the_variants(browser: Any, server: str, artefacts: Path) -> Non
     hurt = browser.find_elements(By.CSS_SELECTOR, "#comparison td.hurt")
     assert hurt and all("▲" in td.text for td in hurt)
     browser.save_screenshot(str(artefacts / "web-3-compare.png"))
+
+
+def test_attribute_a_variant_and_see_its_waterfalls_drawn_offline(browser: Any, server: str,
+                                                                  artefacts: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + FLAGSHIP + "?variant=ban-and-retaliation")
+    browser.find_element(By.ID, "attribute-link").click()
+    wait(browser, lambda b: b.find_elements(By.ID, "attribute-form"))
+    assert "variant=ban-and-retaliation" in browser.current_url
+    browser.find_element(By.ID, "attribute-dpa-3m").click()  # one player fewer: 256 coalitions
+    browser.find_element(By.ID, "attribute").click()
+    wait(browser, lambda b: drawn(b, "figure-waterfall-n95") and drawn(b, "figure-heatmap-n95")
+         and drawn(b, "figure-care"))
+    assert not browser.find_element(By.ID, "attribute-dpa-3m").is_selected()
+    regions = browser.execute_script(
+        "const d = document.getElementById('figure-waterfall-n95');"
+        "return d.layout.updatemenus[0].buttons.map((b) => b.label);")
+    assert "Ontario" in regions and len(regions) > 3
+    bars = browser.execute_script(
+        "return document.getElementById('figure-waterfall-n95').data[0].x;")
+    assert bars[0] == "no listed policy" and bars[-1] == "as in the variant"
+    assert "dpa-3m" not in bars and "us-export-ban" in bars
+    assert browser.find_elements(By.CSS_SELECTOR, "#largest tbody tr.bad")  # made worse: red
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert loaded and all(url.startswith(server + "/") for url in loaded), loaded
+    browser.save_screenshot(str(artefacts / "web-5-attribution.png"))
 
 
 def test_upload_a_malformed_scenario_and_see_the_error_beside_its_line(

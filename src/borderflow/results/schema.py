@@ -247,6 +247,46 @@ STRESS_REGIONS = Table("stress_regions", "each target's impact per region and co
     _c("impact_pct", "float", "as a share of the region's demand of the commodity, in %",
        "impact %", 2)))
 
+POLICY = _c("policy", "str", "policy id (a player of the attribution)", "policy")
+CONTRIBUTION_STDERR = _c("stderr", "float", "standard error of the contribution over the sampled "
+                         "orders (empty when every coalition ran)", "± s.e.", 0)
+ATTRIBUTION = Table("attribution", "each policy's contribution to each region's unmet demand of "
+                    "each commodity (its Shapley value; positive: it made the shortage worse)", (
+    REGION, COMMODITY, POLICY,
+    _c("contribution", "float", "units of unmet demand the policy adds; a row per region and "
+       "commodity adds up to unmet_variant - unmet_none", "contribution", 0),
+    CONTRIBUTION_STDERR))
+ATTRIBUTION_CARE = Table("attribution_care", "each policy's contribution to each care site's "
+                         "unstaffed patient-days", (
+    _c("site", "str", "care site", "care site"), POLICY,
+    _c("contribution", "float", "unstaffed patient-days the policy adds", "contribution", 0),
+    CONTRIBUTION_STDERR))
+ATTRIBUTION_TOTALS = Table("attribution_totals", "what the contributions of a region and "
+                           "commodity add up to", (
+    REGION, COMMODITY,
+    _c("demand", "float", "units the region's sites tried to use as in the variant (after "
+       "conservation)", "demand", 0),
+    _c("unmet_none", "float", "unmet demand with every listed policy off", "unmet with no\n"
+       "listed policy", 0),
+    _c("unmet_variant", "float", "unmet demand as in the variant (every listed policy on)",
+       "unmet as in\nthe variant", 0)))
+ATTRIBUTION_CARE_TOTALS = Table("attribution_care_totals", "what the contributions of a care "
+                                "site add up to", (
+    _c("site", "str", "care site", "care site"),
+    _c("unstaffed_none", "float", "unstaffed patient-days with every listed policy off",
+       "with no\nlisted policy", 0),
+    _c("unstaffed_variant", "float", "unstaffed patient-days as in the variant",
+       "as in the\nvariant", 0)))
+ATTRIBUTION_INTERACTIONS = Table("attribution_interactions", "the largest pairwise Shapley "
+                                 "interactions (exact attributions only)", (
+    REGION, COMMODITY,
+    _c("policy_a", "str", "one policy of the pair", "policy"),
+    _c("policy_b", "str", "the other", "with"),
+    _c("interaction", "float", "units of unmet demand: negative, the two overlap (either alone "
+       "does what both do); positive, they compound", "interaction", 0)))
+ATTRIBUTION_TABLES = (ATTRIBUTION, ATTRIBUTION_CARE, ATTRIBUTION_TOTALS, ATTRIBUTION_CARE_TOTALS,
+                      ATTRIBUTION_INTERACTIONS)
+
 SWEEP_KPIS = KPIS.extend("sweep_kpis", "KPIs per variant, sample, region and commodity",
                          before=(VARIANT, SAMPLE))
 # what identifies a row of a sweep
@@ -274,13 +314,16 @@ def reference() -> str:
              "A run folder holds the run tables as Parquet (`<table>.parquet`), `summary.json` (the "
              "`run --json` document) and `manifest.json`; a comparison folder `compare.parquet`; a "
              "sweep folder one `chunk-*.parquet` (sweep_kpis) and, with `--daily`, one "
-             "`daily-*.parquet` (sweep_daily) per chunk. The catalogue's views (`borderflow query`) "
+             "`daily-*.parquet` (sweep_daily) per chunk; an attribution folder one `<table>.parquet` "
+             "per attribution table and `attribution.json` (the `attribute --json` document). "
+             "The catalogue's views (`borderflow query`) "
              "are these tables with the entry's id, scenario and variant.", ""]
     groups = [("Run tables (a run folder, `Result`)", list(RUN_TABLES.values())),
               ("More tables of a `Result`", [ORDERS, CONSERVATION, PRODUCTION]),
               ("Comparisons", [COMPARE, COMPARE_CARE]),
               ("Sensitivity (`borderflow sensitivity`)", [SENSITIVITY]),
               ("Stress tests (`borderflow stress`)", [STRESS, STRESS_REGIONS]),
+              ("Attribution (`borderflow attribute`)", list(ATTRIBUTION_TABLES)),
               ("Sweeps", [SWEEP_KPIS, DAILY, SUMMARY])]
     for title, tables in groups:
         lines += [f"## {title}", ""]

@@ -32,7 +32,16 @@ import pandas as pd
 
 from .._version import __version__
 from ..model import Problem, ScenarioError
-from ..results.schema import COMPARE, DAILY, RUN_TABLES, SENSITIVITY, STRESS, STRESS_REGIONS, SWEEP_KPIS
+from ..results.schema import (
+    ATTRIBUTION_TABLES,
+    COMPARE,
+    DAILY,
+    RUN_TABLES,
+    SENSITIVITY,
+    STRESS,
+    STRESS_REGIONS,
+    SWEEP_KPIS,
+)
 from . import manifest
 from .files import read_parquet
 from .runs import TABLES
@@ -53,7 +62,7 @@ SCHEMA = """
 create table if not exists borderflow_catalogue (format integer not null);
 create table if not exists entries (
     id bigint not null,         -- 1, 2, ... in order of registration
-    kind varchar not null,      -- run | compare | sweep | sensitivity | stress
+    kind varchar not null,      -- run | compare | sweep | sensitivity | stress | attribution
     scenario varchar not null,
     scenario_sha256 varchar,    -- SHA-256 of the validated scenario (a run's: variant applied)
     variants varchar,           -- comma-separated; '(as written)' for the scenario without one
@@ -74,7 +83,8 @@ create table if not exists regions (entry bigint not null, region varchar not nu
 TYPES = {"run_kpis": RUN_TABLES["kpis"].sql_types(), "sweep_kpis": SWEEP_KPIS.sql_types(),
          "sweep_daily": DAILY.sql_types(), "compare_kpis": COMPARE.sql_types(),
          "sensitivity": SENSITIVITY.sql_types(), "stress": STRESS.sql_types(),
-         "stress_regions": STRESS_REGIONS.sql_types()}
+         "stress_regions": STRESS_REGIONS.sql_types(),
+         **{t.name: t.sql_types() for t in ATTRIBUTION_TABLES}}
 
 _lock = threading.Lock()  # DuckDB refuses a second configuration of one file in one process
 
@@ -357,8 +367,8 @@ def _views(con: duckdb.DuckDBPyConnection) -> list[Part]:
           found, TYPES["compare_kpis"])
     every += found
     study = {"scenario": scenario, "variant": ("e.variants", "varchar")}
-    for name in ("sensitivity", "stress", "stress_regions"):
-        kind = "stress" if name.startswith("stress") else name
+    for name in ("sensitivity", "stress", "stress_regions", *(t.name for t in ATTRIBUTION_TABLES)):
+        kind = name.split("_")[0]  # a study's tables start with its kind (stress_regions)
         found = parts(kind, f"{name}.parquet")
         _view(con, name, study, found, TYPES[name])
         every += found
@@ -395,8 +405,9 @@ def query(sql: str, root: str | Path | None = None,
           params: list[Any] | None = None) -> pd.DataFrame:
     """Run SQL over the catalogue (tables `entries`, `regions`) and the views `run_kpis`,
     `run_flows`, `run_stocks`, `run_sites`, ... (one per run table), `sweep_kpis`, `sweep_daily`
-    (the daily series of sweeps run with `daily=`) and `compare_kpis`: the rows of every
-    registered folder with its entry id, scenario and variant.
+    (the daily series of sweeps run with `daily=`), `compare_kpis` and the studies' tables
+    (`sensitivity`, `stress`, `stress_regions`, `attribution`, `attribution_care`, ...): the
+    rows of every registered folder with its entry id, scenario and variant.
 
     Only SELECT statements run, and they read only the registered folders' files: the
     catalogue is opened read only, and DuckDB is set to refuse every other file (COPY, ATTACH,

@@ -14,16 +14,30 @@ from pathlib import Path
 from ..model import UsageError
 
 
-def write_folder(out: Path, fill: Callable[[Path], None], marker: str) -> Path:
-    """Create or replace folder `out` with what `fill(tmp)` writes into a fresh folder.
-
-    An existing folder is replaced only if it is empty or holds `marker` (our own output)."""
+def check_out(out: Path, marker: str) -> Path:
+    """`out` resolved, if it may become a results folder: bad input naming --out if it is a
+    file, a folder holding anything but our own output (`marker`), or below a file. Nothing
+    is created, so a command can ask before its work rather than fail after it."""
     out = out.resolve()
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).exists())):
         raise UsageError("--out", f"{out} exists and is not a borderflow results folder; choose "
                          "another folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    above = next(p for p in out.parents if p.exists())
+    if not above.is_dir():
+        raise UsageError("--out", f"cannot make {out}: {above} is a file, not a folder")
+    return out
+
+
+def write_folder(out: Path, fill: Callable[[Path], None], marker: str) -> Path:
+    """Create or replace folder `out` with what `fill(tmp)` writes into a fresh folder.
+
+    An existing folder is replaced only if it is empty or holds `marker` (our own output)."""
+    out = check_out(out, marker)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as e:  # a place no folder can be made (read only, no permission): bad input
+        raise UsageError("--out", f"cannot make {out}: {e.strerror or e}") from None
     try:
         fill(tmp)
         if out.exists():

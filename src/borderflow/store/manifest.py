@@ -1,9 +1,11 @@
 """The manifest: one file, `manifest.json`, in every results folder (a run, a comparison, a
 sweep), in one format. It says what the folder is, for the catalogue, the reports and resume:
 
-    {"borderflow": 1, "kind": "run" | "compare" | "sweep" | "sensitivity" | "stress", "version", "created",
+    {"borderflow": 1, "kind": "run" | "compare" | "sweep" | "sensitivity" | "stress" | "attribution",
+     "version", "created",
      "scenario", "description", "start", "days", "scenario_sha256",
      "regions": {id: {name, country}}, "variant_descriptions": {name: description},
+     "commodities": {id: {unit}},      # what reports say one unit is
      "nodes": {id: {kind, region, place: [lat, lon] | null}},   # where the map draws them
      "variants": [...]                 # run: the one it ran; "" is the scenario as written
      "allocator", "rolling": {"window", "commit"} | null,
@@ -26,7 +28,7 @@ from .files import write_text
 
 FILE = "manifest.json"
 FORMAT = 1
-KINDS = ("run", "compare", "sweep", "sensitivity", "stress")
+KINDS = ("run", "compare", "sweep", "sensitivity", "stress", "attribution")
 AS_WRITTEN = "(as written)"  # how tables and lists name the scenario without a variant
 
 
@@ -50,6 +52,7 @@ def manifest(kind: str, s: Scenario, variants: list[str | None], allocator: str,
                     for rid, r in s.regions.items()},
         "nodes": {nid: {"kind": n.kind, "region": n.region, "place": s.place(nid)}
                   for nid, n in s.nodes.items()},
+        "commodities": {cid: {"unit": c.unit} for cid, c in s.commodities.items()},
         "variant_descriptions": {name: v.description for name, v in s.variants.items()},
         "variants": [v or "" for v in variants], "allocator": allocator,
         "rolling": None if rolling is None else {"window": rolling[0], "commit": rolling[1]},

@@ -3,7 +3,8 @@
 `create_app(settings)` builds one app: the shared state (`site.Site`), the guards (token and
 host, body limits, CSRF on every form), static files, and the routers (`routers/`): the
 scenarios (built-in and uploaded) and running them, a run's page and the history, variants
-compared, uploads, plotly's JavaScript. Every path it touches lives under `settings.results`."""
+compared, a variant's shortage attributed to its policies, uploads, plotly's JavaScript.
+Every path it touches lives under `settings.results`."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..store import catalogue
-from .routers import assets, compare, runs, scenarios, uploads
+from .routers import assets, attribution, compare, runs, scenarios, uploads
 from .security import BodyLimit, guard
 from .settings import Settings
 from .site import Site
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
             request.state.csrf = ""
         return site.page(request, "error.html", exc.status_code, message=str(exc.detail))
 
-    for router in (scenarios.router, runs.router, compare.router, uploads.router, assets.router):
+    for router in (scenarios.router, runs.router, compare.router, attribution.router, uploads.router,
+                   assets.router):
         app.include_router(router)
     return app

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,6 +14,7 @@ from ..shared import (
     DEFAULT_SCENARIO,
     AddressOpt,
     ExecutorOpt,
+    ResultsOpt,
     ScenarioArg,
     WorkersOpt,
     app,
@@ -21,6 +23,9 @@ from ..shared import (
     out,
     progress_bar,
 )
+
+if TYPE_CHECKING:  # the command imports the studies when it runs (a fast `--help`)
+    from ...studies import Attribution
 
 
 @app.command("attribute")
@@ -40,7 +45,12 @@ def attribute_cmd(
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
     top: Annotated[int, typer.Option(help="Rows shown (--json has all).")] = 30,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Write the tables (Parquet: attribution, attribution_care, "
+        "attribution_totals, ...), attribution.json and report.html to this folder and "
+        "register it in the catalogue.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the attribution as JSON.")] = False,
+    results: ResultsOpt = None,
 ) -> None:
     """Each policy's share of each region's unmet demand and each care site's unstaffed
     patient-days: its Shapley value over every coalition of the policies (positive: the
@@ -48,10 +58,17 @@ def attribute_cmd(
     outcome with all of them off."""
     from ...studies import attribute
 
+    if out_dir is not None:  # a bad --out or catalogue fails before the work, not after it
+        from ...store import catalogue, check_out
+
+        check_out(out_dir)
+        catalogue.check(results)
     with progress_bar("attribute", as_json) as progress:
         a = attribute(scenario, variant=variant, policies=names(policies), samples=samples,
                       seed=seed, workers=workers, executor=executor, address=address,
                       progress=progress)
+    if out_dir is not None:
+        _save(a, out_dir, results, as_json)
     if as_json:
         sys.stdout.write(json.dumps(a.summary()) + "\n")
         return
@@ -86,3 +103,17 @@ def attribute_cmd(
                       f" {r.commodity}: {r.interaction:+,.0f}", markup=False)
     err.print("contributions add up to the variant's unmet demand less that with every listed "
               "policy off (checked)", markup=False)
+
+
+def _save(a: Attribution, out_dir: Path, results: Path | None, quiet: bool) -> None:
+    """The attribution's folder with its report, registered in the catalogue."""
+    from ...report import attribution_report
+    from ...store import attribution_tables, save
+
+    def finish(folder: Path) -> None:
+        (folder / "report.html").write_text(attribution_report(attribution_tables(a)),
+                                            encoding="utf-8")
+
+    written = save(a, out_dir, results, finish=finish)
+    if not quiet:
+        err.print(f"wrote {written}", markup=False, soft_wrap=True)

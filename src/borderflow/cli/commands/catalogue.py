@@ -20,10 +20,12 @@ QUERY_FORMATS = ("table", "csv", "json")
 @app.command("runs")
 def runs_cmd(
     results: ResultsOpt = None,
-    kind: Annotated[str | None, typer.Option(help="Only run, compare, sweep, sensitivity or stress.")] = None,
+    kind: Annotated[str | None, typer.Option(
+        help="Only run, compare, sweep, sensitivity, stress or attribution.")] = None,
     scenario: Annotated[str | None, typer.Option(help="Only this scenario (its name).")] = None,
 ) -> None:
-    """List the runs, comparisons and sweeps registered in the results catalogue, newest first."""
+    """List the runs, comparisons, sweeps and studies registered in the results catalogue,
+    newest first."""
     from ...store import catalogue
 
     if kind is not None and kind not in catalogue.KINDS:

@@ -1,2 +1,2 @@
 """The app's pages, one router per part: scenarios (and running them), runs, comparisons,
-uploads, assets."""
+attribution, uploads, assets."""

@@ -12,11 +12,13 @@ document.addEventListener("DOMContentLoaded", () => {
     slider.addEventListener("input", () => { box.value = slider.value; });
     box.addEventListener("input", () => { slider.value = box.value; });
   }
-  const form = document.getElementById("run-form");
-  if (form) {
-    form.addEventListener("submit", () => {
-      document.getElementById("run").disabled = true;
-      document.getElementById("running").hidden = false;
-    });
+  for (const [formId, buttonId] of [["run-form", "run"], ["attribute-form", "attribute"]]) {
+    const form = document.getElementById(formId);
+    if (form) {
+      form.addEventListener("submit", () => {
+        document.getElementById(buttonId).disabled = true;
+        document.getElementById("running").hidden = false;
+      });
+    }
   }
 });
