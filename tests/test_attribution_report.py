@@ -202,10 +202,13 @@ def test_out_writes_the_folder_and_report_and_report_rebuilds_it(tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     assert f"wrote {out}" in proc.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [*FILES.values(), DOCUMENT, manifest.FILE, "report.html"])
+        [*FILES.values(), DOCUMENT, manifest.FILE, "report.html", "prices.parquet"])
     first = (out / "report.html").read_bytes()
     assert_offline_single_file(first.decode())
     assert 'id="figure-waterfall-n95"' in first.decode()
+    priced = pd.read_parquet(out / "prices.parquet")  # the variant's, by lane and week
+    assert len(priced) and {"policy", "lane", "week", "price"} <= set(priced.columns)
+    assert "Value of relaxing a policy" in first.decode()
     (out / "report.html").unlink()
     assert bf("report", str(out)).returncode == 0
     assert (out / "report.html").read_bytes() == first  # rebuilt from the folder alone

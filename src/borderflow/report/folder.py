@@ -59,7 +59,9 @@ def folder_report(folder: Path) -> tuple[str, Figures]:
         return stress_report(doc, regions, names), lambda: stress_figures(doc, regions, names)
     if kind == "attribution":
         tables = read_attribution(folder)
-        return attribution_report(tables), lambda: attribution_figures(tables)
+        priced = folder / "prices.parquet"  # written by `attribute --out` beside the tables
+        prices = pd.read_parquet(priced) if priced.exists() else None
+        return attribution_report(tables, prices=prices), lambda: attribution_figures(tables)
     result, m = read_sweep(folder)
     return sweep_report(result, m), lambda: sweep_figures(result, m)
 

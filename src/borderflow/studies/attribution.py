@@ -160,10 +160,11 @@ _GAMES: dict[str, _Game] = {}  # the attribution this process works on (one at a
 
 def run_coalitions(s: Scenario, job: _Job, seed: int) -> list[Outcome]:
     """An executor's work (`seed` unused: nothing is drawn): each coalition's outcome."""
-    if job.key not in _GAMES:
+    game = _GAMES.get(job.key)  # held here: another thread may replace the cache's entry
+    if game is None:
+        game = _Game(s, list(job.names))
         _GAMES.clear()
-        _GAMES[job.key] = _Game(s, list(job.names))
-    game = _GAMES[job.key]
+        _GAMES[job.key] = game
     return game.outcomes(list(job.masks))
 
 

@@ -47,8 +47,8 @@ def attribute_cmd(
     top: Annotated[int, typer.Option(help="Rows shown (--json has all).")] = 30,
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Write the tables (Parquet: attribution, attribution_care, "
-        "attribution_totals, ...), attribution.json and report.html to this folder and "
-        "register it in the catalogue.")] = None,
+        "attribution_totals, ...), attribution.json, prices.parquet (the variant's shadow "
+        "prices) and report.html to this folder and register it in the catalogue.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the attribution as JSON.")] = False,
     results: ResultsOpt = None,
 ) -> None:
@@ -105,14 +105,22 @@ def attribute_cmd(
               "policy off (checked)", markup=False)
 
 
+PRICES = "prices.parquet"  # the variant's shadow prices by lane and week, for the report
+
+
 def _save(a: Attribution, out_dir: Path, results: Path | None, quiet: bool) -> None:
-    """The attribution's folder with its report, registered in the catalogue."""
+    """The attribution's folder with its report (and the variant's shadow prices: the value
+    of relaxing each policy, from the optimal allocation's LP), registered in the catalogue."""
     from ...report import attribution_report
     from ...store import attribution_tables, save
+    from ...studies.shadowprices import prices
+
+    weekly = prices(a.scenario).weekly
 
     def finish(folder: Path) -> None:
-        (folder / "report.html").write_text(attribution_report(attribution_tables(a)),
-                                            encoding="utf-8")
+        weekly.to_parquet(folder / PRICES, index=False)
+        (folder / "report.html").write_text(
+            attribution_report(attribution_tables(a), prices=weekly), encoding="utf-8")
 
     written = save(a, out_dir, results, finish=finish)
     if not quiet:
