@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+import kernel
 import peer
 import synthetic
 from borderflow.engine import ALLOCATORS, Network, Trace, compile_network, violations
@@ -38,6 +39,8 @@ from synthetic import Size
 T = TypeVar("T")
 ALLOCATOR = "priority"
 TARGET_RUN_SECONDS = 1.0
+MEMORY_TARGET_MB = 4096  # peak memory at the largest size of the scaling in nodes
+KERNEL_RATIO_TARGET = 3.0  # the engine at most this many times the bare numpy kernel
 PEER_TOLERANCE = 1e-9  # relative
 
 
@@ -53,7 +56,7 @@ class Plan:
 
 
 FULL = Plan(headline=Size(regions=50, nodes=500, lanes=2000, commodities=5, days=365),
-            nodes=[250, 500, 1000, 2000], days=[91, 182, 365, 730], lanes_per_node=4,
+            nodes=[250, 500, 1000, 2000, 5000], days=[91, 182, 365, 730], lanes_per_node=4,
             peer=(20, 200, 365), repeats=5, peer_repeats=3)
 QUICK = Plan(headline=Size(regions=5, nodes=60, lanes=240, commodities=3, days=60),
              nodes=[30, 60, 120], days=[30, 60, 120], lanes_per_node=4,
@@ -148,6 +151,36 @@ def headline(size: Size, repeats: int) -> dict[str, Any]:
     }
 
 
+def kernel_reference(size: Size, repeats: int) -> dict[str, Any]:
+    """The engine against the bare numpy kernel (kernel.py) on the headline network, timed
+    alternately in the same process (so both see the same load), best of the repeats each."""
+    net = compile_network(synthetic.build(size.regions, size.nodes, size.lanes, size.commodities,
+                                          size.days, size.seed))
+    if not kernel.supported(net):
+        raise SystemExit("the headline network uses what the kernel does not compute")
+    trace, ours = engine_run(net), kernel.run(net)  # warm-up, and the outputs compared
+    differ = kernel.differences(ours, trace)
+    del trace, ours
+    t_engine = t_kernel = math.inf
+    for _ in range(max(3, repeats)):
+        t_engine = min(t_engine, best_of(1, lambda: engine_run(net))[0])
+        t_kernel = min(t_kernel, best_of(1, lambda: kernel.run(net))[0])
+    ratio = t_engine / t_kernel
+    return {
+        "engine_seconds": sig(t_engine), "kernel_seconds": sig(t_kernel),
+        "ratio": sig(ratio, 3), "target_ratio": KERNEL_RATIO_TARGET,
+        "verdict": "PASS" if ratio <= KERNEL_RATIO_TARGET else "FAIL",
+        "same_outputs": not differ, "outputs_differing": differ,
+        "outputs_compared": sorted(kernel.OUTPUTS),
+        "what": "benchmarks/kernel.py: the same day's arithmetic in plain numpy for a network "
+                "without policies (arrive, produce, consume, request level by level, cap by lane, "
+                "share stock pro rata, dispatch), recording stock, in transit, served, made, "
+                "requested and shipped; the engine also records demand, backlog, conservation, "
+                "substitutes, claims, care, what the lane limits allowed and each shortfall's reason",
+        "timing": "engine and kernel alternately, best of the repeats each",
+    }
+
+
 def memory_probe(size: Size) -> dict[str, float]:
     """ru_maxrss of a fresh process around one compile + run (see `probe`)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--memory-probe", json.dumps(asdict(size))]
@@ -198,6 +231,8 @@ def scaling(plan: Plan) -> dict[str, Any]:
                for d in plan.days]
     node_runs = [r["run"] for r in by_nodes]
     day_runs = [r["run"] for r in by_days]
+    n = max(plan.nodes)
+    largest = memory_probe(Size(h.regions, n, plan.lanes_per_node * n, h.commodities, h.days, h.seed))
     return {
         "nodes": {
             "nodes": plan.nodes,
@@ -207,6 +242,11 @@ def scaling(plan: Plan) -> dict[str, Any]:
             "compile_seconds": [sig(r["compile"]) for r in by_nodes],
             "run_seconds": [sig(t) for t in node_runs],
             "loglog_slope": sig(loglog_slope(plan.nodes, node_runs), 3),
+            "largest": {"nodes": n, "maxrss_mb": largest["maxrss_mb"],
+                        "target_mb": MEMORY_TARGET_MB,
+                        "verdict": "PASS" if largest["maxrss_mb"] < MEMORY_TARGET_MB else "FAIL",
+                        "what": "peak resident set size of a fresh process building, compiling "
+                                "and running the largest network once (as headline.memory)"},
         },
         "days": {
             "days": plan.days,
@@ -317,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     figures: dict[str, Any] = {"meta": meta(plan, args.quick, cpus)}
     figures["headline"] = headline(plan.headline, plan.repeats)
+    figures["kernel"] = kernel_reference(plan.headline, plan.repeats)
     figures["scaling"] = scaling(plan)
     figures["peer"] = peer_figures(plan)
     figures["meta"]["total_seconds"] = sig(time.perf_counter() - t0, 3)
@@ -325,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
-    ok = figures["peer"]["served_equal"] and not figures["headline"]["invariant_violations"]
+    ok = figures["peer"]["served_equal"] and not figures["headline"]["invariant_violations"] \
+        and figures["kernel"]["same_outputs"]
     return 0 if ok else 1
 
 

@@ -77,3 +77,27 @@ def test_peer_serves_the_same_total(figures: dict[str, Any]) -> None:
     assert _positive(p["time_ratio"]) and _positive(p["time_ratio_run_only"])
     assert math.isclose(p["time_ratio"], sn["seconds"] / bf["seconds"], rel_tol=0.01)
     assert p["simplifications"]
+
+
+@pytest.mark.slow
+def test_kernel_reference(figures: dict[str, Any]) -> None:
+    k = figures["kernel"]
+    assert k["same_outputs"] is True and k["outputs_differing"] == []
+    assert {"stock", "served", "shipped"} <= set(k["outputs_compared"])
+    assert _positive(k["engine_seconds"]) and _positive(k["kernel_seconds"])
+    assert k["verdict"] == ("PASS" if k["ratio"] <= k["target_ratio"] else "FAIL")
+    largest = figures["scaling"]["nodes"]["largest"]
+    assert largest["nodes"] == max(figures["scaling"]["nodes"]["nodes"])
+    assert _positive(largest["maxrss_mb"])
+
+
+def test_kernel_refuses_what_it_does_not_compute() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import kernel
+    finally:
+        sys.path.pop(0)
+    from borderflow import load
+    from borderflow.engine import compile_network
+
+    assert not kernel.supported(compile_network(load("n95-2020")))  # policies, care, claims

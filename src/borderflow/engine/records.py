@@ -11,7 +11,7 @@ import numpy as np
 Array = np.ndarray[Any, np.dtype[np.float64]]
 
 
-def _readonly(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+def readonly(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     a.setflags(write=False)
     return a
 
@@ -76,7 +76,7 @@ class Trace:
     def stack(records: Sequence[DayRecord]) -> Trace:
         """Stack a run's records (all fields but `day`) along a new leading day axis."""
         names = [f.name for f in fields(Trace)]
-        return Trace(**{n: _readonly(np.stack([getattr(r, n) for r in records])) for n in names})
+        return Trace(**{n: readonly(np.stack([getattr(r, n) for r in records])) for n in names})
 
     def sample(self, b: int) -> Trace:
         """Sample b of the batch, as a batch of one."""
@@ -86,7 +86,7 @@ class Trace:
     def concat(traces: Sequence[Trace]) -> Trace:
         """Runs of single samples as one batch (along the sample axis)."""
         names = [f.name for f in fields(Trace)]
-        return Trace(**{n: _readonly(np.concatenate([getattr(t, n) for t in traces], axis=1))
+        return Trace(**{n: readonly(np.concatenate([getattr(t, n) for t in traces], axis=1))
                         for n in names})
 
     @property

@@ -16,7 +16,7 @@ from .disruptions import PerSample
 from .limits import LaneLimits, alone, lane_limits
 from .network import Network, Sampled
 from .ordering import Ordering
-from .records import DayRecord, Trace
+from .records import DayRecord, Trace, readonly
 from .sharing import share
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
@@ -24,17 +24,24 @@ IntArray = np.ndarray[Any, np.dtype[np.intp]]
 
 STOCK, LANE_CAPACITY = FIXED_REASONS.index("stock"), FIXED_REASONS.index("lane_capacity")
 TOL = 1e-9
+_NO_GROUPS = np.zeros(0, dtype=np.intp)
+LIMIT_DAYS = 32  # the lane limits are worked out for this many days at once
+_STATE = ("stock", "in_transit", "backlog", "conserving")  # arrays the simulator updates in place
 
 
 def capped_ratio(num: Array, den: Array) -> Array:
     """min(1, num / den) for num >= 0, dividing only where den > num (no 0/0, no overflow)."""
-    num, den = np.broadcast_arrays(num, den)
+    if num.shape != den.shape:
+        num, den = np.broadcast_arrays(num, den)
     return np.divide(num, den, out=np.ones(num.shape), where=den > num)
 
 
 def scatter_add(out: Array, cols: IntArray, values: Array) -> None:
     """out[b, cols[j]] += values[b, j] for every b and j (repeated columns add up)."""
     B, width = out.shape
+    if B == 1:
+        out[0] += np.bincount(cols, values.reshape(-1), minlength=width)
+        return
     idx = (np.arange(B)[:, None] * width + cols[None, :]).ravel()
     out += np.bincount(idx, values.ravel(), minlength=B * width).reshape(B, width)
 
@@ -71,6 +78,9 @@ class Simulator:
         self._disrupted = None if chosen is None or not (chosen >= 0).any() else \
             PerSample(net, chosen)  # a disruption of each sample's own
         self._own = sampled.policies  # policies of each sample's own (net.policies: their union)
+        rules: Any = net.policies if self._own is None else self._own
+        self._conserves = not (rules.conserve_below is None or rules.conserve_multiplier is None
+                               or rules.conserve_lift is None)
         self._flight_claims = np.array([k for k, c in enumerate(net.policies.claims)
                                         if not c.is_order], dtype=np.intp)
         self._flight_arcs = np.array([net.policies.claims[k].arc for k in self._flight_claims],
@@ -87,13 +97,24 @@ class Simulator:
         self._pipe = np.zeros((self._slots, batch, self._nc))  # arrivals by day modulo slots
         self._pipe[:net.transit0.shape[0]] += net.transit0[:, None, :]  # the lanes' in_transit
         self._transit = np.repeat(net.transit0.sum(axis=0)[None, :], batch, axis=0)
-        self._by_lead = [(int(lead), np.flatnonzero(net.arc_lead == lead))
-                         for lead in np.unique(net.arc_lead)]  # arcs in order, per lead time
+        # where in the pipeline (flattened) each arc's shipments of a day land, by day modulo
+        # slots; sample b's land b x N*C further on
+        self._landing = [((t + net.arc_lead) % self._slots) * (batch * self._nc)
+                         + net.arc_dst_pair for t in range(self._slots)]
+        self._sample_offset = np.arange(batch)[:, None] * self._nc
         self._src = net.arc_src_pair
         self._dst = net.arc_dst_pair
         self._rec_pair = net.rec_node * C + net.rec_com
         self._rec_input_pairs = net.rec_node[:, None] * C + np.arange(C)[None, :]
         self._ordering = Ordering(net, batch)
+        self._levels = [(pairs, arcs, self._src[arcs], self._dst[arcs])
+                        for pairs, arcs in zip(net.level_pairs, net.level_arcs, strict=True)
+                        if arcs.size]
+        # the arcs open on the last day asked, and what followed from them (`_request`)
+        self._open: np.ndarray[Any, Any] | None = None
+        self._lane_share = self._closed_share = np.zeros((1, net.arc_src.size))
+        self._level_share: list[Array] = []
+        self._closed: np.ndarray[Any, Any] | None = None
         # DESIGN step 4: a warehouse's or broker's use is the requests it received; a site's
         # its own demand; a plant's its inputs at full capacity (a stockpile does not order)
         relays = np.isin(np.asarray(net.kinds, dtype=object), ["warehouse", "broker"])
@@ -111,6 +132,10 @@ class Simulator:
         self._licence_used = np.zeros((batch, pol.licence_total.size))
         # members are sorted by arc: each arc's groups form one run
         self._arcs_grouped, self._run_starts = pol.member_runs
+        self._same_limits = all(bool((a == a[:1]).all()) for a in
+                                (pol.blocked_by, net.flights[1], pol.group_quota))
+        self._limits_from = 0
+        self._limits = lane_limits(net, 0, 1 if self._same_limits else min(net.days, LIMIT_DAYS))
         self.day = 0
 
     @property
@@ -120,6 +145,44 @@ class Simulator:
     def step(self) -> DayRecord:
         if self.done:
             raise RuntimeError(f"the horizon of {self.net.days} days is over")
+        day = self._advance()
+        # the state arrays go on changing: the record keeps copies
+        return DayRecord(day=self.day - 1, **{k: v.copy() if k in _STATE else v
+                                             for k, v in day.items()})
+
+    def run(self) -> Trace:
+        """The days left of the horizon (what stepping through them gives), each day written
+        straight into the trace's arrays rather than kept as a record and stacked."""
+        first, out = self.day, dict[str, np.ndarray[Any, Any]]()
+        fixed = self._unchanging(first)
+        while not self.done:
+            t = self.day - first
+            day = self._advance()
+            if not out:
+                out = {k: np.empty((self.net.days - first, *v.shape), dtype=v.dtype)
+                       for k, v in day.items() if k not in fixed}
+            for k, arr in out.items():
+                arr[t] = day[k]
+        return Trace(**{k: readonly(v) for k, v in out.items()}, **fixed)
+
+    def _unchanging(self, first: int) -> dict[str, np.ndarray[Any, Any]]:
+        """The trace's fields this run cannot change (demand as written when nothing samples
+        or conserves it, no backlog or conservation where no site has any), as read-only
+        views: the run neither computes nor stores them day by day."""
+        net, B = self.net, self.batch
+        T, (N, C) = net.days - first, net.shape
+        shape = (T, B, N, C)
+        out: dict[str, np.ndarray[Any, Any]] = {}
+        if not self._conserves:
+            out["conserving"] = np.broadcast_to(np.zeros((1, 1, N, C), dtype=bool), shape)
+            if self._sampled_demand is None:
+                out["demand"] = np.broadcast_to(net.demand[first:, None], shape)
+        if not self._owes.any():
+            out["backlog"] = np.broadcast_to(np.zeros((1, 1, N, C)), shape)
+        return out
+
+    def _advance(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Run one day; its figures by DayRecord field (state arrays are live: copy to keep)."""
         net, t, S = self.net, self.day, self._stock
         B, N, C = self.batch, *net.shape
 
@@ -143,7 +206,7 @@ class Simulator:
         self._backlog = np.where(self._owes, self._backlog + demand - served, 0.0)
 
         # 4. Request
-        limits = lane_limits(net, t, t + 1)
+        limits = self._day_limits(t)
         if self._own is not None:  # each sample's blocks and quotas: [B, A], [B, G]
             blocker = self._own.blocker(t, net.arc_src.size)
             limit = np.where(blocker >= 0, 0.0, limits.arc)
@@ -167,28 +230,21 @@ class Simulator:
 
         self.day += 1
         shape = (B, N, C)
-        return DayRecord(
-            day=t,
-            stock=S.reshape(shape).copy(),
-            in_transit=self._transit.reshape(shape).copy(),
+        return dict(
+            stock=S.reshape(shape),
+            in_transit=self._transit.reshape(shape),
             produced=produced,
             demand=demand.reshape(shape),
             served=served.reshape(shape),
             substituted=substituted,
             substitute_used=substitute_used,
             conserving=conserving.reshape(shape),
-            backlog=self._backlog.reshape(shape).copy(),
+            backlog=self._backlog.reshape(shape),
             patients=patients,
             staff=staff,
             unstaffed=unstaffed,
             **out,
         )
-
-    def run(self) -> Trace:
-        records = []
-        while not self.done:
-            records.append(self.step())
-        return Trace.stack(records)
 
     def _produce(self, t: int) -> tuple[Array, Array]:
         """Make up to capacity, limited by inputs; recipes sharing an input share it pro rata.
@@ -228,6 +284,18 @@ class Simulator:
         S[:, self._rec_pair] += made
         return made, full_use
 
+    def _day_limits(self, t: int) -> LaneLimits:
+        """Day t's lane limits ([1, A], [1, G], [1, A]), worked out LIMIT_DAYS days at a time
+        (once, when they are the same every day)."""
+        if self._same_limits:
+            return self._limits
+        start = self._limits_from
+        if not start <= t < start + self._limits.arc.shape[0]:
+            start = self._limits_from = t
+            self._limits = lane_limits(self.net, t, min(self.net.days, t + LIMIT_DAYS))
+        k, lim = t - start, self._limits
+        return LaneLimits(lim.arc[k:k + 1], lim.quota[k:k + 1], lim.blocker[k:k + 1])
+
     def _capacity(self, t: int) -> Array:
         """[1 or B, R] each recipe's capacity on day t, the sample's own where it has one."""
         cap = self.net.rec_cap[t][None, :] if self._sampled_rec_cap is None else \
@@ -256,6 +324,9 @@ class Simulator:
         return covered, used
 
     def _care(self, t: int) -> tuple[Array, Array, Array]:
+        if not self.net.care_sites:
+            none = np.zeros((self.batch, 0))
+            return none, none, none
         kept = None if self._disrupted is None else \
             self._disrupted.kept_home(t, self.net.policies.commuters_blocked[t])
         if self._own is not None:
@@ -271,9 +342,8 @@ class Simulator:
             raw = np.broadcast_to(self.net.demand[t].reshape(1, -1), (self.batch, self._nc))
         else:
             raw = self._sampled_demand[:, t].reshape(self.batch, self._nc)
-        if pol.conserve_below is None or pol.conserve_multiplier is None or \
-                pol.conserve_lift is None:
-            return raw, raw.copy(), self._conserving
+        if not self._conserves:
+            return raw, raw, self._conserving
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             days_of_supply = np.where(raw > 0, self._stock / raw, np.inf)
         conserving = (days_of_supply < pol.conserve_below[t]) | \
@@ -296,30 +366,35 @@ class Simulator:
         net = self.net
         A, B = net.arc_src.size, self.batch
         open_arcs = alone(net, limit, quota) > 0  # [1 or B, A]
-        weight = np.where(open_arcs, net.arc_weight, 0.0)
-        wsum = np.zeros((weight.shape[0], self._nc))
-        scatter_add(wsum, self._dst, weight)
-        wsum = wsum[:, self._dst]
-        share = np.where(open_arcs, capped_ratio(weight, wsum), 0.0)
-        self._lane_share = share  # of each buyer's orders: what sharing by use weighs
+        if self._open is None or not np.array_equal(open_arcs, self._open):
+            # the lanes' shares change only when some open or close (most days none do)
+            self._open = open_arcs
+            weight = np.where(open_arcs, net.arc_weight, 0.0)
+            wsum = np.zeros((weight.shape[0], self._nc))
+            scatter_add(wsum, self._dst, weight)
+            wsum = wsum[:, self._dst]
+            # of each buyer's orders (what sharing by use weighs), and of a closed lane's
+            self._lane_share = np.where(open_arcs, capped_ratio(weight, wsum), 0.0)
+            self._level_share = [self._lane_share[:, arcs] for _, arcs, _, _ in self._levels]
+            closed = ~open_arcs & (net.arc_cap > 0) & (net.arc_weight > 0)
+            self._closed = closed if closed.any() else None
+            self._closed_share = np.where(closed, net.arc_weight, 0.0) / \
+                np.where(closed, wsum + net.arc_weight, 1.0)
         position = self._stock + self._transit - self._backlog
         received = np.zeros((B, self._nc))
         need = np.zeros((B, self._nc))
         requested = np.zeros((B, A))
-        for pairs, arcs in zip(net.level_pairs, net.level_arcs, strict=True):
-            if arcs.size == 0:
-                continue
+        for (pairs, arcs, src, dst), part in zip(self._levels, self._level_share, strict=True):
             relayed = received[:, pairs] * self._relay[pairs]
             u = use[:, pairs] + relayed
             need[:, pairs] = self._ordering.need(t, pairs, u, position[:, pairs] - relayed)
-            r = need[:, self._dst[arcs]] * share[:, arcs]
+            r = need[:, dst] * part
             requested[:, arcs] = r
-            scatter_add(received, self._src[arcs], r)
+            scatter_add(received, src, r)
         self._asked = received  # what a plant that makes to order makes tomorrow
-        closed = ~open_arcs & (net.arc_cap > 0) & (net.arc_weight > 0)
-        would_be = need[:, self._dst] * np.where(closed, net.arc_weight, 0.0) / \
-            np.where(closed, wsum + net.arc_weight, 1.0)
-        return requested, np.where(closed, would_be, requested)
+        if self._closed is None:
+            return requested, requested
+        return requested, np.where(self._closed, need[:, self._dst] * self._closed_share, requested)
 
     def _claim_amount(self, k: int, t: int) -> Array:
         claim = self.net.policies.claims[k]
@@ -356,8 +431,8 @@ class Simulator:
             cut, room = less < room, less
         quota = np.array(np.broadcast_to(limits.quota, (B, limits.quota.shape[-1])))
         counts = pol.group_counts[t][None, :] if self._own is None else self._own.group_counts[t]
-        licensed = np.flatnonzero(counts.any(axis=0))  # groups counting toward a licence
-        if licensed.size:  # a group may ship no more than what is left of its licence
+        licensed = np.flatnonzero(counts.any(axis=0)) if counts.size else _NO_GROUPS
+        if licensed.size:  # groups counting toward a licence ship no more than is left of it
             lic = pol.group_licence[licensed]
             counting = counts[:, licensed]  # [1 or B, groups]
             left = np.maximum(pol.licence_total[lic] - self._licence_used[:, lic], 0.0)
@@ -370,12 +445,14 @@ class Simulator:
         asked_k, limit_k, got_k = np.zeros((B, K)), np.zeros((B, K)), np.zeros((B, K))
         asked = wanted.copy()
 
+        claimed = False  # whether a claim drew on a stock today
         for k, claim in enumerate(pol.claims):
             if not claim.active[t]:
                 continue
             amount = self._claim_amount(k, t)
             if not amount.any():
                 continue
+            claimed = True
             a, src, groups = claim.arc, self._src[claim.arc], self._claim_groups[k]
             cap = room[:, a] if not groups.size else np.minimum(room[:, a], quota[:, groups].min(axis=1))
             got = np.clip(np.minimum(amount, S[:, src]), 0.0, np.maximum(cap, 0.0))
@@ -420,16 +497,20 @@ class Simulator:
         allowed = shipped - sent + capped
         short = shipped < asked - TOL * np.maximum(1.0, asked)
         stock_bound = shipped < allowed - TOL * np.maximum(1.0, allowed)
-        src_reason = drawn_by[:, self._src]
-        cap = np.where(claim_room & (requested > capped + TOL), claim_reason, group_reason)
+        cap = group_reason
+        if claimed:
+            cap = np.where(claim_room & (requested > capped + TOL), claim_reason, cap)
         cap = np.where(asked > lane_cap + TOL, LANE_CAPACITY, cap)
         if self._disrupted is not None:  # an arc a disruption cut is short because of it
             cap = np.where(cut, self._disrupted.reason[:, None], cap)
         cap = np.where(blocker >= 0, blocker, cap)
-        reason = np.where(stock_bound, np.where(src_reason >= 0, src_reason, STOCK), cap)
-        reason = np.where(short, reason, -1)
+        by_stock: Any = STOCK  # (a claim drawing on the stock first is the reason)
+        if claimed:
+            src_reason = drawn_by[:, self._src]
+            by_stock = np.where(src_reason >= 0, src_reason, STOCK)
+        reason = np.where(short, np.where(stock_bound, by_stock, cap), -1).astype(np.int16)
         return {"requested": asked, "allowed": allowed, "shipped": shipped,
-                "reason": reason.astype(np.int16), "claim_asked": asked_k,
+                "reason": reason, "claim_asked": asked_k,
                 "claim_limit": limit_k, "claimed": got_k}
 
     def _quota_shares(self, capped: Array, quota: Array) -> tuple[Array, np.ndarray[Any, Any]]:
@@ -462,11 +543,12 @@ class Simulator:
         return ratio, reason
 
     def _dispatch(self, t: int, shipped: Array) -> None:
-        """Put shipments in the pipeline to arrive after their lead time: one scatter per
-        distinct lead time (a handful), never over the whole pipeline."""
+        """Put shipments in the pipeline to arrive after their lead time: one scatter of the
+        day's shipments over the pipeline."""
         landing = shipped * self.net.arc_yield  # what is rejected on arrival never lands
-        for lead, arcs in self._by_lead:
-            arrivals = np.zeros((self.batch, self._nc))
-            scatter_add(arrivals, self._dst[arcs], landing[:, arcs])
-            self._pipe[(t + lead) % self._slots] += arrivals
+        at = self._landing[t % self._slots]
+        if self.batch > 1:
+            at = (at[None, :] + self._sample_offset).ravel()
+        pipe = self._pipe.reshape(-1)  # a view: the pipeline is contiguous
+        pipe += np.bincount(at, landing.ravel(), minlength=pipe.size)
         scatter_add(self._transit, self._dst, landing)
