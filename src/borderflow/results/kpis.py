@@ -63,22 +63,7 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     conservation.
     """
     is_site = np.array([k == "site" for k in net.kinds])
-    G = len(net.regions)
-    # only sites and nodes with demand add anything (every other term is an exact 0)
-    keep = np.flatnonzero(is_site | trace.demand.any(axis=(0, 1, 3)))
-    nodes = keep[np.argsort(net.node_region[keep], kind="stable")]  # grouped by region
-    counts = np.bincount(net.node_region[nodes], minlength=G)
-    present = counts > 0
-    starts = (np.cumsum(counts) - counts)[present]
-
-    def by_region(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        """[T, B, nodes, C] -> [T, B, G, C] sums, in one pass (the nodes grouped by region)."""
-        T, B, _, C = values.shape
-        out = np.zeros((T, B, G, C))
-        if nodes.size:
-            out[:, :, present] = np.add.reduceat(values, starts, axis=2)
-        return out
-
+    nodes, by_region = _regions(net, trace)
     demand, served = trace.demand[:, :, nodes], trace.served[:, :, nodes]
     backlog = trace.backlog[:, :, nodes]
     owed = np.concatenate([np.zeros_like(backlog[:1]), backlog[:-1]])
@@ -107,6 +92,36 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
         "backlog": by_region(backlog[-1:])[0][b, g, c], "mean_delay_days": delay,
         "cost": cost[b, g, c],
     }, columns=["sample", *KPI_COLUMNS])
+
+
+def region_totals(net: Network, trace: Trace) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """[B, G, C] demand and served over the horizon by region, summed as `kpi_batch` sums them
+    (its `demand` and `served`, 0 where a region has no demand of a commodity)."""
+    nodes, by_region = _regions(net, trace)
+    return (by_region(trace.demand[:, :, nodes]).sum(axis=0),
+            by_region(trace.served[:, :, nodes]).sum(axis=0))
+
+
+def _regions(net: Network, trace: Trace) -> tuple[np.ndarray[Any, Any], Any]:
+    """The nodes that add to a region's figures (sites and nodes with demand: every other term
+    is an exact 0), grouped by region, and the function summing [T, B, nodes, C] values of
+    them to [T, B, G, C] in one pass."""
+    is_site = np.array([k == "site" for k in net.kinds])
+    G = len(net.regions)
+    keep = np.flatnonzero(is_site | trace.demand.any(axis=(0, 1, 3)))
+    nodes = keep[np.argsort(net.node_region[keep], kind="stable")]
+    counts = np.bincount(net.node_region[nodes], minlength=G)
+    present = counts > 0
+    starts = (np.cumsum(counts) - counts)[present]
+
+    def by_region(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        T, B, _, C = values.shape
+        out = np.zeros((T, B, G, C))
+        if nodes.size:
+            out[:, :, present] = np.add.reduceat(values, starts, axis=2)
+        return out
+
+    return nodes, by_region
 
 
 def _delay(demand: np.ndarray[Any, Any], served: np.ndarray[Any, Any],

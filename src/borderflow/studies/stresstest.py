@@ -29,7 +29,7 @@ from ..engine import Network, Sampled, Trace, compile_network, run, warm
 from ..model import Scenario, UsageError, apply_variant
 from ..model.disruptions import Disruption
 from ..model.messages import did_you_mean
-from ..results.kpis import costs, kpi_batch
+from ..results.kpis import costs, region_totals
 from ..results.schema import STRESS, STRESS_REGIONS
 from ..results.simulation import as_scenario
 from .executors import executor as find_executor
@@ -286,18 +286,13 @@ class _Measures:
 
 def _measure(net: Network, trace: Trace) -> list[_Measures]:
     """Per sample of the trace."""
-    sites = np.array([k == "site" for k in net.kinds])
-    owed = np.concatenate([np.zeros_like(trace.backlog[:1]), trace.backlog[:-1]])
-    short = (trace.demand + owed - trace.served)[:, :, sites].sum(axis=(2, 3))  # [T, B]
-    kpis = kpi_batch(net, trace)
-    G, C = len(net.regions), len(net.commodities)
-    g = kpis["region"].map({r: i for i, r in enumerate(net.regions)}).to_numpy(dtype=int)
-    c = kpis["commodity"].map({x: i for i, x in enumerate(net.commodities)}).to_numpy(dtype=int)
-    b = kpis["sample"].to_numpy(dtype=int)
+    sites = np.flatnonzero([k == "site" for k in net.kinds])
+    backlog = trace.backlog[:, :, sites]
+    owed = np.concatenate([np.zeros_like(backlog[:1]), backlog[:-1]])
+    short = (trace.demand[:, :, sites] + owed - trace.served[:, :, sites]).sum(axis=(2, 3))  # [T, B]
+    demand, served = region_totals(net, trace)  # [B, G, C]
+    unmet = np.where(demand > 0, demand - served, 0.0)
     B = trace.demand.shape[1]
-    unmet, demand = np.zeros((B, G, C)), np.zeros((B, G, C))
-    unmet[b, g, c] = kpis["unmet"].to_numpy(dtype=float)
-    demand[b, g, c] = kpis["demand"].to_numpy(dtype=float)
     unstaffed = trace.unstaffed.sum(axis=(0, 2)) if trace.unstaffed.size else np.zeros(B)
     shortage = costs(net, trace)[0].sum(axis=(1, 2))  # [B]
     return [_Measures(short[:, k], unmet[k], demand[k], float(unstaffed[k]), float(shortage[k]))
