@@ -41,9 +41,7 @@ VARIANT = "ban-and-retaliation"
 
 
 def _coalition(s: Scenario, names: list[str], mask: int) -> Scenario:
-    off = {n for i, n in enumerate(names) if not mask >> i & 1}
-    return s._carry(s.model_copy(update={"policies": [
-        p.model_copy(update={"enabled": False}) if p.id in off else p for p in s.policies]}))
+    return s.without_policies({n for i, n in enumerate(names) if not mask >> i & 1})
 
 
 def exact(quick: bool) -> dict[str, Any]:

@@ -22,13 +22,8 @@ FIELDS = ("stock", "in_transit", "served", "shipped", "demand", "produced", "bac
           "unstaffed", "conserving", "reason")
 
 
-def _coalition(s: Scenario, off: set[str]) -> Scenario:
-    return s._carry(s.model_copy(update={"policies": [
-        p.model_copy(update={"enabled": False}) if p.id in off else p for p in s.policies]}))
-
-
 def _policies(s: Scenario, net: Any, off: set[str]) -> PolicyArrays:
-    return compile_policies(_coalition(s, off), net.arcs, net.nodes, net.commodities)
+    return compile_policies(s.without_policies(off), net.arcs, net.nodes, net.commodities)
 
 
 def _same_as_alone(s: Scenario, offs: list[set[str]]) -> None:

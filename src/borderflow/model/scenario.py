@@ -292,6 +292,11 @@ class Scenario(Frozen):
         other._base_dir, other._file = self._base_dir, self._file
         return other
 
+    def without_policies(self, ids: set[str] | frozenset[str]) -> Scenario:
+        """This scenario with the policies of `ids` disabled (the others as they are)."""
+        return self._carry(self.model_copy(update={"policies": [
+            p.model_copy(update={"enabled": False}) if p.id in ids else p for p in self.policies]}))
+
     @property
     def dates(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=d) for d in range(self.days)]

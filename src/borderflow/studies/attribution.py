@@ -114,10 +114,7 @@ class _Game:
 
     def policies(self, mask: int) -> PolicyArrays:
         """The policies compiled with only the players of `mask` on."""
-        off = {n for i, n in enumerate(self.names) if not mask >> i & 1}
-        s = self.s._carry(self.s.model_copy(update={"policies": [
-            p.model_copy(update={"enabled": False}) if p.id in off else p
-            for p in self.s.policies]}))
+        s = self.s.without_policies({n for i, n in enumerate(self.names) if not mask >> i & 1})
         return compile_policies(s, self.base.arcs, self.base.nodes, self.base.commodities)
 
     def outcomes(self, masks: list[int]) -> list[Outcome]:

@@ -91,11 +91,6 @@ def parse_protect(items: list[str] | None, s: Scenario) -> dict[str, float]:
     return out
 
 
-def _without(s: Scenario, policy: str) -> Scenario:
-    return s._carry(s.model_copy(update={"policies": [
-        p.model_copy(update={"enabled": False}) if p.id == policy else p for p in s.policies]}))
-
-
 def _with(s: Scenario, policy: str, by: str, chosen: list[str]) -> Scenario:
     """The scenario with the chosen candidates exempted from the ban."""
     if not chosen:
@@ -133,7 +128,7 @@ def exempt(scenario: Scenario | str | Path, policy: str, variant: str | None = N
         raise UsageError("--budget", "must be 0 or more")
 
     net = resolve(compile_network(s))
-    free = lane_limits(resolve(compile_network(_without(s, policy)))).blocked
+    free = lane_limits(resolve(compile_network(s.without_policies({policy})))).blocked
     limits = lane_limits(net)
     reason = net.policies.reasons.index(f"{found.reason_kind}:{policy}")
     # the lane-days this ban closes and nothing else would (not a retaliation it triggers:
