@@ -5,6 +5,7 @@ the careful one reads or words exactly as before (tests/malformed/ checks the wo
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from borderflow.model.yamlio import MAX_VALUES, read_yaml, read_yaml_nodes
 from strategies import scenarios
 
 CORPUS = Path(__file__).parent / "malformed"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def typed(value: Any) -> Any:
@@ -71,6 +73,19 @@ def test_a_random_scenario_written_as_yaml_or_json_loads_the_same_both_ways(s: A
     for text in (dump_yaml(data), json.dumps(data, indent=1, default=str)):
         assert_same(text)
         assert loads(text) == from_located(read_yaml_nodes(text, "<string>"), base_dir=None)
+
+
+def test_the_benchmarks_synthetic_network_loads_the_same_both_ways(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    synthetic = importlib.import_module("synthetic")
+    data = synthetic.scenario_dict(5, 60, 240, 3, 60)
+    built = synthetic.validate(data)
+    for text in (synthetic.to_yaml(data), dump_yaml(scenario_data(built))):
+        assert_same(text)
+        fast = loads(text)
+        assert fast == from_located(read_yaml_nodes(text, "<string>"), base_dir=None)
+        assert fast.model_dump() == built.model_dump()
 
 
 # Plain scalars whose type YAML 1.2 decides from the text: numbers in every notation, words
