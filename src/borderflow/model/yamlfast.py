@@ -130,20 +130,20 @@ def _read(parser: Any, max_values: int) -> tuple[Any, dict[Path, int]]:
             else:
                 value = raw
             count += 1
-            if container is None:
-                root = value
-                lines[()] = event.start_mark.line + 1
-            elif key is _SLOW and type(container) is dict:
+            if key is not _SLOW:  # a mapping's value
+                container[key] = value
+                key = _SLOW
+            elif type(container) is dict:  # a mapping's key
                 key = value if type(value) is str else raw  # `2020:` is a name, not a number
                 if key in container:
                     raise _Unusual
                 lines[(*path, key)] = event.start_mark.line + 1
-            elif key is _SLOW:
+            elif container is None:
+                root = value
+                lines[()] = event.start_mark.line + 1
+            else:
                 lines[(*path, len(container))] = event.start_mark.line + 1
                 container.append(value)
-            else:
-                container[key] = value
-                key = _SLOW
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.anchor is not None or event.ctag is not None or len(stack) >= MAX_DEPTH:
                 raise _Unusual
