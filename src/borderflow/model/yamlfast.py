@@ -57,32 +57,47 @@ class _Unusual(Exception):
     """The text is not plain YAML of the kind this module reads."""
 
 
-def _construct(text: str, tag: str) -> Any:
-    """A plain scalar of a tag other than str, as ruamel's safe constructor builds it (with
-    `yamlio`'s rule: a date that is not one stays text)."""
-    if tag == _INT:
-        unsigned = text[1:] if text[0] in "+-" else text
-        if unsigned.isdigit():  # the common case; `_`, 0b, 0o, 0x go through ruamel
-            return int(text)
-    elif tag == _FLOAT and "_" not in text and text[-1] not in "fFnN":  # not .inf / .nan
-        return float(text)
-    if tag not in _CONSTRUCTED:
-        return _SLOW
-    yaml = YAML(typ="safe", pure=True)
-    yaml.version = (1, 2)
-    try:
-        value = yaml.constructor.construct_object(ScalarNode(Tag(suffix=tag), text), deep=True)
-    except ValueError:
+class _Scalars:
+    """Plain scalars' values, each text resolved once per document (scenarios repeat words
+    and numbers); ruamel's constructor, made on first need, for the rare tags."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, Any] = {}
+        self.yaml: YAML | None = None
+
+    def value(self, text: str) -> Any:
+        """A plain (unquoted, untagged) scalar's value, _SLOW if this module does not read it."""
+        value = self.seen.get(text, _SLOW)
+        if value is _SLOW:
+            value = self.seen[text] = self._resolve(text)
+        return value
+
+    def _resolve(self, text: str) -> Any:
+        for tag, regexp in _RESOLVERS.get(text[0] if text else "", ()):
+            if regexp.match(text):
+                return self._construct(text, tag)
         return text
-    return _SLOW if isinstance(value, dt.datetime) else value
 
-
-def _plain(text: str) -> Any:
-    """A plain (unquoted, untagged) scalar's value."""
-    for tag, regexp in _RESOLVERS.get(text[0] if text else "", ()):
-        if regexp.match(text):
-            return _construct(text, tag)
-    return text
+    def _construct(self, text: str, tag: str) -> Any:
+        """A scalar of a tag other than str, as ruamel's safe constructor builds it (with
+        `yamlio`'s rule: a date that is not one stays text)."""
+        if tag == _INT:
+            unsigned = text[1:] if text[0] in "+-" else text
+            if unsigned.isdigit():  # the common case; `_`, 0b, 0o, 0x go through ruamel
+                return int(text)
+        elif tag == _FLOAT and "_" not in text and text[-1] not in "fFnN":  # not .inf / .nan
+            return float(text)
+        if tag not in _CONSTRUCTED:
+            return _SLOW
+        if self.yaml is None:
+            self.yaml = YAML(typ="safe", pure=True)
+            self.yaml.version = (1, 2)
+        try:
+            value = self.yaml.constructor.construct_object(ScalarNode(Tag(suffix=tag), text),
+                                                           deep=True)
+        except ValueError:
+            return text
+        return _SLOW if isinstance(value, dt.datetime) else value
 
 
 def read_plain(text: str, max_values: int) -> tuple[Any, dict[Path, int]] | None:
@@ -107,7 +122,7 @@ def _read(parser: Any, max_values: int) -> tuple[Any, dict[Path, int]]:
     if type(start) is not DocumentStartEvent or start.version is not None or start.tags:
         raise _Unusual
     lines: dict[Path, int] = {}
-    cache: dict[str, Any] = {}  # plain scalar text -> value: scenarios repeat words and numbers
+    plain = _Scalars().value
     stack: list[tuple[Any, Path, Any]] = []
     container: Any = None  # the open mapping or list, its path, and the key awaiting its value
     path: Path = ()
@@ -122,11 +137,9 @@ def _read(parser: Any, max_values: int) -> tuple[Any, dict[Path, int]]:
                 raise _Unusual
             raw = event.value
             if event.implicit[0]:
-                value = cache.get(raw, _SLOW)
+                value = plain(raw)
                 if value is _SLOW:
-                    value = cache[raw] = _plain(raw)
-                    if value is _SLOW:
-                        raise _Unusual
+                    raise _Unusual
             else:
                 value = raw
             count += 1
