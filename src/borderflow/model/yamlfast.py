@@ -5,9 +5,9 @@ composer, its tag resolution and the builder are pure Python, and make up most o
 of loading a large scenario. The parser underneath (ruamel.yaml.clib's libyaml) is C, and
 its events already carry every line. This module builds the plain data and the line of every
 key and item from those events in one loop, resolving plain scalars by ruamel's own YAML 1.2
-rules (`Resolver.yaml_implicit_resolvers`, first character then regular expression, as
-ruamel's resolver does) and constructing the rare ones (dates, true/false, null, ints and
-floats written with `_`, `0x`, `.inf`) with ruamel's own constructor.
+rules (the table of `VersionedResolver`, the resolver `yamlio` composes with: first character,
+then regular expression, as it does) and constructing the rare ones (dates, true/false, null,
+ints and floats written with `_`, `0x`, `.inf`) with ruamel's own constructor.
 
 It reads only the plain case: one document, no directive, anchor, alias or explicit tag,
 no merge key, duplicate key, time of day or key that is a list or a mapping, within the size
@@ -33,7 +33,7 @@ from ruamel.yaml.events import (
     StreamStartEvent,
 )
 from ruamel.yaml.nodes import ScalarNode
-from ruamel.yaml.resolver import Resolver
+from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
 from .errors import Path
@@ -49,7 +49,8 @@ _CORE = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT = f"{_CORE}str", f"{_CORE}int", f"{_CORE}float"
 _CONSTRUCTED = {f"{_CORE}{t}" for t in ("bool", "null", "timestamp", "int", "float")}
 # YAML 1.2's implicit resolvers by first character: the table ruamel's resolver reads
-_RESOLVERS: dict[str | None, list[tuple[str, Any]]] = Resolver.yaml_implicit_resolvers
+_RESOLVERS: dict[str | None, list[tuple[str, Any]]] = \
+    VersionedResolver(version=(1, 2)).versioned_resolver
 _SLOW = object()  # a scalar the fast path does not read: the whole text goes the careful way
 
 
