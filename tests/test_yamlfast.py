@@ -123,6 +123,7 @@ def test_a_scalar_reads_the_same_as_a_value_and_as_a_key(scalar: str) -> None:
     "base: {x: 1}\nb:\n  <<: {x: 1}\n",  # a merge key
     "a: 2020-04-01 10:00:00\n",  # a time of day
     "[1, 2]: x\n",  # a list as a key
+    "=: x\n",  # a key the careful reader refuses (YAML's value tag)
     "a: 1\n---\nb: 2\n",  # two documents
     "# nothing\n",
     "a: [1, 2\n",  # syntax errors

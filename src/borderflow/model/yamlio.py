@@ -57,6 +57,11 @@ def _show_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
 
 
+def _refused(tag: str) -> str:
+    return f"tag {_show_tag(tag)} is not allowed (only plain YAML values: numbers, text, " \
+        "dates, true/false, lists and mappings)"
+
+
 def _check_expansion(root: Node, file: str) -> None:
     """Refuse a document that expands beyond MAX_VALUES values, before building anything.
 
@@ -104,8 +109,7 @@ class _Builder:
 
     def build(self, node: Node, path: Path) -> Any:
         tag = str(node.tag)
-        refused = f"tag {_show_tag(tag)} is not allowed (only plain YAML values: numbers, " \
-            "text, dates, true/false, lists and mappings)"
+        refused = _refused(tag)
         if isinstance(node, MappingNode):
             if tag != f"{_CORE}map":
                 raise self.fail(node, path, refused)
@@ -142,6 +146,8 @@ class _Builder:
                 raise self.fail(key_node, path, "merge keys (<<) are not supported; write the fields out")
             if not isinstance(key_node, ScalarNode):
                 raise self.fail(key_node, path, "a key must be a plain name")
+            if str(key_node.tag) not in _SCALAR_TAGS:  # `=` (YAML's value tag), `!!python/...`
+                raise self.fail(key_node, path, _refused(str(key_node.tag)))
             key = self.scalar(key_node)
             if not isinstance(key, str):
                 key = key_node.value  # e.g. `2020: ...` or `1: ...` are names here, not numbers
