@@ -19,6 +19,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -33,7 +34,8 @@ import kernel
 import peer
 import synthetic
 from borderflow.engine import ALLOCATORS, Network, Trace, compile_network, violations
-from borderflow.model import Scenario, loads
+from borderflow.model import Scenario, load, loads
+from borderflow.model.export import dump_yaml, export, scenario_data
 from synthetic import Size
 
 T = TypeVar("T")
@@ -41,6 +43,7 @@ ALLOCATOR = "priority"
 TARGET_RUN_SECONDS = 1.0
 MEMORY_TARGET_MB = 4096  # peak memory at the largest size of the scaling in nodes
 KERNEL_RATIO_TARGET = 3.0  # the engine at most this many times the bare numpy kernel
+TARGET_LOAD_RATIO = 1.0  # issue 16, item 2: loading and compiling no slower than one run
 PEER_TOLERANCE = 1e-9  # relative
 
 
@@ -110,6 +113,8 @@ def headline(size: Size, repeats: int) -> dict[str, Any]:
     del trace
     gc.collect()
 
+    loaded = loading(scenario, t_run, repeats)
+
     tracemalloc.start()
     net2 = compile_network(scenario)
     trace = engine_run(net2)
@@ -130,6 +135,7 @@ def headline(size: Size, repeats: int) -> dict[str, Any]:
                                    "by forecast use at a quarter of the warehouses"},
         "target_seconds": TARGET_RUN_SECONDS,
         "under_target": t_run < TARGET_RUN_SECONDS,
+        "loading": loaded,
         "memory": {
             "tracemalloc_peak_mb": sig(peak / 2**20),
             "maxrss_mb": rss["maxrss_mb"],
@@ -179,6 +185,29 @@ def kernel_reference(size: Size, repeats: int) -> dict[str, Any]:
                 "substitutes, claims, care, what the lane limits allowed and each shortfall's reason",
         "timing": "engine and kernel alternately, best of the repeats each",
     }
+
+
+def loading(scenario: Scenario, t_run: float, repeats: int) -> dict[str, Any]:
+    """The headline scenario loaded (parse, validate, check) and compiled, from the YAML and
+    from the folder of CSV tables `borderflow export` writes, each as a ratio to one engine
+    run of it (`t_run`, measured in this process)."""
+    text = dump_yaml(scenario_data(scenario))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = export(scenario, Path(tmp) / "tables")
+        t_yaml, _ = best_of(repeats, lambda: compile_network(loads(text)))
+        t_tables, _ = best_of(repeats, lambda: compile_network(load(folder)))
+        same = loads(text).model_dump() == load(folder).model_dump() == scenario.model_dump()
+    out: dict[str, Any] = {"run_seconds": sig(t_run), "target_ratio": TARGET_LOAD_RATIO,
+                           "same_scenario": same}
+    for form, seconds in (("yaml", t_yaml), ("tables", t_tables)):
+        ratio = seconds / t_run
+        out[form] = {"seconds": sig(seconds), "ratio_to_run": sig(ratio, 3),
+                     "verdict": "PASS" if ratio <= TARGET_LOAD_RATIO and same else "FAIL"}
+    out["what"] = ("seconds: borderflow.model.loads of the YAML text `borderflow export` writes "
+                   "(yaml) or borderflow.load of its folder of CSV tables (tables), then "
+                   "compile_network, best of the repeats; ratio_to_run: over one engine run of "
+                   "the same network (run_seconds); PASS at most target_ratio")
+    return out
 
 
 def memory_probe(size: Size) -> dict[str, float]:

@@ -51,6 +51,13 @@ def test_headline_figures(figures: dict[str, Any]) -> None:
     assert _positive(h["demand_total"]) and _positive(h["served_total"])
     assert h["served_total"] <= h["demand_total"] * (1 + 1e-9)
     assert h["invariant_violations"] == []
+    loading = h["loading"]
+    assert loading["same_scenario"] is True
+    assert _positive(loading["run_seconds"]) and loading["target_ratio"] == 1.0
+    for form in ("yaml", "tables"):
+        f = loading[form]
+        assert _positive(f["seconds"]) and f["verdict"] in ("PASS", "FAIL")
+        assert math.isclose(f["ratio_to_run"], f["seconds"] / loading["run_seconds"], rel_tol=0.01)
 
 
 @pytest.mark.slow

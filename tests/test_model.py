@@ -67,6 +67,14 @@ def test_anchors_and_aliases_are_allowed() -> None:
     assert s.regions["oh"] == s.regions["mi"]
 
 
+def test_a_key_of_a_tag_not_allowed_is_refused_at_its_line() -> None:
+    """`=` resolves to YAML's value tag, which ruamel cannot construct: a key was a crash."""
+    text = edit("regions:\n", "regions:\n  =: {country: US}\n")
+    line = text.splitlines().index("  =: {country: US}") + 1
+    assert problems(text) == [f"x.yaml:{line}: regions: tag !!value is not allowed (only plain "
+                              "YAML values: numbers, text, dates, true/false, lists and mappings)"]
+
+
 def test_a_quoted_date_is_a_date() -> None:
     s = loads(edit("start: 2020-04-01", "start: '2020-04-01'"), file="x.yaml")
     assert s.start.isoformat() == "2020-04-01"

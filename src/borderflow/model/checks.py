@@ -165,18 +165,15 @@ def _lanes(s: Scenario) -> Found:
                 yield (*at, "in_transit", c), f"the lane does not carry {c}"
 
 
-def _carried(s: Scenario, commodity: str) -> list[tuple[int, str, str]]:
-    return [(i, lane.from_, lane.to) for i, lane in enumerate(s.lanes)
-            if lane.from_ in s.nodes and lane.to in s.nodes
-            and commodity in s.lane_commodities(lane)]
-
-
 def _graph(s: Scenario) -> Found:
+    carried = [set(s.lane_commodities(lane)) for lane in s.lanes]  # once, not per commodity
+    known = [lane.from_ in s.nodes and lane.to in s.nodes for lane in s.lanes]
     for c in s.commodities:
-        arcs = _carried(s, c)
+        lanes = [i for i, cs in enumerate(carried) if c in cs]
+        arcs = [(i, s.lanes[i].from_, s.lanes[i].to) for i in lanes if known[i]]
         # a lane from a node not known brings the input all the same: its unknown end is the
         # one problem (reported by _lanes), not also the plant it leads to
-        brought = {lane.to for lane in s.lanes if c in s.lane_commodities(lane)}
+        brought = {s.lanes[i].to for i in lanes}
         for nid, node in s.nodes.items():
             for out, prod in node.produce.items():
                 for i in prod.inputs:

@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .errors import Path, Problem, ScenarioError
@@ -125,6 +126,7 @@ def parse(text: str, file: str = "<cell>") -> Any:
         return text
 
 
+@lru_cache(maxsize=65536)  # cells repeat (kinds, ids, lead times); every result is immutable
 def _simple(s: str) -> Any:
     """A plain number, date or word as YAML reads it, else _ABSENT."""
     if _INT.fullmatch(s):
@@ -146,12 +148,13 @@ def _simple(s: str) -> Any:
 def cell_value(column: str, cell: Any, text_fields: bool = False) -> Any:
     """What a cell holds: a value, or _ABSENT for an empty cell. Cells from CSV are text;
     from a workbook or a DataFrame they may be numbers, dates, lists already."""
-    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
-        return _ABSENT
-    if hasattr(cell, "item") and not isinstance(cell, list | dict | str):  # a numpy scalar
-        cell = cell.item()
-    if isinstance(cell, dt.datetime):
-        cell = cell.date() if cell.time() == dt.time() else cell.isoformat()
+    if not isinstance(cell, str):
+        if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+            return _ABSENT
+        if hasattr(cell, "item") and not isinstance(cell, list | dict):  # a numpy scalar
+            cell = cell.item()
+        if isinstance(cell, dt.datetime):
+            cell = cell.date() if cell.time() == dt.time() else cell.isoformat()
     if isinstance(cell, str):
         if not cell.strip():
             return _ABSENT
@@ -199,6 +202,12 @@ def _flow_text(text: str) -> str:
 
 # ---- tables -> data -------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # bounded: an upload may name any columns
+def _parts(column: str) -> tuple[str, ...]:
+    """A column's name split at its dots (`hospitalized.rate`), once per name."""
+    return tuple(column.split("."))
+
+
 class _Reader:
     def __init__(self, label: str) -> None:
         self.data: dict[str, Any] = {}
@@ -222,10 +231,14 @@ class _Reader:
         for column, cell in row.items():
             if column in skip:
                 continue
-            value = cell_value(column.rsplit(".", 1)[-1], cell, text_fields)
+            parts = _parts(column)
+            value = cell_value(parts[-1], cell, text_fields)
             if value is _ABSENT:
                 continue
-            parts = column.split(".")
+            if len(parts) == 1:  # most columns: one field, no nesting
+                out[column] = value
+                self.at((*path, column), sheet.file, line)
+                continue
             here: dict[str, Any] = out
             for part in parts[:-1]:
                 nested = here.setdefault(part, {})

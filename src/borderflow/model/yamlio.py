@@ -5,6 +5,10 @@ We compose the YAML into nodes and build Python values ourselves, so that:
 - a duplicate key is an error at its own line;
 - anchors and aliases work, but their expansion is bounded (no alias bombs);
 - every mapping key and sequence item keeps its 1-based line, keyed by its path.
+
+Plain YAML (no anchors, aliases, tags or directives: nearly every scenario) is read faster
+from libyaml's events by `yamlfast.py`, giving the same data and lines; everything else, and
+every problem, goes through the composed nodes here.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Path, Problem, ScenarioError
+from .yamlfast import read_plain
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_VALUES = 2_000_000  # values after expanding aliases, each alias counted every time it is used
@@ -50,6 +55,11 @@ class Located:
 def _show_tag(tag: str) -> str:
     """A tag as it is written in YAML: `!!python/object`, not `tag:yaml.org,2002:python/object`."""
     return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+
+
+def _refused(tag: str) -> str:
+    return f"tag {_show_tag(tag)} is not allowed (only plain YAML values: numbers, text, " \
+        "dates, true/false, lists and mappings)"
 
 
 def _check_expansion(root: Node, file: str) -> None:
@@ -99,8 +109,7 @@ class _Builder:
 
     def build(self, node: Node, path: Path) -> Any:
         tag = str(node.tag)
-        refused = f"tag {_show_tag(tag)} is not allowed (only plain YAML values: numbers, " \
-            "text, dates, true/false, lists and mappings)"
+        refused = _refused(tag)
         if isinstance(node, MappingNode):
             if tag != f"{_CORE}map":
                 raise self.fail(node, path, refused)
@@ -137,6 +146,8 @@ class _Builder:
                 raise self.fail(key_node, path, "merge keys (<<) are not supported; write the fields out")
             if not isinstance(key_node, ScalarNode):
                 raise self.fail(key_node, path, "a key must be a plain name")
+            if str(key_node.tag) not in _SCALAR_TAGS:  # `=` (YAML's value tag), `!!python/...`
+                raise self.fail(key_node, path, _refused(str(key_node.tag)))
             key = self.scalar(key_node)
             if not isinstance(key, str):
                 key = key_node.value  # e.g. `2020: ...` or `1: ...` are names here, not numbers
@@ -179,6 +190,16 @@ def _compose(text: str, pure: bool) -> tuple[YAML, list[Any]]:
 
 def read_yaml(text: str, file: str) -> Located:
     """Parse YAML text into plain data with lines; raise ScenarioError on any problem."""
+    if text.strip():
+        plain = read_plain(text, MAX_VALUES)
+        if plain is not None:  # the common case, from libyaml's events (yamlfast.py)
+            return Located(plain[0], plain[1], file)
+    return read_yaml_nodes(text, file)
+
+
+def read_yaml_nodes(text: str, file: str) -> Located:
+    """`read_yaml` the careful way, through ruamel's composed nodes: it reads whatever
+    `yamlfast` does not (anchors, aliases, tags, directives) and words every problem."""
     if not text.strip():
         raise ScenarioError([Problem(file, 1, (), "the file is empty")])
     try:

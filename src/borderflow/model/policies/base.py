@@ -22,7 +22,7 @@ describe; the state they describe into belongs to the layer that calls them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -248,11 +248,10 @@ class PolicyBase(Frozen):
 
 # ---- helpers for `check` ----------------------------------------------------------------------
 
-def ref(path: Path, kind: str, name: str, known: Iterable[str]) -> Found:
-    """A reference that must name something known."""
-    known = list(known)
+def ref(path: Path, kind: str, name: str, known: Collection[str]) -> Found:
+    """A reference that must name something known (a dict's keys, a set or a list)."""
     if name not in known:
-        yield path, f"unknown {kind} {name!r}{did_you_mean(name, known)}"
+        yield path, f"unknown {kind} {name!r}{did_you_mean(name, list(known))}"
 
 
 def in_horizon(s: Scenario, path: Path, day: Any, *, end: bool = False,
