@@ -13,7 +13,7 @@ Full mode (not `--quick`) also solves the headline network at 500 nodes x 180 da
 regions, 2,000 lanes, 5 commodities) as the optimal allocator does (the tight LP, the method
 `method_for` picks), against the 60 s target; then the other HiGHS methods on the same LP, and
 PDLP on the full (untight) LP, each within TIME_LIMIT; and linopy's model of the same instance
-built and solved on HiGHS by the allocator's method, within TIME_LIMIT, for the ratio.
+built and solved on HiGHS by the allocator's method, within twice our time, for the ratio.
 
 The linopy model is written with linopy's own modelling API (variables on labelled grids,
 shifts for lead times, group-by sums onto pairs), not from our matrices; its optimum is
@@ -258,7 +258,9 @@ def headline(limit: float = TIME_LIMIT) -> dict[str, Any]:
             "seconds": round(ours, 2), "target_seconds": TARGET_SECONDS,
             "verdict": "PASS" if ours < TARGET_SECONDS and not rows[0]["invariant_violations"]
             else "FAIL",
-            "linopy": _linopy_headline(net, chosen, limit, ours, solution.objective)}
+            # at least twice our time, so that a cut-off solve still bounds the ratio by 2
+            "linopy": _linopy_headline(net, chosen, max(limit, 2 * ours), ours,
+                                       solution.objective)}
 
 
 def _linopy_headline(net: Network, method: O.Method, limit: float, ours: float,
@@ -269,15 +271,15 @@ def _linopy_headline(net: Network, method: O.Method, limit: float, ours: float,
     with warnings.catch_warnings(), quiet_stdout():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
-        status, _ = m.solve(solver_name="highs", io_api="direct", output_flag=False,
-                            progress=False, time_limit=limit, **method.options)
+        _, condition = m.solve(solver_name="highs", io_api="direct", output_flag=False,
+                               progress=False, time_limit=limit, **method.options)
         solve_seconds = time.perf_counter() - t0
-    solved = status == "ok"
+    solved = condition == "optimal"
     value = float(m.objective.value) if solved else None
     out: dict[str, Any] = {
         "rows": int(m.matrices.A.shape[0]), "columns": int(m.matrices.A.shape[1]),
         "nonzeros": int(m.matrices.A.nnz), "build_seconds": round(seconds, 2),
-        "solve_seconds": round(solve_seconds, 2), "status": str(m.termination_condition),
+        "solve_seconds": round(solve_seconds, 2), "status": str(condition), "time_limit": round(limit),
         "objective": value,
         "objective_rel_diff": None if value is None else
         float(f"{abs(value - objective) / max(1.0, abs(objective)):.3g}"),

@@ -80,7 +80,7 @@ def test_a_dead_end_that_saves_holding_cost_is_kept() -> None:
          "clinic": {"kind": "site", "region": "us", "demand": {"n95": 1}}},
         [{"from": "depot", "to": "clinic", "lead_time": 1},
          {"from": "depot", "to": "spare", "lead_time": 1}])
-    full, a, tight, b = both(s)
+    _, a, tight, b = both(s)
     assert (tight.variables["shipments"].index[:, 1] >= 0).all()
     assert b.objective == pytest.approx(a.objective, rel=1e-12)
     assert a.objective < 100  # shipping the stock away beats holding it six days
