@@ -98,6 +98,14 @@ def test_unknown_scenario_is_bad_input() -> None:
     assert proc.returncode == 2 and "built-in: " in proc.stderr
 
 
+def test_run_optimal_says_which_method_it_picked_on_stderr() -> None:
+    proc = bf("run", "two-country", "--allocator", "optimal", "--json", "--no-save")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["allocator"] == "optimal"  # stdout stays one document
+    assert "optimal allocator: LP of" in proc.stderr
+    assert "simplex; solved in" in proc.stderr  # a small LP: HiGHS's simplex
+
+
 def test_schema_is_json_schema_generated_from_the_model() -> None:
     doc = json.loads(bf("schema").stdout)
     assert doc["$schema"].endswith("2020-12/schema")

@@ -22,6 +22,7 @@ fixed, so the LP stays linear (retaliation is static already, in PolicyArrays).
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,10 +33,13 @@ import numpy as np
 from ..policy import Claim
 from .errors import OptimalError
 from .flows import by_pair, pair_flows, substitution
+from .invariants import violations
 from .limits import alone, lane_limits
 from .network import Network
 from .records import Trace
 from .simulator import Simulator, care_capacity
+
+LOG = logging.getLogger(__name__)
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
@@ -128,6 +132,8 @@ class Solution:
     col_dual: Array | None = None  # with duals=True: reduced costs
     row_dual: Array | None = None
     ranging: Ranging | None = None  # None where HiGHS reports none (no basis)
+    method: str = ""  # how HiGHS solved it (Method.name)
+    gap: float | None = None  # of a method that stops at a gap: HiGHS's relative P-D gap
 
 
 def _grid(mask: BoolArray, start: int) -> IntArray:
@@ -165,17 +171,63 @@ def flights_grid(net: Network) -> Array:
 
 # --- variables ------------------------------------------------------------------------------
 
-def define_shipments(net: Network, start: int, keep_blocked: bool = False) -> Variables:
+def define_shipments(net: Network, start: int, keep_blocked: bool = False,
+                     useful: BoolArray | None = None) -> Variables:
     """x[t, a]: units sent on arc a on day t, up to what may flow on it (engine/limits.py); no
     variable where nothing may, unless `keep_blocked`: then a lane's arc-day a policy blocks
     (and could otherwise carry something) keeps its variable with an upper bound of 0, so its
-    reduced cost is the value of a one-unit exemption."""
+    reduced cost is the value of a one-unit exemption. `useful` ([T, A], see `useful_shipments`):
+    only those arc-days get a variable."""
     limits = lane_limits(net)
     upper = limits.arc
     mask = upper > 0
     if keep_blocked:
         mask = mask | (limits.blocked & ((net.arc_cap > 0) & (net.arc_lane >= 0))[None, :])
+    if useful is not None:
+        mask = mask & useful
     return _variables("shipments", mask, start, upper, net.arc_cost + EPS)
+
+
+def last_use(net: Network, demand: Array) -> IntArray:
+    """[N*C] per pair: the last day a unit that lands there can still be worth something (-1:
+    never). A site's last day of demand; the horizon's last day where a unit may serve more
+    than deliveries downstream (a backlog, a recipe input, a substitute, a holding cost, a
+    rated order or airlift leaving); else the latest day it can leave on an arc and land in
+    time at a pair where it is still of use."""
+    T, C = net.days, net.shape[1]
+    held = np.repeat(net.inventory.holding_cost, C) > 0
+    anchored = owes(net) | held
+    ri, ci = np.nonzero(net.rec_inputs > 0)
+    anchored[net.rec_node[ri] * C + ci] = True
+    anchored[net.sub_use_pair] = True
+    anchored[net.sub_for_pair] = True
+    anchored[net.arc_src_pair[[c.arc for c in net.policies.claims]]] = True
+    days = np.arange(T)[:, None]
+    last = np.where(demand > 0, days, -1).max(axis=0, initial=-1)
+    last = np.where(anchored, T - 1, last)
+    while True:  # a fixed point: each pass lets the last days climb one arc upstream
+        reach = last[net.arc_dst_pair] - net.arc_lead
+        new = last.copy()
+        np.maximum.at(new, net.arc_src_pair, np.maximum(reach, -1))
+        if (new == last).all():
+            return last
+        last = new
+
+
+def useful_shipments(net: Network, demand: Array) -> BoolArray:
+    """[T, A]: the arc-days whose shipment can be of use: those that land by their destination's
+    `last_use` day, and any leaving a pair with a holding cost or carrying a rated order or
+    airlift. Dropping the others keeps the optimum: they cost at least EPS a unit, and setting
+    them to 0 in any solution only leaves more stock at sources that hold it for free, and less
+    at destinations from the day the units would have landed, on which nothing draws on it
+    (every outflow then is itself a dropped shipment)."""
+    C = net.shape[1]
+    last = last_use(net, demand)
+    useful = (np.arange(net.days)[:, None] + net.arc_lead[None, :]) <= last[net.arc_dst_pair][None, :]
+    keep = np.repeat(net.inventory.holding_cost, C)[net.arc_src_pair] > 0
+    keep[[c.arc for c in net.policies.claims]] = True
+    out: BoolArray = useful | keep[None, :]
+    return out
 
 
 def define_production(net: Network, start: int) -> Variables:
@@ -183,17 +235,25 @@ def define_production(net: Network, start: int) -> Variables:
     return _variables("production", net.rec_cap > 0, start, net.rec_cap, np.zeros(1))
 
 
-def relevant_pairs(net: Network, demand: Array) -> BoolArray:
-    """[N*C]: pairs that can ever hold stock (others are always empty and get no rows)."""
+def relevant_pairs(net: Network, demand: Array, arcs: BoolArray | None = None) -> BoolArray:
+    """[N*C]: pairs that can ever hold stock (others are always empty and get no rows). With
+    `arcs` ([A], the arcs that have a shipment variable): only the pairs some variable touches
+    or whose stock costs something to hold (the rows of the others would hold their own free
+    stock alone)."""
     C = net.shape[1]
-    out = net.stock0.reshape(-1) > 0
-    out |= demand.max(axis=0, initial=0.0) > 0
-    out[net.arc_src_pair] = True
-    out[net.arc_dst_pair] = True
+    out: BoolArray = demand.max(axis=0, initial=0.0) > 0
+    given = (net.stock0.reshape(-1) > 0) | net.policies.deliveries.any(axis=0) | \
+        net.transit0.any(axis=0)
+    if arcs is None:
+        out |= given
+        arcs = np.ones(net.arc_src.size, dtype=bool)
+    else:
+        out |= given & (np.repeat(net.inventory.holding_cost, C) > 0)
+    out[net.arc_src_pair[arcs]] = True
+    out[net.arc_dst_pair[arcs]] = True
     out[net.rec_node * C + net.rec_com] = True
     ri, ci = np.nonzero(net.rec_inputs > 0)
     out[net.rec_node[ri] * C + ci] = True
-    out |= net.policies.deliveries.any(axis=0)
     out[net.sub_use_pair] = True  # a substitute's stock is used at the site
     return out
 
@@ -510,18 +570,25 @@ def lp_demand(net: Network) -> tuple[Array, BoolArray]:
         trace.conserving[:, 0].reshape(net.days, -1).copy()
 
 
-def build(net: Network, keep_blocked: bool = False) -> LP:
+def build(net: Network, keep_blocked: bool = False, tight: bool = False) -> LP:
     """Every define_* block, assembled into one column-wise sparse LP (`keep_blocked`: see
-    `define_shipments`)."""
+    `define_shipments`; `tight`: see `assemble`)."""
     began = time.perf_counter()
-    return assemble(net, *lp_demand(net), began=began, keep_blocked=keep_blocked)
+    return assemble(net, *lp_demand(net), began=began, keep_blocked=keep_blocked, tight=tight)
 
 
 def assemble(net: Network, demand: Array, conserving: BoolArray, began: float | None = None,
-             keep_blocked: bool = False) -> LP:
-    """The LP of `net` serving `demand` ([T, N*C], conservation already fixed)."""
+             keep_blocked: bool = False, tight: bool = False) -> LP:
+    """The LP of `net` serving `demand` ([T, N*C], conservation already fixed). `tight`: without
+    the shipments that cannot be of use (`useful_shipments`) and the rows of pairs left with
+    nothing but their own stock: the same optimum from a smaller LP. Not for an LP whose
+    bounds are changed afterwards (warm starts, rolling windows), since a changed demand could
+    make a dropped shipment useful."""
     began = time.perf_counter() if began is None else began
-    pairs = relevant_pairs(net, demand)
+    useful = useful_shipments(net, demand) if tight else None
+    shipments = define_shipments(net, 0, keep_blocked, useful)
+    shipped = np.asarray((shipments.index >= 0).any(axis=0), dtype=bool)
+    pairs = relevant_pairs(net, demand, shipped if tight else None)
     rated, airlift = penalties(net)
     blocks: dict[str, Variables] = {}
 
@@ -532,7 +599,7 @@ def assemble(net: Network, demand: Array, conserving: BoolArray, began: float | 
     def n() -> int:
         return sum(v.size for v in blocks.values())
 
-    x = add(define_shipments(net, n(), keep_blocked))
+    x = add(shipments)
     m = add(define_production(net, n()))
     s = add(define_stock(net, n(), pairs))
     u = add(define_unmet(net, n(), demand))
@@ -588,13 +655,45 @@ def _new_highs() -> Any:
     return h
 
 
+@dataclass(frozen=True)
+class Method:
+    """How HiGHS solves the LP: its settings, and the relative optimality gap it stops at
+    (None: an optimal vertex, to the feasibility tolerances)."""
+
+    name: str
+    options: dict[str, Any]
+    gap: float | None = None
+
+    def describe(self) -> str:
+        return self.name + ("" if self.gap is None else f" to a relative gap of {self.gap:g}")
+
+
+SIMPLEX = Method("simplex", {})  # HiGHS's choice for an LP: its dual simplex
+IPM_CROSSOVER = Method("interior point with crossover", {"solver": "ipm", "run_crossover": "on"})
+IPM = Method("interior point without crossover",
+             {"solver": "ipm", "run_crossover": "off", "ipm_optimality_tolerance": 1e-6}, 1e-6)
+# PDLP measures feasibility relative to the right-hand side's norm: 1e-9 of it keeps the
+# re-derived stock within the invariants' 1e-9 of the throughput on a large network; the dual
+# side only bounds the gap, so it may be looser (tighter stalls on the 1e-6 tie-break costs)
+PDLP = Method("PDLP", {"solver": "pdlp", "pdlp_optimality_tolerance": 1e-4,
+                       "primal_feasibility_tolerance": 1e-9,
+                       "dual_feasibility_tolerance": 1e-5}, 1e-4)
+METHODS = {"simplex": SIMPLEX, "ipm-crossover": IPM_CROSSOVER, "ipm": IPM, "pdlp": PDLP}
+
 IPM_ABOVE = 50_000  # columns: above this, interior point (with crossover) beats the simplex
+PDLP_ABOVE = 300_000  # columns: above this, PDLP to a stated gap (crossover takes minutes)
+
+
+def method_for(lp: LP) -> Method:
+    """The method for an LP of this size (benchmarks/README.md, "The optimal allocator's LP")."""
+    columns = lp.cost.size
+    if columns > PDLP_ABOVE:
+        return PDLP
+    return IPM_CROSSOVER if columns > IPM_ABOVE else SIMPLEX
 
 
 def _highs(lp: LP) -> Any:
     h = _new_highs()
-    if lp.cost.size > IPM_ABOVE:
-        h.setOptionValue("solver", "ipm")  # crossover (on by default) returns a vertex
     h.passModel(int(lp.cost.size), int(lp.row_lower.size), int(lp.value.size),
                 int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
                 lp.cost, lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper,
@@ -611,16 +710,30 @@ RETRIES: tuple[dict[str, Any], ...] = (
 )
 
 
-def solve(lp: LP, net: Network | None = None, duals: bool = False) -> Solution:
-    """Solve on HiGHS; an LP without optimum raises OptimalError naming what is at fault.
-    `duals`: also the reduced costs, row duals and ranging (the simplex's: ranging needs a
-    basis, which interior point without crossover does not give)."""
+def _attempts(method: Method, duals: bool) -> list[tuple[Method, dict[str, Any]]]:
+    """The settings tried in turn: a method that stops at a gap, then interior point without
+    crossover; any other, with each of the RETRIES (with `duals`, on its own solver)."""
+    if method.gap is not None:
+        return [(method, method.options)] + ([] if method is IPM else [(IPM, IPM.options)])
+    return [(method, {**{k: v for k, v in r.items() if not (duals and k == "solver")},
+                      **method.options}) for r in RETRIES]
+
+
+def solve(lp: LP, net: Network | None = None, duals: bool = False,
+          method: Method | None = None) -> Solution:
+    """Solve on HiGHS by `method` (default: `method_for` the LP's size); an LP without
+    optimum raises OptimalError naming what is at fault. `duals`: also the reduced costs, row
+    duals and ranging (from a vertex: ranging needs a basis, which a method that stops at a
+    gap does not give, so those solve by the simplex or interior point with crossover)."""
     began = time.perf_counter()
     M = highspy.HighsModelStatus
-    for options in RETRIES:
+    method = method_for(lp) if method is None else method
+    if duals and method.gap is not None:
+        method = IPM_CROSSOVER
+    for attempt, options in _attempts(method, duals):
+        used = attempt
         h = _highs(lp)
         if duals:
-            options = {k: v for k, v in options.items() if k != "solver"}
             h.setOptionValue("run_crossover", "on")
         for key, value in options.items():
             h.setOptionValue(key, value)
@@ -632,16 +745,19 @@ def solve(lp: LP, net: Network | None = None, duals: bool = False) -> Solution:
             break
     seconds = time.perf_counter() - began
     if status == M.kModelEmpty:  # nothing to decide
-        return Solution(0.0, np.zeros(lp.cost.size), seconds)
+        return Solution(0.0, np.zeros(lp.cost.size), seconds, method=used.name)
     if status != M.kOptimal:
         raise OptimalError(diagnose(lp, net, h.modelStatusToString(status)))
     sol = h.getSolution()
     values = np.asarray(sol.col_value, dtype=float)
-    objective = float(h.getInfo().objective_function_value)
+    info = h.getInfo()
+    objective = float(info.objective_function_value)
+    gap = float(info.primal_dual_objective_error) if used.gap is not None else None
     if not duals:
-        return Solution(objective, values, seconds)
+        return Solution(objective, values, seconds, method=used.name, gap=gap)
     return Solution(objective, values, seconds, col_dual=np.asarray(sol.col_dual, dtype=float),
-                    row_dual=np.asarray(sol.row_dual, dtype=float), ranging=_ranging(h))
+                    row_dual=np.asarray(sol.row_dual, dtype=float), ranging=_ranging(h),
+                    method=used.name)
 
 
 def _ranging(h: Any) -> Ranging | None:
@@ -832,8 +948,19 @@ class Optimal:
     name = "optimal"
 
     def run(self, net: Network) -> Trace:
-        lp = build(net)
-        return assign(net, lp, solve(lp, net))
+        lp = build(net, tight=True)
+        solution = solve(lp, net)
+        trace = assign(net, lp, solution)
+        if solution.gap is not None and violations(net, trace):
+            # feasible to PDLP's tolerance is not always within the invariants': a vertex is
+            solution = solve(lp, net, method=IPM_CROSSOVER)
+            trace = assign(net, lp, solution)
+        rows, columns, nonzeros = lp.shape
+        LOG.info("optimal allocator: LP of %s rows, %s columns, %s non-zeros built in %.2f s; "
+                 "%s; solved in %.1f s%s", f"{rows:,}", f"{columns:,}", f"{nonzeros:,}",
+                 lp.build_seconds, method_for(lp).describe(), solution.solve_seconds,
+                 "" if solution.gap is None else f" (gap {solution.gap:.1e})")
+        return trace
 
 
 def objective(net: Network, trace: Trace, demand: Array | None = None) -> dict[str, float]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +36,26 @@ from ..shared import (
     names,
     out,
 )
+
+
+class _Note(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"note: {record.getMessage()}", markup=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def solver_notes() -> Iterator[None]:
+    """Say on stderr how the optimal allocator solved its LP (its size, the method it picked
+    and the gap it stopped at: engine/optimal.py logs them), so `--json` stays one document."""
+    log = logging.getLogger("borderflow.engine.optimal")
+    handler, level = _Note(), log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
 
 
 def window_note(window: int | None, result: Result | None) -> None:
@@ -114,14 +136,16 @@ def run_cmd(
     roll: dict[str, Any] = {"window": window, "commit": commit}
     # with --avoidable, a rolling horizon is for whichever of the two runs is the optimal one
     rolled = allocator == "optimal" or not avoidable
-    result = simulate(scenario, variant=variant, allocator=allocator, days=days,
-                      **(roll if rolled else {}))
+    with solver_notes():
+        result = simulate(scenario, variant=variant, allocator=allocator, days=days,
+                          **(roll if rolled else {}))
     window_note(window, result)
     table = None
     if avoidable:
-        other = simulate(scenario, variant=variant, days=days,
-                         allocator="optimal" if allocator == "priority" else "priority",
-                         **({} if rolled else roll))
+        with solver_notes():
+            other = simulate(scenario, variant=variant, days=days,
+                             allocator="optimal" if allocator == "priority" else "priority",
+                             **({} if rolled else roll))
         pair = (result, other) if allocator == "priority" else (other, result)
         table = avoidable_table(*pair)
     doc = result.summary()
