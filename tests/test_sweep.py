@@ -370,3 +370,15 @@ def test_sweep_and_run_label_regions_by_name_alike() -> None:
     for text in shown.values():
         assert "Michigan" in text and "Latin America except Mexico" in text
         assert not re.search(r"│ (mi|us-rest|latam) +│", text)
+
+
+def test_a_sweep_without_the_check_reduces_its_days_as_they_come_to_the_same_kpis(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from borderflow.engine import allocators
+
+    checked = sweep("n95-2020", samples=10, seed=6, chunk_size=4).kpis  # through engine.run
+    monkeypatch.setattr(allocators, "CHECK", False)
+    monkeypatch.setattr(allocators, "Simulator", None)  # so no engine.run is on this path
+    for chunk_size in (3, 10):
+        pd.testing.assert_frame_equal(sweep("n95-2020", samples=10, seed=6,
+                                            chunk_size=chunk_size).kpis, checked, check_exact=True)
