@@ -15,7 +15,7 @@ from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..model.paths import get_path, set_path
 from ..results.kpis import BatchKpis, kpi_batch
 from ..results.schema import SWEEP_KPIS
-from .daily import DAILY_COLUMNS, daily_rows
+from .daily import DAILY_COLUMNS, DailySums, daily_rows
 from .sample import Array, draw, plan, sampled_arrays
 
 COLUMNS = SWEEP_KPIS.names
@@ -82,16 +82,19 @@ def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> ChunkOut:
 def _run(net: Network, chunk: Chunk, batch: int, sampled: Sampled, first: int,
          what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A batch's KPIs (its samples numbered from 0) and its daily rows (numbered from `first`).
-    The priority allocator's days are reduced as they come (`BatchKpis`), with no trace held,
-    unless the daily series or the invariant check (which read the trace) or retaliations on
-    each sample's shortages (`engine.run` runs those one sample at a time) need `engine.run`."""
-    if chunk.daily or chunk.allocator != "priority" or net.policies.shortages or allocators.CHECK:
+    The priority allocator's days are reduced as they come (`BatchKpis`, `DailySums`), with no
+    trace held, unless the invariant check (which reads the trace) or retaliations on each
+    sample's shortages (`engine.run` runs those one sample at a time) need `engine.run`."""
+    if chunk.allocator != "priority" or net.policies.shortages or allocators.CHECK:
         trace = run(net, chunk.allocator, batch=batch, sampled=sampled, what=what)
         return kpi_batch(net, trace), daily_rows(net, trace, chunk.daily, first, chunk.label)
-    sim, kpis = Simulator(net, batch, sampled), BatchKpis(net, batch)
+    sim = Simulator(net, batch, sampled)
+    kpis, daily = BatchKpis(net, batch), DailySums(net, batch, chunk.daily)
     while not sim.done:
-        kpis.add(sim.step())
-    return kpis.table(), pd.DataFrame(columns=DAILY_COLUMNS)
+        day = sim.step()
+        kpis.add(day)
+        daily.add(day)
+    return kpis.table(), daily.rows(first, chunk.label)
 
 
 def _structural(s: Scenario, draws: dict[str, Array], paths: tuple[str, ...], k: int) -> Scenario:
