@@ -370,3 +370,25 @@ def test_sweep_and_run_label_regions_by_name_alike() -> None:
     for text in shown.values():
         assert "Michigan" in text and "Latin America except Mexico" in text
         assert not re.search(r"│ (mi|us-rest|latam) +│", text)
+
+
+def test_a_sweep_without_the_check_reduces_its_days_as_they_come_to_the_same_kpis(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from borderflow.engine import allocators
+
+    args = {"samples": 10, "seed": 6, "daily": ["on", "mi"]}
+    checked = sweep("n95-2020", chunk_size=4, **args)  # through engine.run
+    monkeypatch.setattr(allocators, "CHECK", False)
+    monkeypatch.setattr(allocators, "Simulator", None)  # so no engine.run is on this path
+    for chunk_size in (5, 10):  # no batch of one: the engine's last bits differ there (day 3)
+        r = sweep("n95-2020", chunk_size=chunk_size, **args)
+        pd.testing.assert_frame_equal(r.kpis, checked.kpis, check_exact=True)
+        pd.testing.assert_frame_equal(_by_sample(r.daily), _by_sample(checked.daily),
+                                      check_exact=True)
+
+
+def _by_sample(daily: pd.DataFrame | None) -> pd.DataFrame:
+    """Daily rows in one order whatever the chunks (a chunk lists them region by region)."""
+    assert daily is not None
+    keys = ["variant", "sample", "region", "commodity", "day"]
+    return daily.sort_values(keys, kind="stable").reset_index(drop=True)

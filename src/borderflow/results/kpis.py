@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ..engine import Network, Trace, mass_balance
+from ..engine import DayRecord, Network, Trace, mass_balance
 from .schema import KPIS
 
 KPI_COLUMNS = KPIS.names
+Array = np.ndarray[Any, np.dtype[np.float64]]
 
 
 def kpi_table(net: Network, trace: Trace, sample: int = 0) -> pd.DataFrame:
@@ -29,13 +30,18 @@ def balance_error(net: Network, trace: Trace, sample: int = 0) -> float:
 def normal_demand(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
     """[T, B, N, C] what sites would have used at normal rates: their demand, undone by the
     conservation multiplier on the days they conserved."""
+    return _normal(net, trace.demand, trace.conserving, 0)
+
+
+def _normal(net: Network, demand: Array, conserving: np.ndarray[Any, Any],
+            first: int) -> Array:
+    """`normal_demand` of days first.. ([t, B, N, C] demand and where sites conserved)."""
     multiplier = net.policies.conserve_multiplier
-    if multiplier is None or not trace.conserving.any():
-        return trace.demand
-    T, (N, C) = trace.demand.shape[0], net.shape
-    m = multiplier.reshape(T, 1, N, C)
-    return np.where(trace.conserving, trace.demand / np.where(trace.conserving, m, 1.0),
-                    trace.demand)
+    if multiplier is None or not conserving.any():
+        return demand
+    t, (N, C) = demand.shape[0], net.shape
+    m = multiplier[first:first + t].reshape(t, 1, N, C)
+    return np.where(conserving, demand / np.where(conserving, m, 1.0), demand)
 
 
 def substituted(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
@@ -50,7 +56,26 @@ def substituted(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
 
 def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     """Per sample of the batch (`sample`, the batch index), region and commodity with any
-    demand, in that order: the columns of `schema.KPIS`.
+    demand, in that order: the columns of `schema.KPIS` (see `BatchKpis`)."""
+    kpis = BatchKpis(net, trace.demand.shape[1])
+    kpis.add(trace)
+    return kpis.table()
+
+
+def region_totals(net: Network, trace: Trace) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """[B, G, C] demand and served over the horizon by region, summed as `BatchKpis` sums them
+    (the KPIs' `demand` and `served`, 0 where a region has no demand of a commodity), without
+    the other KPIs' work."""
+    k = BatchKpis(net, trace.demand.shape[1])
+    return (over_days(k.by_region(trace.demand[:, :, k.nodes])),
+            over_days(k.by_region(trace.served[:, :, k.nodes])))
+
+
+class BatchKpis:
+    """A batch's KPIs gathered day by day: `add` a run's days (a DayRecord as `Simulator.step`
+    returns it, or a whole Trace at once), then `table`. It keeps per region sums, and the
+    daily series of the sites that owe unmet demand (for the delay), never the run's trace;
+    the numbers are the same however the days come (every sum over days runs in day order).
 
     stockout_days: days on which some site of the region left demand unmet (or owed some).
     min_days_of_supply: the lowest, over days with demand, of the region's sites' end-of-day
@@ -62,76 +87,124 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     normal_*: demand and unmet against normal use (`normal_demand`), beside those after
     conservation.
     """
-    is_site = np.array([k == "site" for k in net.kinds])
-    nodes, by_region = _regions(net, trace)
-    demand, served = trace.demand[:, :, nodes], trace.served[:, :, nodes]
-    backlog = trace.backlog[:, :, nodes]
-    owed = np.concatenate([np.zeros_like(backlog[:1]), backlog[:-1]])
-    d = by_region(demand)
-    s = by_region(served)
-    normal = by_region(normal_demand(net, trace)[:, :, nodes]).sum(axis=0)  # [B, G, C]
-    short = by_region((demand + owed - served > 1e-9).astype(float))
-    stock = by_region(trace.stock[:, :, nodes] * is_site[nodes][None, None, :, None])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dos = np.where(d > 0, stock / d, np.inf).min(axis=0)  # [B, G, C]
-    total, got = d.sum(axis=0), s.sum(axis=0)
-    b, g, c = np.nonzero(total > 0)
-    t, x, n = total[b, g, c], got[b, g, c], normal[b, g, c]
-    late = by_region(_delay(demand, served, net.inventory.backlog[nodes])[None])[0]  # [B, G, C]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        delay = np.where(x > 0, late[b, g, c] / x, 0.0)
-    cost = _by_node_region(net, costs(net, trace).sum(axis=0))  # [B, G, C]
-    return pd.DataFrame({
-        "sample": b, "region": np.asarray(net.regions, dtype=object)[g],
-        "commodity": np.asarray(net.commodities, dtype=object)[c], "demand": t, "served": x,
-        "unmet": t - x, "unmet_pct": 100.0 * (t - x) / t,
-        "stockout_days": (short > 0).sum(axis=0)[b, g, c].astype(int),
-        "min_days_of_supply": dos[b, g, c].astype(float),
-        "normal_demand": n, "normal_unmet": np.maximum(0.0, n - x),
-        "normal_unmet_pct": 100.0 * np.maximum(0.0, n - x) / n,
-        "backlog": by_region(backlog[-1:])[0][b, g, c], "mean_delay_days": delay,
-        "cost": cost[b, g, c],
-    }, columns=["sample", *KPI_COLUMNS])
 
+    def __init__(self, net: Network, batch: int) -> None:
+        self.net, self.batch = net, batch
+        (N, C), G = net.shape, len(net.regions)
+        is_site = np.array([k == "site" for k in net.kinds], dtype=bool)
+        # only sites have demand (every other node adds an exact 0 to every sum)
+        keep = np.flatnonzero(is_site | net.demand.any(axis=(0, 2)))
+        self.nodes = keep[np.argsort(net.node_region[keep], kind="stable")]  # grouped by region
+        counts = np.bincount(net.node_region[self.nodes], minlength=G)
+        self.present = counts > 0
+        self.starts = (np.cumsum(counts) - counts)[self.present]
+        self.site_share = is_site[self.nodes][None, None, :, None].astype(float)
+        self.owing = np.flatnonzero(net.inventory.backlog[self.nodes])  # of self.nodes
+        self.day = 0
+        zeros = np.zeros((batch, G, C))
+        self.demand, self.served, self.normal = zeros, zeros.copy(), zeros.copy()
+        self.short_days = np.zeros((batch, G, C), dtype=np.int64)
+        self.days_of_supply = np.full((batch, G, C), np.inf)
+        self.backlog = zeros.copy()
+        self.owed = np.zeros((batch, self.nodes.size, C))  # yesterday's backlog
+        T, n = net.days, self.owing.size
+        self.owing_demand, self.owing_served = np.zeros((2, T, batch, n, C))
+        inv = net.inventory
+        self.cost_sums = CostSums(
+            np.zeros((batch, N, C)) if inv.shortage_cost.any() else None,
+            np.zeros((batch, N, C)) if inv.holding_cost.any() else None,
+            np.zeros((batch, net.arc_src.size)) if net.arc_cost.any() else None)
 
-def region_totals(net: Network, trace: Trace) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """[B, G, C] demand and served over the horizon by region, summed as `kpi_batch` sums them
-    (its `demand` and `served`, 0 where a region has no demand of a commodity)."""
-    nodes, by_region = _regions(net, trace)
-    return (by_region(trace.demand[:, :, nodes]).sum(axis=0),
-            by_region(trace.served[:, :, nodes]).sum(axis=0))
-
-
-def _regions(net: Network, trace: Trace) -> tuple[np.ndarray[Any, Any], Any]:
-    """The nodes that add to a region's figures (sites and nodes with demand: every other term
-    is an exact 0), grouped by region, and the function summing [T, B, nodes, C] values of
-    them to [T, B, G, C] in one pass."""
-    is_site = np.array([k == "site" for k in net.kinds])
-    G = len(net.regions)
-    keep = np.flatnonzero(is_site | trace.demand.any(axis=(0, 1, 3)))
-    nodes = keep[np.argsort(net.node_region[keep], kind="stable")]
-    counts = np.bincount(net.node_region[nodes], minlength=G)
-    present = counts > 0
-    starts = (np.cumsum(counts) - counts)[present]
-
-    def by_region(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        T, B, _, C = values.shape
-        out = np.zeros((T, B, G, C))
-        if nodes.size:
-            out[:, :, present] = np.add.reduceat(values, starts, axis=2)
+    def by_region(self, values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """[t, B, nodes, C] -> [t, B, G, C] sums, in one pass (the nodes grouped by region)."""
+        t, B, _, C = values.shape
+        out = np.zeros((t, B, len(self.net.regions), C))
+        if self.nodes.size:
+            out[:, :, self.present] = np.add.reduceat(values, self.starts, axis=2)
         return out
 
-    return nodes, by_region
+    def add(self, run: Trace | DayRecord) -> None:
+        """The next day (a DayRecord) or days (a Trace, [t, B, ...]) of the run."""
+        days = Days.of(run)
+        first, t = self.day, days.demand.shape[0]
+        nodes = self.nodes
+        demand, served = days.demand[:, :, nodes], days.served[:, :, nodes]
+        backlog = days.backlog[:, :, nodes]
+        owed = np.concatenate([self.owed[None], backlog[:-1]])
+        d, s = self.by_region(demand), self.by_region(served)
+        self.demand = self.demand + over_days(d)
+        self.served = self.served + over_days(s)
+        normal = _normal(self.net, days.demand, days.conserving, first)[:, :, nodes]
+        self.normal = self.normal + over_days(self.by_region(normal))
+        short = self.by_region((demand + owed - served > 1e-9).astype(float))
+        self.short_days += (short > 0).sum(axis=0)
+        stock = self.by_region(days.stock[:, :, nodes] * self.site_share)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dos = np.where(d > 0, stock / d, np.inf).min(axis=0)
+        self.days_of_supply = np.minimum(self.days_of_supply, dos)
+        self.backlog = self.by_region(backlog[-1:])[0]
+        self.owed = backlog[-1]
+        self.owing_demand[first:first + t] = demand[:, :, self.owing]
+        self.owing_served[first:first + t] = served[:, :, self.owing]
+        self.cost_sums.add(self.net, days)
+        self.day += t
+
+    def table(self) -> pd.DataFrame:
+        net = self.net
+        total, got, normal = self.demand, self.served, self.normal
+        b, g, c = np.nonzero(total > 0)
+        t, x, n = total[b, g, c], got[b, g, c], normal[b, g, c]
+        waiting = np.zeros_like(self.owed)  # [B, nodes, C]
+        waiting[:, self.owing] = _delay(self.owing_demand[:self.day], self.owing_served[:self.day])
+        late = self.by_region(waiting[None])[0]  # [B, G, C]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            delay = np.where(x > 0, late[b, g, c] / x, 0.0)
+        cost = _by_node_region(net, self.cost_sums.costs(net, self.batch).sum(axis=0))
+        return pd.DataFrame({
+            "sample": b, "region": np.asarray(net.regions, dtype=object)[g],
+            "commodity": np.asarray(net.commodities, dtype=object)[c], "demand": t,
+            "served": x, "unmet": t - x, "unmet_pct": 100.0 * (t - x) / t,
+            "stockout_days": self.short_days[b, g, c].astype(int),
+            "min_days_of_supply": self.days_of_supply[b, g, c].astype(float),
+            "normal_demand": n, "normal_unmet": np.maximum(0.0, n - x),
+            "normal_unmet_pct": 100.0 * np.maximum(0.0, n - x) / n,
+            "backlog": self.backlog[b, g, c], "mean_delay_days": delay, "cost": cost[b, g, c],
+        }, columns=["sample", *KPI_COLUMNS])
 
 
-def _delay(demand: np.ndarray[Any, Any], served: np.ndarray[Any, Any],
-           owes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """[B, nodes, C] unit-days of delay of what sites that owe unmet demand served, first owed
-    first served: over days t, the units demanded by t but served after t among those served
-    by the end, max(0, min(D_t, S_end) - S_t) with D and S cumulative."""
+def over_days(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The sum over the leading (day) axis, one day after another: the same whether the days
+    come one at a time or all at once (numpy's sum pairs the days up when no other axis is
+    left, as in a batch of one sample, one region and one commodity)."""
+    out: np.ndarray[Any, Any] = np.add.accumulate(values, axis=0)[-1]
+    return out
+
+
+class Days(NamedTuple):
+    """The fields of a run's days that the KPIs read, each [t, B, ...]."""
+
+    demand: Array
+    served: Array
+    backlog: Array
+    stock: Array
+    conserving: np.ndarray[Any, np.dtype[np.bool_]]
+    shipped: Array
+
+    @staticmethod
+    def of(days: Trace | DayRecord) -> Days:
+        """A Trace's days, or a DayRecord as one day."""
+        one = isinstance(days, DayRecord)
+        return Days(*(getattr(days, f)[None] if one else getattr(days, f) for f in Days._fields))
+
+
+def _delay(demand: np.ndarray[Any, Any], served: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """[B, n, C] unit-days of delay of what sites that owe unmet demand served ([T, B, n, C]
+    each), first owed first served: over days t, the units demanded by t but served after t
+    among those served by the end, max(0, min(D_t, S_end) - S_t) with D and S cumulative."""
     D, S = np.cumsum(demand, axis=0), np.cumsum(served, axis=0)
-    waiting = np.maximum(0.0, np.minimum(D, S[-1:]) - S).sum(axis=0)
-    return np.where(owes[None, :, None], waiting, 0.0)
+    if not D.shape[0]:
+        return np.zeros(D.shape[1:])
+    return over_days(np.maximum(0.0, np.minimum(D, S[-1:]) - S))
 
 
 def _by_node_region(net: Network, values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -144,21 +217,46 @@ def _by_node_region(net: Network, values: np.ndarray[Any, Any]) -> np.ndarray[An
 COST_PARTS = ("shortage", "holding", "transport")
 
 
+class CostSums:
+    """The sums over days that the costs are made of (None for a part that costs nothing):
+    units short at sites with a shortage_cost (lost, or owed a day), units held a day, and
+    the shipping bill per arc."""
+
+    def __init__(self, short: Array | None, held: Array | None, spent: Array | None) -> None:
+        self.short, self.held, self.spent = short, held, spent
+
+    def add(self, net: Network, days: Days) -> None:
+        """Days [t, B, ...] of the run, in order."""
+        if self.short is not None:
+            owes = net.inventory.backlog[None, None, :, None]
+            self.short += over_days(np.where(owes, days.backlog, days.demand - days.served))
+        if self.held is not None:
+            self.held += over_days(days.stock)
+        if self.spent is not None:
+            self.spent += over_days(days.shipped * net.arc_cost)
+
+    def costs(self, net: Network, batch: int) -> np.ndarray[Any, Any]:
+        inv, (N, C) = net.inventory, net.shape
+        out = np.zeros((3, batch, N, C))
+        if self.short is not None:
+            out[0] = self.short * inv.shortage_cost[None, :, None]
+        if self.held is not None:
+            out[1] = self.held * inv.holding_cost[None, :, None]
+        if self.spent is not None:
+            at = (np.arange(batch)[:, None] * N * C + net.arc_dst_pair[None, :]).ravel()
+            out[2] = np.bincount(at, self.spent.ravel(), minlength=batch * N * C) \
+                .reshape(batch, N, C)
+        return out
+
+
 def costs(net: Network, trace: Trace) -> np.ndarray[Any, Any]:
     """[3, B, N, C] the run's costs by part (COST_PARTS), per node and commodity: shortage at
     sites with a shortage_cost (per unit lost, or per unit owed a day), holding (per unit held
     a day), transport (per unit shipped, at the node it is shipped to)."""
-    inv = net.inventory
-    B, (N, C) = trace.stock.shape[1], net.shape
-    out = np.zeros((3, B, N, C))
-    if inv.shortage_cost.any():
-        owes = inv.backlog[None, None, :, None]
-        short = np.where(owes, trace.backlog, trace.demand - trace.served).sum(axis=0)
-        out[0] = short * inv.shortage_cost[None, :, None]
-    if inv.holding_cost.any():
-        out[1] = trace.stock.sum(axis=0) * inv.holding_cost[None, :, None]
-    if net.arc_cost.any():
-        spent = (trace.shipped * net.arc_cost).sum(axis=0)  # [B, A]
-        at = (np.arange(B)[:, None] * N * C + net.arc_dst_pair[None, :]).ravel()
-        out[2] = np.bincount(at, spent.ravel(), minlength=B * N * C).reshape(B, N, C)
-    return out
+    inv, B = net.inventory, trace.stock.shape[1]
+    (N, C), A = net.shape, net.arc_src.size
+    sums = CostSums(np.zeros((B, N, C)) if inv.shortage_cost.any() else None,
+                    np.zeros((B, N, C)) if inv.holding_cost.any() else None,
+                    np.zeros((B, A)) if net.arc_cost.any() else None)
+    sums.add(net, Days.of(trace))
+    return sums.costs(net, B)

@@ -3,7 +3,7 @@ it. The result tables are built to these columns (a test holds them to it); the 
 files, the catalogue's column types, the command line's and the report's KPI tables and the
 output reference in docs/outputs.md are all derived from here.
 
-Adding a KPI: compute it in `kpis.kpi_batch` and declare it in `KPIS`.
+Adding a KPI: compute it in `kpis.BatchKpis` and declare it in `KPIS`.
 """
 
 from __future__ import annotations

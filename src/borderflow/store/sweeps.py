@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..model import Scenario, UsageError
 from ..results.schema import DAILY, SWEEP_KEYS, SWEEP_KPIS
-from ..studies import Chunk, Held, Plan, SweepResult, execute, plan, plan_chunks
+from ..studies import CHUNK_SIZE, Chunk, Held, Plan, SweepResult, execute, plan, plan_chunks
 from ..studies import sweep as in_memory
 from ..studies.montecarlo import Progress
 from . import manifest
@@ -154,7 +154,7 @@ def _writer(frame: pd.DataFrame) -> Callable[[Path], object]:
 
 def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[str] | None = None,
           seed: int = 0, workers: int = 1, out: str | Path | None = None, resume: bool = False,
-          executor: str = "local", chunk_size: int = 64,
+          executor: str = "local", chunk_size: int = CHUNK_SIZE,
           progress: Progress | None = None, daily: list[str] | None = None,
           address: str | None = None, ready: Callable[[Path], None] | None = None,
           allocator: str = "priority") -> SweepResult:

@@ -6,7 +6,7 @@ shortages to policies (Shapley values over coalitions of policies), and the valu
 each policy's limits (the horizon LP's shadow prices)."""
 
 from .attribution import Attribution, attribute
-from .chunk import COLUMNS, Chunk, ChunkOut, run_chunk
+from .chunk import CHUNK_SIZE, COLUMNS, Chunk, ChunkOut, run_chunk
 from .executors import EXECUTORS, Executor, Local, Ray, RayMissing
 from .montecarlo import Plan, execute, plan, plan_chunks, sweep
 from .perturbation import Sensitivity, sensitivity
@@ -15,7 +15,7 @@ from .sample import batchable, draw, generators
 from .shadowprices import Prices, prices
 from .stresstest import StressResult, stress
 
-__all__ = ["COLUMNS", "EXECUTORS", "Attribution", "Chunk", "ChunkOut", "Executor", "Held",
+__all__ = ["CHUNK_SIZE", "COLUMNS", "EXECUTORS", "Attribution", "Chunk", "ChunkOut", "Executor", "Held",
            "Local", "Plan", "Prices", "Ray", "RayMissing", "Rows", "Sensitivity", "StressResult",
            "SweepResult",
            "attribute", "batchable", "draw", "execute", "generators", "plan", "plan_chunks",

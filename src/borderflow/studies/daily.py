@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ..engine import Network, Trace
+from ..engine import DayRecord, Network, Trace
 from ..model import Scenario, UsageError
 from ..results.schema import DAILY
 
@@ -48,31 +48,61 @@ def daily_rows(net: Network, trace: Trace, regions: tuple[str, ...], first_sampl
     """Rows (variant, sample, region, commodity, day, demand, unmet, stock) for every sample of
     the batch (numbered from `first_sample`) and each (region, commodity) of `regions` with any
     demand in that sample."""
-    is_site = np.array([k == "site" for k in net.kinds])
-    frames = []
-    for region in regions:
-        members = np.flatnonzero((np.asarray(net.node_region) == net.regions.index(region)) & is_site)
-        demand = trace.demand[:, :, members, :].sum(axis=2)  # [T, B, C]
-        unmet = (trace.demand - trace.served)[:, :, members, :].sum(axis=2)
-        stock = trace.stock[:, :, members, :].sum(axis=2)
-        T = demand.shape[0]
-        b, c = np.nonzero(demand.sum(axis=0) > 0)
-        n = len(b)
-        if n == 0:
-            continue
-        frames.append(pd.DataFrame({
-            "variant": variant,
-            "sample": np.repeat(b + first_sample, T),
-            "region": region,
-            "commodity": np.repeat(np.asarray(net.commodities, dtype=object)[c], T),
-            "day": np.tile(np.arange(T), n),
-            "demand": demand[:, b, c].T.reshape(-1),
-            "unmet": unmet[:, b, c].T.reshape(-1),
-            "stock": stock[:, b, c].T.reshape(-1),
-        }))
-    if not frames:
-        return pd.DataFrame(columns=DAILY_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[DAILY_COLUMNS]
+    sums = DailySums(net, trace.demand.shape[1], regions)
+    sums.add(trace)
+    return sums.rows(first_sample, variant)
+
+
+class DailySums:
+    """The daily series of a batch's `regions`, gathered day by day (`add` a DayRecord as
+    `Simulator.step` returns it, or a whole Trace): per region, day, sample and commodity, the
+    sums over its sites of demand, unmet demand and end-of-day stock."""
+
+    def __init__(self, net: Network, batch: int, regions: tuple[str, ...]) -> None:
+        self.net, self.regions = net, regions
+        is_site = np.array([k == "site" for k in net.kinds])
+        region_of = np.asarray(net.node_region)
+        self.members = [np.flatnonzero((region_of == net.regions.index(r)) & is_site)
+                        for r in regions]
+        # [region, measure (demand, unmet, stock), T, B, C]
+        self.sums = np.zeros((len(regions), 3, net.days, batch, len(net.commodities)))
+        self.day = 0
+
+    def add(self, run: Trace | DayRecord) -> None:
+        """The next day (a DayRecord) or days (a Trace, [t, B, ...]) of the run."""
+        one = isinstance(run, DayRecord)
+        demand, served, stock = (x[None] if one else x for x in (run.demand, run.served, run.stock))
+        t = demand.shape[0]
+        at = slice(self.day, self.day + t)
+        for i, members in enumerate(self.members):
+            self.sums[i, 0, at] = demand[:, :, members, :].sum(axis=2)  # [t, B, C]
+            self.sums[i, 1, at] = (demand - served)[:, :, members, :].sum(axis=2)
+            self.sums[i, 2, at] = stock[:, :, members, :].sum(axis=2)
+        self.day += t
+
+    def rows(self, first_sample: int, variant: str) -> pd.DataFrame:
+        """The rows of `daily_rows`."""
+        frames = []
+        for i, region in enumerate(self.regions):
+            demand, unmet, stock = self.sums[i, :, :self.day]
+            T = demand.shape[0]
+            b, c = np.nonzero(demand.sum(axis=0) > 0)
+            n = len(b)
+            if n == 0:
+                continue
+            frames.append(pd.DataFrame({
+                "variant": variant,
+                "sample": np.repeat(b + first_sample, T),
+                "region": region,
+                "commodity": np.repeat(np.asarray(self.net.commodities, dtype=object)[c], T),
+                "day": np.tile(np.arange(T), n),
+                "demand": demand[:, b, c].T.reshape(-1),
+                "unmet": unmet[:, b, c].T.reshape(-1),
+                "stock": stock[:, b, c].T.reshape(-1),
+            }))
+        if not frames:
+            return pd.DataFrame(columns=DAILY_COLUMNS)
+        return pd.concat(frames, ignore_index=True)[DAILY_COLUMNS]
 
 
 def measures(daily: pd.DataFrame) -> pd.DataFrame:

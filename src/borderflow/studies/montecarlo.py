@@ -15,7 +15,7 @@ from pathlib import Path
 from ..engine import allocator as find_allocator
 from ..model import Scenario, UsageError, apply_variant
 from ..results.simulation import as_scenario
-from .chunk import Chunk, ChunkOut
+from .chunk import CHUNK_SIZE, Chunk, ChunkOut
 from .daily import daily_regions
 from .executors import Executor, executor
 from .result import Held, Rows, SweepResult
@@ -56,7 +56,7 @@ def plan_chunks(variants: tuple[str | None, ...] | list[str | None], samples: in
 
 
 def plan(scenario: Scenario | str | Path, samples: int = 100, variants: list[str] | None = None,
-         seed: int = 0, workers: int = 1, executor_name: str = "local", chunk_size: int = 64,
+         seed: int = 0, workers: int = 1, executor_name: str = "local", chunk_size: int = CHUNK_SIZE,
          daily: list[str] | None = None, address: str | None = None,
          allocator: str = "priority") -> Plan:
     """The sweep's plan; bad options fail here, before any work."""
@@ -89,7 +89,7 @@ def execute(p: Plan, todo: list[Chunk], progress: Progress | None = None,
 
 
 def sweep(scenario: Scenario | str | Path, samples: int = 100, variants: list[str] | None = None,
-          seed: int = 0, workers: int = 1, executor: str = "local", chunk_size: int = 64,
+          seed: int = 0, workers: int = 1, executor: str = "local", chunk_size: int = CHUNK_SIZE,
           progress: Progress | None = None, daily: list[str] | None = None,
           address: str | None = None, allocator: str = "priority") -> SweepResult:
     """Run `samples` draws of the scenario's `uncertainty` for each variant (default: the

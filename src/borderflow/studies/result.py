@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..model import Scenario
 from ..results.schema import SUMMARY
+from .chunk import CHUNK_SIZE
 from .daily import FAN_COLUMNS, fan
 
 SUMMARY_COLUMNS = SUMMARY.names
@@ -75,7 +76,7 @@ class SweepResult:
     samples: int
     variants: tuple[str, ...]  # "" for the scenario as written
     rows: Rows
-    chunk_size: int = 64
+    chunk_size: int = CHUNK_SIZE
     daily_regions: tuple[str, ...] = ()
     allocator: str = "priority"
     source: Scenario | None = None  # the scenario swept (to save it: `store.save`)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from ...model import load
+from ...studies import CHUNK_SIZE
 from ..render import sweep_table
 from ..shared import (
     DEFAULT_SCENARIO,
@@ -38,7 +39,7 @@ def sweep_cmd(
     workers: WorkersOpt = 1,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
-    chunk_size: Annotated[int, typer.Option(help="Samples per chunk (one batch, one file).")] = 64,
+    chunk_size: Annotated[int, typer.Option(help="Samples per chunk (one batch, one file).")] = CHUNK_SIZE,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write each finished chunk "
                                                   "(Parquet), then report.html, to this folder "
                                                   "(default: a new folder under the results root's "
