@@ -192,3 +192,18 @@ def test_days_cannot_lengthen_a_variants_horizon() -> None:
     assert borderflow.simulate(scenario, variant="short").days == 5
     with pytest.raises(ScenarioError, match="days"):
         borderflow.simulate(scenario, variant="short", days=20)
+
+
+def test_a_sample_alone_is_bit_for_bit_the_same_in_a_batch() -> None:
+    """Sweeps promise sample k the same whatever the chunk size: no sum may pair days up
+    differently for a batch of one (the flagship's moving averages once did)."""
+    from borderflow.engine import Sampled
+
+    net = compile_network(load("n95-2020"))
+    rng = np.random.default_rng(1)
+    demand = net.demand[None] * rng.uniform(0.8, 1.2, size=(3, 1, 1, 1))
+    batch = Simulator(net, 3, Sampled(demand=demand)).run()
+    for b in range(3):
+        alone = Simulator(net, 1, Sampled(demand=demand[b:b + 1])).run()
+        for name in ("stock", "in_transit", "served", "requested", "allowed", "shipped"):
+            assert np.array_equal(getattr(alone, name)[:, 0], getattr(batch, name)[:, b]), name

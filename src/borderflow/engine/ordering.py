@@ -79,9 +79,12 @@ class Ordering:
             n = np.minimum(window[longer], t + 1)
             counted = (age[:, None] < n[None, :])[:, None, :]
             kept = back * counted
-            m = kept.sum(axis=0) / n
+            # summed day after day: numpy's sum pairs the days up when the other axes are of
+            # size 1, so a sample alone would differ in the last bits from the same in a batch
+            m = np.add.accumulate(kept, axis=0)[-1] / n
             mean[:, longer] = m
-            spread[:, longer] = np.sqrt(np.maximum(0.0, (kept * back).sum(axis=0) / n - m ** 2))
+            squares = np.add.accumulate(kept * back, axis=0)[-1]
+            spread[:, longer] = np.sqrt(np.maximum(0.0, squares / n - m ** 2))
         if not alpha.any():
             return mean, spread
         old, var = self.smooth[:, pairs], self.variance[:, pairs]
