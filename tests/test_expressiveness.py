@@ -3,6 +3,7 @@ every number computed by hand, on the tiny networks of `test_policies`."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import borderflow
@@ -329,12 +330,18 @@ lanes:
 def test_a_lane_yield_rejects_a_share_of_every_delivery(allocator: str) -> None:
     """A lane of 20 a day that delivers 80% usable: 20 shipped a day, 16 accepted and 4
     rejected on arrival. s1 is served 16 a day from day 1 (64 of 100), and the mass balance
-    counts the 4 x 5 = 20 rejected (the last day's 4 of them still in transit)."""
+    counts the 4 x 5 = 20 rejected (the last day's 4 of them still in transit). The optimum is
+    not unique day by day (holding some of day 3's 16 for day 4 loses no more), so for the LPs
+    only the total and what had arrived by each day are checked."""
     r = sim(YIELD, allocator=allocator)
     assert shipped(r, "w->s1") == pytest.approx([20.0] * (5 if allocator == "priority" else 4)
                                                 + ([] if allocator == "priority" else [0.0]))
-    sites = r.sites.set_index("day")
-    assert sites["served"].tolist() == pytest.approx([0.0, 16.0, 16.0, 16.0, 16.0])
+    served = r.sites.set_index("day")["served"].to_numpy()
+    if allocator == "priority":
+        assert served.tolist() == pytest.approx([0.0, 16.0, 16.0, 16.0, 16.0])
+    else:
+        assert served.sum() == pytest.approx(64.0)
+        assert (np.cumsum(served) <= np.cumsum([0.0, 16.0, 16.0, 16.0, 16.0]) + 1e-6).all()
     flows = r.flows
     assert flows["rejected"].tolist() == pytest.approx([4.0] * len(flows))
     assert r.violations() == []
