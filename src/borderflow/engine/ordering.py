@@ -79,11 +79,14 @@ class Ordering:
             n = np.minimum(window[longer], t + 1)
             counted = (age[:, None] < n[None, :])[:, None, :]
             kept = back * counted
-            # summed day after day: numpy's sum pairs the days up when the other axes are of
-            # size 1, so a sample alone would differ in the last bits from the same in a batch
-            m = np.add.accumulate(kept, axis=0)[-1] / n
+            # summed slot after slot: numpy's sum pairs the slots up when the other axes are
+            # of size 1, so a sample alone would differ in the last bits from one in a batch
+            total, squares = np.zeros_like(use[:, longer]), np.zeros_like(use[:, longer])
+            for k in np.flatnonzero(counted.any(axis=(1, 2))):
+                total += kept[k]
+                squares += kept[k] * back[k]
+            m = total / n
             mean[:, longer] = m
-            squares = np.add.accumulate(kept * back, axis=0)[-1]
             spread[:, longer] = np.sqrt(np.maximum(0.0, squares / n - m ** 2))
         if not alpha.any():
             return mean, spread
