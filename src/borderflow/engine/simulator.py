@@ -26,7 +26,7 @@ STOCK, LANE_CAPACITY = FIXED_REASONS.index("stock"), FIXED_REASONS.index("lane_c
 TOL = 1e-9
 _NO_GROUPS = np.zeros(0, dtype=np.intp)
 LIMIT_DAYS = 32  # the lane limits are worked out for this many days at once
-_STATE = ("stock", "in_transit", "backlog", "conserving")  # arrays the simulator updates in place
+_STATE = ("stock", "in_transit")  # the arrays the simulator updates in place (others are new each day)
 
 
 def capped_ratio(num: Array, den: Array) -> Array:
