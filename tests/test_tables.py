@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import borderflow
@@ -285,6 +285,8 @@ _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
 
 @settings(max_examples=400, deadline=None)
 @given(_VALUES)
+@example("#").via("a cell YAML reads as a comment, found by Hypothesis")
+@example("a #b").via("a comment after a value")
 def test_any_value_reads_back_from_its_cell_as_yaml_would_read_it(value: Any) -> None:
     text = show(value)
     if text:

@@ -71,6 +71,7 @@ _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/ ]*")
+_COMMENT = re.compile(r"(^|\s)#")  # where YAML starts a comment
 _FLAT = re.compile(r"([\[{])([^\[\]{}\"'#&*!|>%@`]*)[\]}]")
 _YAML_WORDS = {"true", "false", "null", "~", "True", "False", "TRUE", "FALSE", "Null", "NULL"}
 _ABSENT = object()
@@ -178,9 +179,9 @@ def show(value: Any) -> str:
         return repr(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, str):
-        return value if value and value == value.strip() and parse(value) == value \
-            else json.dumps(value)
+    if isinstance(value, str):  # quoted where YAML would read a comment in it
+        return value if value and value == value.strip() and not _COMMENT.search(value) \
+            and parse(value) == value else json.dumps(value)
     return _flow(value)
 
 
