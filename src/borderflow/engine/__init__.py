@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .allocators import ALLOCATORS, CAPABILITIES, Allocator, allocator, run
+from .allocators import ALLOCATORS, CAPABILITIES, Allocator, allocator, days, run, streams
 from .errors import InvariantError, OptimalError
 from .invariants import mass_balance, violations
 from .limits import LaneLimits, lane_limits
@@ -26,5 +26,5 @@ def warm(net: Network) -> Warm:
 
 __all__ = ["ALLOCATORS", "CAPABILITIES", "Allocator", "DayRecord", "InvariantError", "LaneLimits",
            "Network", "OptimalError", "Sampled", "Simulator", "Trace", "allocator",
-           "compile_network", "lane_limits", "mass_balance", "resolve", "run", "violations", "warm",
-           "with_policies"]
+           "compile_network", "days", "lane_limits", "mass_balance", "resolve", "run", "streams",
+           "violations", "warm", "with_policies"]

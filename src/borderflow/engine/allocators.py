@@ -12,6 +12,7 @@ Each declares what it can do beyond one run of the network as written:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import ClassVar, Protocol
 
@@ -19,7 +20,7 @@ from ..model import UsageError
 from .errors import InvariantError
 from .invariants import violations
 from .network import Network, Sampled
-from .records import Trace
+from .records import DayRecord, Trace
 from .simulator import Simulator
 from .triggers import resolve
 
@@ -147,6 +148,25 @@ def run(net: Network, allocator_name: str = "priority", rolling: tuple[int, int]
         trace = Trace.concat([chosen.run(net, 1, _pick(sampled, b)) for b in range(batch)])
     check(net, trace, what or chosen.name, sampled)
     return trace
+
+
+def streams(net: Network, allocator_name: str) -> bool:
+    """Whether `days` gives the run's days one at a time (else the whole trace at once)."""
+    return allocator_name == "priority" and not net.policies.shortages and not CHECK
+
+
+def days(net: Network, allocator_name: str = "priority", batch: int = 1,
+         sampled: Sampled | None = None, what: str | None = None) -> Iterator[DayRecord | Trace]:
+    """A run's days as they come, for a caller that reduces them (to KPIs) and holds no trace:
+    the priority allocator's days one DayRecord at a time, unless the invariant check (which
+    reads the trace) or retaliations on each sample's shortages (`run` runs those one sample
+    at a time) need `run`, whose whole Trace then comes at once."""
+    if not streams(net, allocator_name):
+        yield run(net, allocator_name, batch=batch, sampled=sampled, what=what)
+        return
+    sim = Simulator(net, batch, sampled)
+    while not sim.done:
+        yield sim.step()
 
 
 def _pick(sampled: Sampled | None, b: int) -> Sampled | None:

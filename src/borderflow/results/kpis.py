@@ -62,13 +62,27 @@ def kpi_batch(net: Network, trace: Trace) -> pd.DataFrame:
     return kpis.table()
 
 
-def region_totals(net: Network, trace: Trace) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """[B, G, C] demand and served over the horizon by region, summed as `BatchKpis` sums them
-    (the KPIs' `demand` and `served`, 0 where a region has no demand of a commodity), without
-    the other KPIs' work."""
-    k = BatchKpis(net, trace.demand.shape[1])
-    return (over_days(k.by_region(trace.demand[:, :, k.nodes])),
-            over_days(k.by_region(trace.served[:, :, k.nodes])))
+class RegionGroups:
+    """The nodes whose figures the region KPIs sum (sites, and any other node with demand:
+    every other node adds an exact 0), grouped by region, and those sums in one pass."""
+
+    def __init__(self, net: Network) -> None:
+        G = len(net.regions)
+        self.is_site = np.array([k == "site" for k in net.kinds], dtype=bool)
+        keep = np.flatnonzero(self.is_site | net.demand.any(axis=(0, 2)))
+        self.nodes = keep[np.argsort(net.node_region[keep], kind="stable")]
+        counts = np.bincount(net.node_region[self.nodes], minlength=G)
+        self.present = counts > 0
+        self.starts = (np.cumsum(counts) - counts)[self.present]
+        self.regions = G
+
+    def by_region(self, values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """[t, B, nodes, C] -> [t, B, G, C] sums, in one pass."""
+        t, B, _, C = values.shape
+        out = np.zeros((t, B, self.regions, C))
+        if self.nodes.size:
+            out[:, :, self.present] = np.add.reduceat(values, self.starts, axis=2)
+        return out
 
 
 class BatchKpis:
@@ -91,14 +105,9 @@ class BatchKpis:
     def __init__(self, net: Network, batch: int) -> None:
         self.net, self.batch = net, batch
         (N, C), G = net.shape, len(net.regions)
-        is_site = np.array([k == "site" for k in net.kinds], dtype=bool)
-        # only sites have demand (every other node adds an exact 0 to every sum)
-        keep = np.flatnonzero(is_site | net.demand.any(axis=(0, 2)))
-        self.nodes = keep[np.argsort(net.node_region[keep], kind="stable")]  # grouped by region
-        counts = np.bincount(net.node_region[self.nodes], minlength=G)
-        self.present = counts > 0
-        self.starts = (np.cumsum(counts) - counts)[self.present]
-        self.site_share = is_site[self.nodes][None, None, :, None].astype(float)
+        self.groups = RegionGroups(net)
+        self.nodes, self.by_region = self.groups.nodes, self.groups.by_region
+        self.site_share = self.groups.is_site[self.nodes][None, None, :, None].astype(float)
         self.owing = np.flatnonzero(net.inventory.backlog[self.nodes])  # of self.nodes
         self.day = 0
         zeros = np.zeros((batch, G, C))
@@ -114,14 +123,6 @@ class BatchKpis:
             np.zeros((batch, N, C)) if inv.shortage_cost.any() else None,
             np.zeros((batch, N, C)) if inv.holding_cost.any() else None,
             np.zeros((batch, net.arc_src.size)) if net.arc_cost.any() else None)
-
-    def by_region(self, values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        """[t, B, nodes, C] -> [t, B, G, C] sums, in one pass (the nodes grouped by region)."""
-        t, B, _, C = values.shape
-        out = np.zeros((t, B, len(self.net.regions), C))
-        if self.nodes.size:
-            out[:, :, self.present] = np.add.reduceat(values, self.starts, axis=2)
-        return out
 
     def add(self, run: Trace | DayRecord) -> None:
         """The next day (a DayRecord) or days (a Trace, [t, B, ...]) of the run."""

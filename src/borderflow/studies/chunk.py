@@ -10,12 +10,12 @@ from typing import Any, NamedTuple
 import pandas as pd
 from pydantic import ValidationError
 
-from ..engine import Network, Sampled, Simulator, allocators, compile_network, run
+from ..engine import Network, Sampled, compile_network, days
 from ..model import Problem, Scenario, ScenarioError, apply_variant
 from ..model.paths import get_path, set_path
-from ..results.kpis import BatchKpis, kpi_batch
+from ..results.kpis import BatchKpis
 from ..results.schema import SWEEP_KPIS
-from .daily import DAILY_COLUMNS, DailySums, daily_rows
+from .daily import DAILY_COLUMNS, DailySums
 from .sample import Array, draw, plan, sampled_arrays
 
 COLUMNS = SWEEP_KPIS.names
@@ -81,17 +81,10 @@ def run_chunk(scenario: Scenario, chunk: Chunk, seed: int) -> ChunkOut:
 
 def _run(net: Network, chunk: Chunk, batch: int, sampled: Sampled, first: int,
          what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A batch's KPIs (its samples numbered from 0) and its daily rows (numbered from `first`).
-    The priority allocator's days are reduced as they come (`BatchKpis`, `DailySums`), with no
-    trace held, unless the invariant check (which reads the trace) or retaliations on each
-    sample's shortages (`engine.run` runs those one sample at a time) need `engine.run`."""
-    if chunk.allocator != "priority" or net.policies.shortages or allocators.CHECK:
-        trace = run(net, chunk.allocator, batch=batch, sampled=sampled, what=what)
-        return kpi_batch(net, trace), daily_rows(net, trace, chunk.daily, first, chunk.label)
-    sim = Simulator(net, batch, sampled)
+    """A batch's KPIs (its samples numbered from 0) and its daily rows (numbered from `first`),
+    reduced as the days come (`engine.days`)."""
     kpis, daily = BatchKpis(net, batch), DailySums(net, batch, chunk.daily)
-    while not sim.done:
-        day = sim.step()
+    for day in days(net, chunk.allocator, batch, sampled, what):
         kpis.add(day)
         daily.add(day)
     return kpis.table(), daily.rows(first, chunk.label)
