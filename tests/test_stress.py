@@ -161,6 +161,25 @@ def test_one_batch_equals_one_run_per_target() -> None:
             alone.care["unstaffed"].sum() - base_care, abs=1e-6)
 
 
+def test_targets_reduced_as_their_days_come_give_what_their_traces_give(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the invariant check on, a batch runs through engine.run and is measured from its
+    trace; without it, its days are reduced as they come (`engine.days`): the same numbers."""
+    from borderflow.engine import allocators
+
+    s = apply_variant(borderflow.load("n95-2020"), "history")
+    checked = borderflow.stress(s, ttr=21, optimal_tts=False)
+    monkeypatch.setattr(allocators, "CHECK", False)
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("engine.run is on this path")
+
+    monkeypatch.setattr(allocators, "run", no_run)
+    streamed = borderflow.stress(s, ttr=21, optimal_tts=False)
+    pd.testing.assert_frame_equal(streamed.rows, checked.rows, check_exact=True)
+    pd.testing.assert_frame_equal(streamed.regions, checked.regions, check_exact=True)
+
+
 def test_the_json_document_and_the_ranking() -> None:
     r = borderflow.stress(scenario(DUAL), target_spec="nodes,lanes", ttr=20)
     doc = r.to_json()

@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import Network, Sampled, Trace, compile_network, run, warm
+from ..engine import DayRecord, Network, Sampled, Trace, compile_network, days, run, streams, warm
 from ..model import Scenario, UsageError, apply_variant
 from ..model.disruptions import Disruption
 from ..model.messages import did_you_mean
-from ..results.kpis import costs, region_totals
+from ..results.kpis import CostSums, Days, RegionGroups, over_days
 from ..results.schema import STRESS, STRESS_REGIONS
 from ..results.simulation import as_scenario
 from .executors import executor as find_executor
@@ -38,8 +38,12 @@ DEFAULT_TTR = 14
 KINDS = ("nodes", "lanes", "borders", "countries")
 DEFAULT_TARGETS = "nodes,borders"
 TOL = 1e-6
-# a batch's trace holds every day of every sample: keep a chunk's under this many bytes
+# a batch's trace, where one is held, holds every day of every sample: keep it under this
 CHUNK_BYTES = 512 * 2**20
+# a batch's arrays over arcs [B, A], within about a core's L2 cache: past it a sample costs
+# more in a batch, not less (benchmarks/README.md, "Stress tests": at 500 nodes, 0.22 s a
+# sample alone, 0.136 s in batches of 12, 0.144 s of 16, 0.19 s of 32)
+BATCH_BYTES = 3 * 2**18
 Progress = Callable[[int, int], None]
 
 
@@ -254,9 +258,11 @@ def run_targets(s: Scenario, job: _Job, seed: int) -> list[tuple[_Measures, int 
     if job.allocator == "priority":
         first = len(state.net.policies.disruptions) - job.n
         picked = np.array([first + k if k >= 0 else -1 for k in job.targets], dtype=np.intp)
-        trace = run(state.net, "priority", batch=picked.size, sampled=Sampled(disruption=picked),
-                    what=f"stress targets {job.targets[0]}-{job.targets[-1]}")
-        measured = _measure(state.net, trace)
+        gathered = _Gather(state.net, picked.size)
+        for day in days(state.net, "priority", picked.size, Sampled(disruption=picked),
+                        f"stress targets {job.targets[0]}-{job.targets[-1]}"):
+            gathered.add(day)
+        measured = gathered.measures()
     else:
         measured = []
         for k in job.targets:
@@ -284,27 +290,67 @@ class _Measures:
         return int(hit[0]) if hit.size else None
 
 
+class _Gather:
+    """What `_Measures` holds, gathered as a run's days come: `add` a DayRecord as
+    `Simulator.step` returns it, or a whole Trace; the same numbers either way (every sum over
+    days runs in day order)."""
+
+    def __init__(self, net: Network, batch: int) -> None:
+        self.net, self.batch, self.day = net, batch, 0
+        self.groups = RegionGroups(net)
+        self.sites = np.flatnonzero(self.groups.is_site)
+        (N, C), G = net.shape, len(net.regions)
+        self.short = np.zeros((net.days, batch))
+        self.owed = np.zeros((batch, self.sites.size, C))  # yesterday's backlog
+        self.demand, self.served = np.zeros((batch, G, C)), np.zeros((batch, G, C))
+        self.unstaffed = np.zeros((batch, len(net.care_sites)))
+        self.shortage = CostSums(np.zeros((batch, N, C)) if net.inventory.shortage_cost.any()
+                                 else None, None, None)
+
+    def add(self, run: Trace | DayRecord) -> None:
+        days = Days.of(run)
+        one = isinstance(run, DayRecord)
+        t = days.demand.shape[0]
+        backlog = days.backlog[:, :, self.sites]
+        owed = np.concatenate([self.owed[None], backlog[:-1]])
+        self.short[self.day:self.day + t] = (days.demand[:, :, self.sites] + owed -
+                                             days.served[:, :, self.sites]).sum(axis=(2, 3))
+        self.owed = backlog[-1]
+        nodes, by_region = self.groups.nodes, self.groups.by_region
+        self.demand = self.demand + over_days(by_region(days.demand[:, :, nodes]))
+        self.served = self.served + over_days(by_region(days.served[:, :, nodes]))
+        if self.unstaffed.size:
+            self.unstaffed = self.unstaffed + over_days(run.unstaffed[None] if one else
+                                                        run.unstaffed)
+        self.shortage.add(self.net, days)
+        self.day += t
+
+    def measures(self) -> list[_Measures]:
+        """Per sample of the batch."""
+        unmet = np.where(self.demand > 0, self.demand - self.served, 0.0)
+        unstaffed = self.unstaffed.sum(axis=1)
+        shortage = self.shortage.costs(self.net, self.batch)[0].sum(axis=(1, 2))
+        return [_Measures(self.short[:, k], unmet[k], self.demand[k], float(unstaffed[k]),
+                          float(shortage[k])) for k in range(self.batch)]
+
+
 def _measure(net: Network, trace: Trace) -> list[_Measures]:
     """Per sample of the trace."""
-    sites = np.flatnonzero([k == "site" for k in net.kinds])
-    backlog = trace.backlog[:, :, sites]
-    owed = np.concatenate([np.zeros_like(backlog[:1]), backlog[:-1]])
-    short = (trace.demand[:, :, sites] + owed - trace.served[:, :, sites]).sum(axis=(2, 3))  # [T, B]
-    demand, served = region_totals(net, trace)  # [B, G, C]
-    unmet = np.where(demand > 0, demand - served, 0.0)
-    B = trace.demand.shape[1]
-    unstaffed = trace.unstaffed.sum(axis=(0, 2)) if trace.unstaffed.size else np.zeros(B)
-    shortage = costs(net, trace)[0].sum(axis=(1, 2))  # [B]
-    return [_Measures(short[:, k], unmet[k], demand[k], float(unstaffed[k]), float(shortage[k]))
-            for k in range(B)]
+    gathered = _Gather(net, trace.demand.shape[1])
+    gathered.add(trace)
+    return gathered.measures()
 
 
 def chunk_size(net: Network) -> int:
-    """Samples per batch so that a batch's trace stays under CHUNK_BYTES."""
+    """Samples per batch: as many as keep a batch's arc arrays within BATCH_BYTES, and, when
+    the batch's trace is held (`engine.streams`), its trace under CHUNK_BYTES."""
     N, C = net.shape
     A, T = net.arc_src.size, net.days
-    per_sample = 8 * T * (10 * N * C + 5 * A + 3 * max(1, len(net.care_sites)))
-    return int(max(1, min(256, CHUNK_BYTES // max(1, per_sample))))
+    size = BATCH_BYTES // (8 * max(1, A, N * C))
+    if not streams(net, "priority"):
+        per_sample = 8 * T * (10 * N * C + 5 * A + 3 * max(1, len(net.care_sites)))
+        size = min(size, CHUNK_BYTES // max(1, per_sample))
+    return int(max(1, min(256, size)))
 
 
 def _enabled(s: Scenario, d: Disruption) -> Scenario:
