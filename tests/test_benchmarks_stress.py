@@ -33,13 +33,16 @@ def test_quick_stress_figures(tmp_path: Path) -> None:
     assert doc["meta"]["mode"] == "quick"
     o = doc["optimal"]
     assert o["same_results"] is True and o["targets"] == 4
-    assert doc["priority"]["targets"] == 4 and doc["priority_flagship"]["targets"] > 20
+    assert doc["priority"]["targets"] > doc["priority"]["simulated"] == 4  # every node
+    assert doc["priority_flagship"]["targets"] == doc["priority_flagship"]["simulated"] > 20
     for p in (doc["priority"], doc["priority_flagship"]):
         assert p["same_results"] is True
         for key in ("stress_seconds", "simulate_seconds", "speedup"):
             assert _positive(p[key]), key
-        assert math.isclose(p["speedup"], p["simulate_seconds"] / p["stress_seconds"],
-                            rel_tol=0.01)
+        per = p["per_target"]
+        assert math.isclose(per["stress"], p["stress_seconds"] / p["targets"], rel_tol=0.01)
+        assert math.isclose(per["simulate"], p["simulate_seconds"] / p["simulated"], rel_tol=0.01)
+        assert math.isclose(p["speedup"], per["simulate"] / per["stress"], rel_tol=0.01)
     for key in ("warm_seconds", "fresh_seconds", "speedup"):
         assert _positive(o[key]), key
     assert math.isclose(o["speedup"], o["fresh_seconds"] / o["warm_seconds"], rel_tol=0.01)

@@ -245,7 +245,7 @@ def _state(s: Scenario, job: _Job) -> _State:
             model = warm(net) if job.warm_start else None
             base = _measure(net, _optimal(model, net, "stress: undisrupted"))[0]
         first = len(s.disruptions) - job.n
-        best = _BestTts(s, job.warm_start) if job.optimal_tts else None
+        best = _BestTts(s, job.warm_start, model, base) if job.optimal_tts else None
         _STATES[job.key] = _State(net, list(s.disruptions[first:]), model, base, best)
     return _STATES[job.key]
 
@@ -269,8 +269,11 @@ def run_targets(s: Scenario, job: _Job, seed: int) -> list[tuple[_Measures, int 
             d = state.chosen[k]
             own = compile_network(_enabled(s, d))
             measured.append(_measure(own, _optimal(state.model, own, f"stress: {_label(d)}"))[0])
-    tts = [state.best.tts(_enabled(s, state.chosen[k]), state.chosen[k].window(s)[0])
-           if state.best and k >= 0 else None for k in job.targets]
+    # under the optimal allocator a target's run is its whole-horizon LP, which the
+    # bisection would otherwise solve again
+    tts = [state.best.tts(_enabled(s, state.chosen[k]), state.chosen[k].window(s)[0],
+                          float(m.short.sum()) if job.allocator == "optimal" else None)
+           if state.best and k >= 0 else None for k, m in zip(job.targets, measured, strict=True)]
     return list(zip(measured, tts, strict=True))
 
 
@@ -370,10 +373,14 @@ class _BestTts:
 
     KEEP = 8  # undisrupted LPs held at once, the most recently used
 
-    def __init__(self, base: Scenario, warm_start: bool = True) -> None:
+    def __init__(self, base: Scenario, warm_start: bool = True, model: Any = None,
+                 measured: _Measures | None = None) -> None:
+        """`model`, `measured`: the undisrupted whole-horizon LP's engine.warm model and what
+        its optimum shows, where the caller has them already."""
         self.base, self.warm_start = base, warm_start
-        self._lost: dict[int, float] = {}
-        self._models: dict[int, Any] = {}  # h -> its engine.warm model
+        h = base.days
+        self._lost: dict[int, float] = {} if measured is None else {h: float(measured.short.sum())}
+        self._models: dict[int, Any] = {} if model is None else {h: model}  # h -> engine.warm model
 
     def _model(self, h: int) -> Any:
         if h in self._models:
@@ -390,14 +397,17 @@ class _BestTts:
         trace = _optimal(model, net, f"stress: {h} days")
         return float(_measure(net, trace)[0].short.sum())
 
-    def _survives(self, s: Scenario, h: int) -> bool:
+    def _survives(self, s: Scenario, h: int, short: float | None = None) -> bool:
+        """`short`: what `s` loses over h days, where the caller knows it."""
         if h not in self._lost:
             self._lost[h] = self._short(self.base, h)
         lost = self._lost[h]
-        return self._short(s, h) <= lost + TOL * max(1.0, lost)
+        return (self._short(s, h) if short is None else short) <= lost + TOL * max(1.0, lost)
 
-    def tts(self, s: Scenario, first: int) -> int | None:
-        if self._survives(s, s.days):
+    def tts(self, s: Scenario, first: int, short: float | None = None) -> int | None:
+        """`short`: what `s` loses over the whole horizon under the optimal allocation, where
+        the caller has solved for it."""
+        if self._survives(s, s.days, short):
             return None
         lo, hi = first, s.days  # survives lo days (nothing lost before the start), not hi
         while hi - lo > 1:
