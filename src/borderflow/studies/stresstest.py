@@ -311,21 +311,21 @@ class _Gather:
                                  else None, None, None)
 
     def add(self, run: Trace | DayRecord) -> None:
-        days = Days.of(run)
+        got = Days.of(run)
         one = isinstance(run, DayRecord)
-        t = days.demand.shape[0]
-        backlog = days.backlog[:, :, self.sites]
+        t = got.demand.shape[0]
+        backlog = got.backlog[:, :, self.sites]
         owed = np.concatenate([self.owed[None], backlog[:-1]])
-        self.short[self.day:self.day + t] = (days.demand[:, :, self.sites] + owed -
-                                             days.served[:, :, self.sites]).sum(axis=(2, 3))
+        self.short[self.day:self.day + t] = (got.demand[:, :, self.sites] + owed -
+                                             got.served[:, :, self.sites]).sum(axis=(2, 3))
         self.owed = backlog[-1]
         nodes, by_region = self.groups.nodes, self.groups.by_region
-        self.demand = self.demand + over_days(by_region(days.demand[:, :, nodes]))
-        self.served = self.served + over_days(by_region(days.served[:, :, nodes]))
+        self.demand = self.demand + over_days(by_region(got.demand[:, :, nodes]))
+        self.served = self.served + over_days(by_region(got.served[:, :, nodes]))
         if self.unstaffed.size:
             self.unstaffed = self.unstaffed + over_days(run.unstaffed[None] if one else
                                                         run.unstaffed)
-        self.shortage.add(self.net, days)
+        self.shortage.add(self.net, got)
         self.day += t
 
     def measures(self) -> list[_Measures]:
