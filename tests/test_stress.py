@@ -331,6 +331,53 @@ def test_the_warm_model_solves_only_what_differs_in_bounds() -> None:
     assert again is not None and again.objective == pytest.approx(model.base.objective, rel=1e-12)
 
 
+ORDERED = """
+nodes:
+  a: {kind: plant, region: us, produce: {n95: {capacity: 20}}}
+  b: {kind: plant, region: us, produce: {n95: {capacity: 20}}}
+  s: {kind: site, region: us, stock: {n95: 20}, target_days: 1, demand: {n95: 10}}
+  f: {kind: stockpile, region: us}
+lanes:
+  - {from: a, to: s, lead_time: 1}
+  - {from: b, to: s, lead_time: 1}
+  - {from: a, to: f, lead_time: 2}
+  - {from: b, to: f, lead_time: 1}
+policies:
+  - {id: now, type: rated_order, supplier: a, buyer: f, commodity: n95, quantity: 150,
+     rating: DO, due: 12, schedule: asap}
+  - {id: later, type: rated_order, supplier: b, buyer: f, commodity: n95, quantity: 300,
+     rating: DX, start: 3, due: 40, schedule: even}
+"""
+
+
+def test_the_warm_model_stands_for_every_shorter_horizon() -> None:
+    """engine.warm's whole-horizon LP, with the costs from day h on set to 0 and the rated
+    orders asked for what an h-day LP asks of them, has the h-day LP's optimum (what the time
+    to survive's bisection asks): the same objective for every h, in any order, undisrupted
+    and with a plant out. The orders: one due within the horizon (all of it within h days
+    when h comes first), one due after it (an even share)."""
+    from borderflow.engine import compile_network, warm
+    from borderflow.engine.optimal import build, solve
+    from borderflow.studies.stresstest import _cut, _enabled, targets
+
+    base = scenario(ORDERED, days=30)
+    chosen = targets(base, "a", 15, start=4)
+    s = base._carry(base.model_copy(update={"disruptions": chosen}))
+    model = warm(compile_network(s))
+    out = _enabled(s, chosen[0])
+    cases = [(s, compile_network(s)), (out, compile_network(out))]
+    hs = list(range(1, s.days + 1))
+    for h in hs[::-1] + hs:  # each from the whole horizon's basis, whichever came before
+        for scen, own in cases:
+            got = model.solve(own, h)
+            cut = compile_network(_cut(scen, h))
+            assert got is not None
+            assert got.objective == pytest.approx(solve(build(cut), cut).objective, rel=1e-9,
+                                                  abs=1e-9), (scen.name, h)
+    with pytest.raises(ValueError, match="cannot stand for"):
+        model.solve(cases[0][1], s.days + 1)
+
+
 @pytest.mark.parametrize("allocator", ["priority", "optimal"])
 def test_two_workers_give_what_one_gives(allocator: str) -> None:
     s = apply_variant(borderflow.load("n95-2020"), "history")

@@ -307,15 +307,19 @@ def _window(net: Network) -> tuple[list[int], BoolArray]:
     return ks, window
 
 
-def due_within(net: Network, c: Claim) -> float:
-    """What a rated order must deliver within the horizon: all of it, unless it is due after
-    the horizon on an even schedule, when the share of its ship days (start to due - lead) that
-    fall within the horizon."""
+def due_within(net: Network, c: Claim, days: int | None = None) -> float:
+    """What a rated order must deliver within the horizon (of `days`, default the network's):
+    all of it, unless it is due after the horizon on an even schedule, when the share of its
+    ship days (start to due - lead) that fall within the horizon (none when it starts after
+    the horizon)."""
+    days = net.days if days is None else days
     last = c.due - int(net.arc_lead[c.arc])
-    if c.schedule != "even" or last < net.days:
+    if c.schedule != "even" or last < days:
         return c.quantity
-    first = int(np.argmax(c.active)) if c.active.any() else 0
-    return c.quantity * max(0, net.days - first) / max(1, last + 1 - first)
+    if not c.active[:days].any():  # it starts after the horizon
+        return 0.0
+    first = int(np.argmax(c.active))
+    return c.quantity * max(0, days - first) / max(1, last + 1 - first)
 
 
 def define_order_flows(net: Network, start: int, x: Variables) -> Variables:

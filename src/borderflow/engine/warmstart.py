@@ -3,6 +3,13 @@ the optimal allocator does once per target. A disruption only lowers what may fl
 what plants may make, so each target's LP is the undisrupted one with smaller column bounds,
 and the dual simplex takes it from the undisrupted optimum in a few pivots where a fresh build
 and solve starts from nothing.
+
+The same model also stands for the LP of a shorter horizon h (what a stress test's bisection
+for the time to survive asks): the whole-horizon LP with every cost from day h on set to 0,
+and each rated order asked for what the h-day LP asks of it by shipments before day h, has the
+h-day LP's optimum over its first h days. Nothing after them then costs anything, and whatever
+is left at the end of day h - 1 can be left alone (every later variable at 0, every unmet unit
+unserved).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import numpy as np
 from .allocators import check
 from .limits import alone, lane_limits
 from .network import Network
-from .optimal import LP, RETRIES, Solution, _highs, assign, build, lp_demand
+from .optimal import LP, RETRIES, Solution, _highs, assign, build, due_within, lp_demand
 from .records import Trace
 
 IntArray = np.ndarray[Any, np.dtype[np.int32]]
@@ -39,6 +46,22 @@ class Warm:
         self._lower = self.lp.col_lower[self._cols]
         limits = lane_limits(net)
         self._limit = alone(net, limits.arc, limits.quota)
+        # each column's day (-1: a rated order's shortfall, which has none)
+        self._day = np.full(self.lp.cost.size, -1, dtype=np.intp)
+        for v in self.lp.variables.values():
+            if v.index.ndim == 2:
+                on = v.index >= 0
+                self._day[v.index[on]] = np.nonzero(on)[0]
+        self._all = np.arange(self.lp.cost.size, dtype=np.int32)
+        # the rated orders' flows (column-wise) and their delivery rows (one per order)
+        y = self.lp.variables["order_flows"].index
+        self._flows = y[y >= 0].astype(np.int32)
+        first = 0
+        for c in self.lp.constraints.values():
+            if c.name == "rated-order delivery":
+                self._order_rows = np.arange(first, first + c.size, dtype=np.int32)
+            first += c.size
+        self._horizon = net.days  # the horizon the model stands for now (`_cut`)
         self.base: Solution | None = None
         for options in RETRIES:  # as a fresh solve would, but the simplex's only
             if options.get("solver", "simplex") != "simplex":
@@ -48,9 +71,39 @@ class Warm:
             self.base = self._run()
             if self.base is not None:
                 break
-        # no basis to start from when the simplex cannot solve the undisrupted LP: every
-        # target is then solved afresh (`solve` says None)
-        self._basis = None if self.base is None else self._h.getBasis()
+        # per horizon, the undisrupted optimum's basis under that horizon's LP (None: the
+        # simplex could not reach it, and `solve` says None: solve afresh)
+        self._bases: dict[int, Any] = {net.days: None if self.base is None else self._h.getBasis()}
+
+    def _cut(self, horizon: int) -> None:
+        """Make the model stand for the `horizon`-day LP (module docstring)."""
+        if horizon == self._horizon:
+            return
+        cost = np.where(self._day >= horizon, 0.0, self.lp.cost)
+        self._h.changeColsCost(int(cost.size), self._all, cost)
+        if self._flows.size:  # ascending, as changeColsBounds wants them
+            upper = np.where(self._day[self._flows] >= horizon, 0.0, np.inf)
+            self._h.changeColsBounds(int(upper.size), self._flows, np.zeros(upper.size), upper)
+            due = np.array([due_within(self.net, c, horizon) for c in self.net.policies.claims
+                            if c.is_order])
+            self._h.changeRowsBounds(int(due.size), self._order_rows, due, due)
+        self._horizon = horizon
+
+    def _basis(self, horizon: int) -> Any:
+        """The undisrupted optimum's basis under the `horizon`-day LP, re-solved from the whole
+        horizon's the first time it is asked (from that one only, so that it does not depend on
+        which horizons were asked before)."""
+        if horizon not in self._bases:
+            whole = self._bases[self.net.days]
+            found = None
+            if whole is not None:
+                self._cut(horizon)
+                self._h.clearSolver()
+                self._h.setBasis(whole)
+                if self._run() is not None:
+                    found = self._h.getBasis()
+            self._bases[horizon] = found
+        return self._bases[horizon]
 
     def _run(self) -> Solution | None:
         began = time.perf_counter()
@@ -61,23 +114,33 @@ class Warm:
         return Solution(float(self._h.getInfo().objective_function_value), values,
                         time.perf_counter() - began)
 
-    def run(self, own: Network, what: str = "optimal (warm start)") -> Trace | None:
-        """`solve(own)` as a trace of `own` (its care, its claims), checked like any run."""
-        solution = self.solve(own)
+    def run(self, own: Network, what: str = "optimal (warm start)",
+            horizon: int | None = None) -> Trace | None:
+        """`solve(own, horizon)` as a trace of `own` (its care, its claims), checked like any
+        run (with a horizon, the days from it on are feasible but not optimised)."""
+        solution = self.solve(own, horizon)
         if solution is None:
             return None
         trace = assign(own, self.lp, solution)
         check(own, trace, what)
         return trace
 
-    def solve(self, own: Network) -> Solution | None:
+    def solve(self, own: Network, horizon: int | None = None) -> Solution | None:
         """The optimum under `own`'s arc limits (what an arc may carry alone: blocks, lane
-        capacity, quotas of one arc) and plant capacities, from the last basis; the bounds go
-        back to the undisrupted ones afterwards. None when `own`'s LP differs in more than
-        those bounds (other conservation days, a retaliation's quota on other days, or an
-        arc-day `net` closes and `own` opens: it has no column), or when the simplex runs into
+        capacity, quotas of one arc) and plant capacities, from the undisrupted basis; the
+        bounds go back to the undisrupted ones afterwards. With a `horizon` (1 to the
+        network's days): the optimum of the LP of that many days, over its first `horizon`
+        days. None when `own`'s LP differs in more than those
+        bounds (other conservation days, a retaliation's quota on other days, or an arc-day
+        `net` closes and `own` opens: it has no column), or when the simplex runs into
         numerical trouble from this basis: build and solve that afresh."""
-        if self._basis is None or not self._same_rows(own):
+        horizon = self.net.days if horizon is None else horizon
+        if not 1 <= horizon <= self.net.days:
+            raise ValueError(f"the {self.net.days}-day LP cannot stand for a {horizon}-day one")
+        if not self._same_rows(own):
+            return None
+        basis = self._basis(horizon)
+        if basis is None:
             return None
         limits = lane_limits(own)
         limit = alone(own, limits.arc, limits.quota)
@@ -90,8 +153,9 @@ class Warm:
         # every target from the undisrupted optimum and nothing else of earlier solves (the
         # solver's other state, e.g. its pricing weights, cleared): its answer does not
         # depend on the targets solved before it, nor on which worker solves it
+        self._cut(horizon)
         self._h.clearSolver()
-        self._h.setBasis(self._basis)
+        self._h.setBasis(basis)
         try:
             return self._run()
         finally:

@@ -263,17 +263,20 @@ def run_targets(s: Scenario, job: _Job, seed: int) -> list[tuple[_Measures, int 
                         f"stress targets {job.targets[0]}-{job.targets[-1]}"):
             gathered.add(day)
         measured = gathered.measures()
+        compiled: list[Network | None] = [None] * len(job.targets)
     else:
-        measured = []
+        measured, compiled = [], []
         for k in job.targets:
             d = state.chosen[k]
             own = compile_network(_enabled(s, d))
             measured.append(_measure(own, _optimal(state.model, own, f"stress: {_label(d)}"))[0])
+            compiled.append(own)
     # under the optimal allocator a target's run is its whole-horizon LP, which the
     # bisection would otherwise solve again
     tts = [state.best.tts(_enabled(s, state.chosen[k]), state.chosen[k].window(s)[0],
-                          float(m.short.sum()) if job.allocator == "optimal" else None)
-           if state.best and k >= 0 else None for k, m in zip(job.targets, measured, strict=True)]
+                          float(m.short.sum()) if job.allocator == "optimal" else None, net)
+           if state.best and k >= 0 else None
+           for k, m, net in zip(job.targets, measured, compiled, strict=True)]
     return list(zip(measured, tts, strict=True))
 
 
@@ -368,10 +371,12 @@ class _BestTts:
     is survived when the horizon LP over days 0..h-1 loses no more than it does undisrupted;
     the TTS is the last such h less the start. Found by bisection over h, which takes a
     network that survives h days to survive fewer too; the undisrupted LPs of each h are
-    shared by every target (and, warm, re-solved from their basis: the bisections of most
-    targets visit the same few h first)."""
+    shared by every target. Warm, every h-day LP is the whole-horizon LP with the costs from
+    day h on set to 0 (`Warm.cuts`), re-solved from the undisrupted basis: one model for every
+    h, and the undisrupted h-day basis a few pivots from the whole horizon's; where that
+    does not hold (a rated order still to ship), an h-day model of its own."""
 
-    KEEP = 8  # undisrupted LPs held at once, the most recently used
+    KEEP = 8  # h-day models held at once, the most recently used
 
     def __init__(self, base: Scenario, warm_start: bool = True, model: Any = None,
                  measured: _Measures | None = None) -> None:
@@ -380,7 +385,8 @@ class _BestTts:
         self.base, self.warm_start = base, warm_start
         h = base.days
         self._lost: dict[int, float] = {} if measured is None else {h: float(measured.short.sum())}
-        self._models: dict[int, Any] = {} if model is None else {h: model}  # h -> engine.warm model
+        self._whole = model  # the whole-horizon model (warm; built on first use)
+        self._models: dict[int, Any] = {}  # h -> an h-day engine.warm model
 
     def _model(self, h: int) -> Any:
         if h in self._models:
@@ -391,28 +397,48 @@ class _BestTts:
             self._models[h] = warm(compile_network(_cut(self.base, h)))
         return self._models[h]
 
-    def _short(self, s: Scenario, h: int) -> float:
+    def _short(self, s: Scenario, h: int, own: Network | None) -> float:
+        """What `s` (compiled: `own`, when warm) loses over its first h days."""
+        what = f"stress: {h} days"
+        # under half the horizon, an h-day LP is small enough that building and solving it
+        # afresh is quicker than re-solving the whole horizon's (benchmarks/README.md)
+        if self.warm_start and own is not None and 2 * h >= s.days:
+            if self._whole is None:
+                self._whole = warm(compile_network(self.base))
+            trace = self._whole.run(own, what, h)
+            if trace is not None:
+                return float(_measure(own, trace)[0].short[:h].sum())
         net = compile_network(_cut(s, h))
-        model = self._model(h) if self.warm_start else None
-        trace = _optimal(model, net, f"stress: {h} days")
+        trace = _optimal(self._model(h) if self.warm_start else None, net, what)
         return float(_measure(net, trace)[0].short.sum())
 
-    def _survives(self, s: Scenario, h: int, short: float | None = None) -> bool:
+    def _survives(self, s: Scenario, h: int, own: Network | None,
+                  short: float | None = None) -> bool:
         """`short`: what `s` loses over h days, where the caller knows it."""
         if h not in self._lost:
-            self._lost[h] = self._short(self.base, h)
+            self._lost[h] = self._short(self.base, h, self._base_net())
         lost = self._lost[h]
-        return (self._short(s, h) if short is None else short) <= lost + TOL * max(1.0, lost)
+        return (self._short(s, h, own) if short is None else short) <= lost + TOL * max(1.0, lost)
 
-    def tts(self, s: Scenario, first: int, short: float | None = None) -> int | None:
+    def _base_net(self) -> Network | None:
+        if not self.warm_start:
+            return None
+        if self._whole is None:
+            self._whole = warm(compile_network(self.base))
+        return self._whole.net  # type: ignore[no-any-return]
+
+    def tts(self, s: Scenario, first: int, short: float | None = None,
+            own: Network | None = None) -> int | None:
         """`short`: what `s` loses over the whole horizon under the optimal allocation, where
-        the caller has solved for it."""
-        if self._survives(s, s.days, short):
+        the caller has solved for it; `own`: `s` compiled, where the caller has it."""
+        if self.warm_start and own is None:
+            own = compile_network(s)
+        if self._survives(s, s.days, own, short):
             return None
         lo, hi = first, s.days  # survives lo days (nothing lost before the start), not hi
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if self._survives(s, mid) else (lo, mid)
+            lo, hi = (mid, hi) if self._survives(s, mid, own) else (lo, mid)
         return lo - first
 
 
