@@ -331,6 +331,20 @@ def test_the_warm_model_solves_only_what_differs_in_bounds() -> None:
     assert again is not None and again.objective == pytest.approx(model.base.objective, rel=1e-12)
 
 
+def test_a_shorter_horizon_has_the_whole_horizons_demand() -> None:
+    """The time to survive's h-day LPs serve the demand of the scenario's first h days: an
+    epidemic CHIME fits over the horizon (the flagship's) keeps the whole horizon's fit."""
+    from borderflow.engine import compile_network
+    from borderflow.studies.stresstest import _cut
+
+    hist = apply_variant(borderflow.load("n95-2020"), "history")
+    whole = compile_network(hist).demand
+    for h in (10, 45):
+        assert np.array_equal(compile_network(_cut(hist, h)).demand, whole[:h])
+    assert not np.array_equal(compile_network(hist.model_copy(update={"days": 10})).demand,
+                              whole[:10])  # what a plain cut would serve
+
+
 ORDERED = """
 nodes:
   a: {kind: plant, region: us, produce: {n95: {capacity: 20}}}

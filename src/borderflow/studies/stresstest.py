@@ -450,7 +450,11 @@ def _optimal(model: Any, own: Network, what: str) -> Trace:
 
 
 def _cut(s: Scenario, h: int) -> Scenario:
-    return s._carry(s.model_copy(update={"days": h}))
+    """`s` over its first h days, with the demand it has over them: an epidemic that CHIME
+    fits over the horizon (no `n_days` of its own) keeps the whole horizon's fit."""
+    epidemics = {k: e if e.n_days is not None else e.model_copy(update={"n_days": s.days})
+                 for k, e in s.epidemics.items()}
+    return s._carry(s.model_copy(update={"days": h, "epidemics": epidemics}))
 
 
 def _table(s: Scenario, net: Network, variant: str | None, allocator: str, ttr: int | None,
