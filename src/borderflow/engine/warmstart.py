@@ -152,10 +152,10 @@ class Warm:
         capacity, quotas of one arc) and plant capacities, from the undisrupted basis; the
         bounds go back to the undisrupted ones afterwards. With a `horizon` (1 to the
         network's days): the optimum of the LP of that many days, over its first `horizon`
-        days. None when `own`'s LP differs in more than those
-        bounds (other conservation days, a retaliation's quota on other days, or an arc-day
-        `net` closes and `own` opens: it has no column), or when the simplex runs into
-        numerical trouble from this basis: build and solve that afresh."""
+        days. None when `own`'s LP differs in more than those bounds (other conservation days,
+        a retaliation's quota on other days, or an arc-day `net` closes and `own` opens: it
+        has no column), or when the simplex runs into numerical trouble from this basis: build
+        and solve that afresh."""
         horizon = self.net.days if horizon is None else horizon
         if not 1 <= horizon <= self.net.days:
             raise ValueError(f"the {self.net.days}-day LP cannot stand for a {horizon}-day one")

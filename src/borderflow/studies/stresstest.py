@@ -371,10 +371,11 @@ class _BestTts:
     is survived when the horizon LP over days 0..h-1 loses no more than it does undisrupted;
     the TTS is the last such h less the start. Found by bisection over h, which takes a
     network that survives h days to survive fewer too; the undisrupted LPs of each h are
-    shared by every target. Warm, every h-day LP is the whole-horizon LP with the costs from
-    day h on set to 0 (`Warm.cuts`), re-solved from the undisrupted basis: one model for every
-    h, and the undisrupted h-day basis a few pivots from the whole horizon's; where that
-    does not hold (a rated order still to ship), an h-day model of its own."""
+    shared by every target. Warm, the whole-horizon LP stands for every h-day LP (the costs
+    from day h on set to 0: engine/warmstart.py), re-solved from the undisrupted basis: one
+    model for every h, and the undisrupted h-day basis a few pivots from the whole horizon's.
+    An h of under half the horizon has an h-day model of its own, as does a target whose LP
+    differs from the undisrupted one in more than bounds."""
 
     KEEP = 8  # h-day models held at once, the most recently used
 
@@ -403,9 +404,7 @@ class _BestTts:
         # under half the horizon, an h-day LP is small enough that building and solving it
         # afresh is quicker than re-solving the whole horizon's (benchmarks/README.md)
         if self.warm_start and own is not None and 2 * h >= s.days:
-            if self._whole is None:
-                self._whole = warm(compile_network(self.base))
-            trace = self._whole.run(own, what, h)
+            trace = self._whole_model().run(own, what, h)
             if trace is not None:
                 return float(_measure(own, trace)[0].short[:h].sum())
         net = compile_network(_cut(s, h))
@@ -420,12 +419,13 @@ class _BestTts:
         lost = self._lost[h]
         return (self._short(s, h, own) if short is None else short) <= lost + TOL * max(1.0, lost)
 
-    def _base_net(self) -> Network | None:
-        if not self.warm_start:
-            return None
+    def _whole_model(self) -> Any:
         if self._whole is None:
             self._whole = warm(compile_network(self.base))
-        return self._whole.net  # type: ignore[no-any-return]
+        return self._whole
+
+    def _base_net(self) -> Network | None:
+        return self._whole_model().net if self.warm_start else None
 
     def tts(self, s: Scenario, first: int, short: float | None = None,
             own: Network | None = None) -> int | None:
