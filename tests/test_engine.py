@@ -27,6 +27,35 @@ def _ontario_unmet(result: borderflow.Result) -> float:
     return float(kpis.loc[(kpis["region"] == "on") & (kpis["commodity"] == "n95"), "unmet"].iloc[0])
 
 
+def test_days_without_reasons_are_the_days_with_them_but_the_reasons() -> None:
+    """engine.days leaves out the shortfall reasons (no KPI reads them): every other field of
+    every day is the same to the bit, on the flagship with its quotas, claims and a disruption
+    per sample; such records make no trace."""
+    from borderflow.engine import Sampled
+    from borderflow.studies.stresstest import targets
+
+    hist = apply_variant(load("n95-2020"), "history")
+    chosen = targets(hist, "cn-makers,us-distributor,CA>US", 14)
+    s = hist._carry(hist.model_copy(update={"disruptions": chosen}))
+    net = compile_network(s)
+    picked = np.array([-1, 0, 1, 2], dtype=np.intp)
+    both = [Simulator(net, 4, Sampled(disruption=picked), reasons=r) for r in (True, False)]
+    seen = 0
+    while not both[0].done:
+        full, lean = (sim.step() for sim in both)
+        assert lean.reason is None and full.reason is not None
+        seen += int((full.reason >= 0).sum())
+        for f in fields(DayRecord):
+            if f.name != "reason":
+                np.testing.assert_array_equal(getattr(lean, f.name), getattr(full, f.name))
+    assert seen > 0  # some arcs were short, for reasons the lean run skipped
+    lean_sim = Simulator(net, 4, Sampled(disruption=picked), reasons=False)
+    with pytest.raises(ValueError, match="reasons"):
+        lean_sim.run()
+    with pytest.raises(ValueError, match="reasons"):
+        Trace.stack([lean_sim.step()])
+
+
 def test_step_after_the_horizon_raises(two_country: borderflow.Scenario) -> None:
     net = compile_network(two_country.model_copy(update={"days": 3}))
     sim = Simulator(net)

@@ -158,13 +158,14 @@ def streams(net: Network, allocator_name: str) -> bool:
 def days(net: Network, allocator_name: str = "priority", batch: int = 1,
          sampled: Sampled | None = None, what: str | None = None) -> Iterator[DayRecord | Trace]:
     """A run's days as they come, for a caller that reduces them (to KPIs) and holds no trace:
-    the priority allocator's days one DayRecord at a time, unless the invariant check (which
-    reads the trace) or retaliations on each sample's shortages (`run` runs those one sample
-    at a time) need `run`, whose whole Trace then comes at once."""
+    the priority allocator's days one DayRecord at a time (without shortfall reasons: its
+    `reason` is None), unless the invariant check (which reads the trace) or retaliations on
+    each sample's shortages (`run` runs those one sample at a time) need `run`, whose whole
+    Trace then comes at once."""
     if not streams(net, allocator_name):
         yield run(net, allocator_name, batch=batch, sampled=sampled, what=what)
         return
-    sim = Simulator(net, batch, sampled)
+    sim = Simulator(net, batch, sampled, reasons=False)  # what no KPI reads
     while not sim.done:
         yield sim.step()
 

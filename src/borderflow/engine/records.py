@@ -31,7 +31,9 @@ class DayRecord:
     requested: Array  # [B, A] asked of each arc (requests and claims)
     allowed: Array  # [B, A] what lane capacity and policies let through, before stock
     shipped: Array  # [B, A] sent on each arc
-    reason: np.ndarray[Any, np.dtype[np.int16]]  # [B, A] why shipped < requested (-1: it was not)
+    # [B, A] why shipped < requested (-1: it was not); None from a Simulator run without
+    # reasons (`engine.days`, for callers that reduce the days to KPIs)
+    reason: np.ndarray[Any, np.dtype[np.int16]] | None
     conserving: np.ndarray[Any, np.dtype[np.bool_]]  # [B, N, C] sites cutting use to conserve
     backlog: Array  # [B, N, C] demand owed at the end of the day (sites with unmet: backlog)
     claim_asked: Array  # [B, K] what each claim (rated order, airlift) asked for
@@ -76,6 +78,8 @@ class Trace:
     def stack(records: Sequence[DayRecord]) -> Trace:
         """Stack a run's records (all fields but `day`) along a new leading day axis."""
         names = [f.name for f in fields(Trace)]
+        if any(r.reason is None for r in records):
+            raise ValueError("records without shortfall reasons do not make a trace")
         return Trace(**{n: readonly(np.stack([getattr(r, n) for r in records])) for n in names})
 
     def sample(self, b: int) -> Trace:

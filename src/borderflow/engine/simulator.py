@@ -65,9 +65,14 @@ def care_capacity(net: Network, t: int, batch: int,
 class Simulator:
     """Runs a Network day by day. State is private; each step returns a frozen DayRecord."""
 
-    def __init__(self, net: Network, batch: int = 1, sampled: Sampled | None = None) -> None:
+    def __init__(self, net: Network, batch: int = 1, sampled: Sampled | None = None,
+                 reasons: bool = True) -> None:
+        """`reasons`: whether each day works out why an arc shipped less than it was asked
+        (DayRecord.reason; about a fifth of a day on a large network). Without, a record's
+        reason is None: for callers that only reduce the days to KPIs (`engine.days`)."""
         self.net = net
         self.batch = batch
+        self._reasons = reasons
         N, C = net.shape
         self._nc = N * C
         sampled = sampled or Sampled()
@@ -153,6 +158,8 @@ class Simulator:
     def run(self) -> Trace:
         """The days left of the horizon (what stepping through them gives), each day written
         straight into the trace's arrays rather than kept as a record and stacked."""
+        if not self._reasons:
+            raise ValueError("a trace holds every day's shortfall reasons: run with reasons")
         first, out = self.day, dict[str, np.ndarray[Any, Any]]()
         fixed = self._unchanging(first)
         while not self.done:
@@ -470,7 +477,7 @@ class Simulator:
                                         drawn_by[:, src])
 
         capped = np.minimum(requested, np.maximum(room, 0.0))
-        ratio, group_reason = self._quota_shares(capped, quota)
+        ratio, group_reason = self._quota_shares(capped, quota, self._reasons)
         capped *= ratio
         total = np.zeros((B, self._nc))
         scatter_add(total, self._src, capped)
@@ -491,10 +498,15 @@ class Simulator:
             # a sample's groups of one licence count on different days: scatter, not assign
             scatter_add(self._licence_used, lic, by_group[:, licensed] * counting)
 
+        allowed = shipped - sent + capped
+        out: dict[str, Any] = {"requested": asked, "allowed": allowed, "shipped": shipped,
+                               "reason": None, "claim_asked": asked_k, "claim_limit": limit_k,
+                               "claimed": got_k}
+        if not self._reasons:
+            return out
         # The reason for a shortfall is the constraint that bound at the margin: stock when the
         # supplier could not send all it was allowed to, else the tightest cap (a block, then
         # lane capacity, then room taken by a claim, then a quota).
-        allowed = shipped - sent + capped
         short = shipped < asked - TOL * np.maximum(1.0, asked)
         stock_bound = shipped < allowed - TOL * np.maximum(1.0, allowed)
         cap = group_reason
@@ -508,16 +520,15 @@ class Simulator:
         if claimed:
             src_reason = drawn_by[:, self._src]
             by_stock = np.where(src_reason >= 0, src_reason, STOCK)
-        reason = np.where(short, np.where(stock_bound, by_stock, cap), -1).astype(np.int16)
-        return {"requested": asked, "allowed": allowed, "shipped": shipped,
-                "reason": reason, "claim_asked": asked_k,
-                "claim_limit": limit_k, "claimed": got_k}
+        out["reason"] = np.where(short, np.where(stock_bound, by_stock, cap), -1).astype(np.int16)
+        return out
 
-    def _quota_shares(self, capped: Array, quota: Array) -> tuple[Array, np.ndarray[Any, Any]]:
+    def _quota_shares(self, capped: Array, quota: Array,
+                      reasons: bool = True) -> tuple[Array, np.ndarray[Any, Any]]:
         """Each quota group lets through at most its quota, pro rata to the arcs' requests.
 
         Returns per arc the fraction let through (the least over its groups) and the reason
-        index of the group that set it.
+        index of the group that set it (with `reasons`; else -1 throughout).
         """
         pol = self.net.policies
         B, A = capped.shape
@@ -535,6 +546,8 @@ class Simulator:
         per_member = group_ratio[:, pol.member_group]  # [B, M]
         least = np.minimum.reduceat(per_member, self._run_starts, axis=1)
         ratio[:, self._arcs_grouped] = least
+        if not reasons:
+            return ratio, reason
         # the first group (in member order) reaching the least ratio decides the reason
         M = pol.member_arc.size
         is_least = per_member <= least[:, np.searchsorted(self._arcs_grouped, pol.member_arc)]
