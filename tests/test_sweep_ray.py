@@ -317,7 +317,19 @@ def test_borderflow_starts_its_own_cluster_on_loopback_and_equals_local(
     pd.testing.assert_frame_equal(_parquet(out), local[local["variant"] == "history"]
                                   .reset_index(drop=True), check_exact=True)
     assert len(r.kpis) == len(local) // 2
-    assert cluster and not [p for p in cluster if not _is_zombie(p)], "the cluster is still up"
+    # ray.shutdown() stops the raylet, and its workers exit once they see it gone: give them
+    # a bounded while, not forever
+    deadline = time.monotonic() + 30
+    while (up := [p for p in cluster if not _is_zombie(p)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cluster and not up, f"the cluster is still up: {[_cmdline(p) for p in up]}"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+    except OSError:
+        return f"{pid} (gone)"
 
 
 def _is_zombie(pid: int) -> bool:
