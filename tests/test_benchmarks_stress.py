@@ -43,6 +43,7 @@ def test_quick_stress_figures(tmp_path: Path) -> None:
         assert math.isclose(per["stress"], p["stress_seconds"] / p["targets"], rel_tol=0.01)
         assert math.isclose(per["simulate"], p["simulate_seconds"] / p["simulated"], rel_tol=0.01)
         assert math.isclose(p["speedup"], per["simulate"] / per["stress"], rel_tol=0.01)
+        assert _positive(per["simulate_run"])
     for key in ("warm_seconds", "fresh_seconds", "speedup"):
         assert _positive(o[key]), key
     assert math.isclose(o["speedup"], o["fresh_seconds"] / o["warm_seconds"], rel_tol=0.01)
