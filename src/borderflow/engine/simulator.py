@@ -431,7 +431,7 @@ class Simulator:
             lane_cap = self._sampled_arc_cap
             room = lane_limits(net, t, t + 1, lane_cap).arc[0]
         else:
-            room = np.array(np.broadcast_to(limits.arc, (B, A)))
+            room = np.broadcast_to(limits.arc, (B, A))  # copied below when a claim takes room
         cut = np.zeros((1, A), dtype=bool)  # where a disruption cuts an arc below its limit
         if self._disrupted is not None:
             less = self._disrupted.limit(t, room)
@@ -445,13 +445,16 @@ class Simulator:
             left = np.maximum(pol.licence_total[lic] - self._licence_used[:, lic], 0.0)
             quota[:, licensed] = np.where(counting, np.minimum(quota[:, licensed], left),
                                           quota[:, licensed])
-        shipped = np.zeros((B, A))
+        asked_k, limit_k, got_k = np.zeros((B, K)), np.zeros((B, K)), np.zeros((B, K))
         claim_room = np.zeros((B, A), dtype=bool)  # a claim took lane room from requests
         claim_reason = np.full(A, -1, dtype=np.int32)
         drawn_by = np.full((B, self._nc), -1, dtype=np.int32)  # the first claim on a stock today
-        asked_k, limit_k, got_k = np.zeros((B, K)), np.zeros((B, K)), np.zeros((B, K))
-        asked = wanted.copy()
-
+        # most days of most networks no claim is active: then nothing below changes room or
+        # what was asked, and what ships is what the requests get (no copies of [B, A] arrays)
+        by_claims = any(claim.active[t] for claim in pol.claims)
+        asked, shipped = (wanted.copy(), np.zeros((B, A))) if by_claims else (wanted, None)
+        if by_claims:
+            room = np.array(room)
         claimed = False  # whether a claim drew on a stock today
         for k, claim in enumerate(pol.claims):
             if not claim.active[t]:
@@ -460,6 +463,7 @@ class Simulator:
             if not amount.any():
                 continue
             claimed = True
+            assert shipped is not None  # (by_claims)
             a, src, groups = claim.arc, self._src[claim.arc], self._claim_groups[k]
             cap = room[:, a] if not groups.size else np.minimum(room[:, a], quota[:, groups].min(axis=1))
             got = np.clip(np.minimum(amount, S[:, src]), 0.0, np.maximum(cap, 0.0))
@@ -478,7 +482,8 @@ class Simulator:
 
         capped = np.minimum(requested, np.maximum(room, 0.0))
         ratio, group_reason = self._quota_shares(capped, quota, self._reasons)
-        capped *= ratio
+        if self._arcs_grouped.size:  # (else ratio is 1 throughout)
+            capped *= ratio
         total = np.zeros((B, self._nc))
         scatter_add(total, self._src, capped)
         have = np.maximum(S, 0.0)
@@ -490,7 +495,11 @@ class Simulator:
             sent[:, c] = share(net.inventory, c, have.copy(), capped[:, c], self._src[c], use)
         scatter_add(S, self._src, -sent)
         np.maximum(S, 0.0, out=S)
-        shipped += sent
+        if shipped is None:
+            shipped, allowed = sent, capped
+        else:
+            shipped += sent
+            allowed = shipped - sent + capped
         self._dispatch(t, shipped)
         if licensed.size:
             by_group = np.zeros((B, quota.shape[1]))
@@ -498,7 +507,6 @@ class Simulator:
             # a sample's groups of one licence count on different days: scatter, not assign
             scatter_add(self._licence_used, lic, by_group[:, licensed] * counting)
 
-        allowed = shipped - sent + capped
         out: dict[str, Any] = {"requested": asked, "allowed": allowed, "shipped": shipped,
                                "reason": None, "claim_asked": asked_k, "claim_limit": limit_k,
                                "claimed": got_k}
