@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import borderflow
 from borderflow.engine import Network, Simulator, Trace, compile_network, mass_balance, violations
 from borderflow.model import Scenario, loads
-from strategies import scenarios
+from strategies import inventory_scenarios, scenarios, scenarios_with_policies
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -171,3 +172,26 @@ def test_generated_scenarios_pass_the_yaml_loader(scenario: Scenario) -> None:
     """The strategy's scenarios are valid as files too (JSON is YAML), and load back the same."""
     text = json.dumps(scenario.model_dump(mode="json", by_alias=True, exclude_none=True))
     assert loads(text).model_dump() == scenario.model_dump()
+
+
+@SETTINGS
+@given(st.one_of(scenarios_with_policies(), inventory_scenarios), st.floats(0.0, 1.0),
+       st.integers(0, 10_000), st.integers(0, 6), st.integers(1, 20))
+def test_a_run_cut_short_is_the_first_days_of_the_whole_run(
+        scenario: Scenario, cut: float, pick: int, start: int, ttr: int) -> None:
+    """A day depends only on the days before it (retaliations, conservation, forecasts, rated
+    orders' schedules, disruptions): the scenario cut to its first h days (as a stress test's
+    horizons cut it) runs as the whole scenario's first h days, to the bit. The stress test
+    takes an h-day LP's conservation days from the whole run on the strength of it
+    (`optimal.conservation_from`)."""
+    from borderflow.studies.stresstest import _cut, _enabled, targets
+
+    chosen = targets(scenario, "nodes,lanes,borders", ttr, start % scenario.days)
+    if chosen:  # one of them down, as in a stress test
+        scenario = _enabled(scenario._carry(scenario.model_copy(update={"disruptions": chosen})),
+                            chosen[pick % len(chosen)])
+    h = max(1, round(cut * scenario.days))
+    whole = Simulator(compile_network(scenario)).run()
+    first = Simulator(compile_network(_cut(scenario, h))).run()
+    for f in fields(Trace):
+        assert np.array_equal(getattr(whole, f.name)[:h], getattr(first, f.name)), (f.name, h)

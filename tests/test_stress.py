@@ -401,3 +401,25 @@ def test_two_workers_give_what_one_gives(allocator: str) -> None:
                             workers=2)
     pd.testing.assert_frame_equal(one.rows, two.rows, check_exact=True)
     pd.testing.assert_frame_equal(one.regions, two.regions, check_exact=True)
+
+
+def test_a_cut_network_takes_its_conservation_days_from_the_whole_run() -> None:
+    """What `optimal.conservation_from` gives an h-day network's LP is what running it gives;
+    a network that is not the first days of the other is refused."""
+    from borderflow.engine import compile_network
+    from borderflow.engine.optimal import conservation_from, lp_demand
+    from borderflow.studies.stresstest import _cut
+
+    hist = apply_variant(borderflow.load("n95-2020"), "history")
+    whole = compile_network(hist)
+    conserving = lp_demand(whole)[1]
+    assert conserving.any() and not conserving.all()  # (the LP's demand depends on the run)
+    for h in (20, 60):
+        ran, given = compile_network(_cut(hist, h)), compile_network(_cut(hist, h))
+        conservation_from(given, whole)
+        for a, b in zip(lp_demand(ran), lp_demand(given), strict=True):
+            assert np.array_equal(a, b)
+        assert np.array_equal(lp_demand(given)[1], conserving[:h])
+    other = compile_network(hist.model_copy(update={"days": 20}))  # CHIME re-fit over 20 days
+    with pytest.raises(ValueError, match="not the first days"):
+        conservation_from(other, whole)

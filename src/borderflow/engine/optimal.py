@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -569,9 +570,43 @@ def lp_demand(net: Network) -> tuple[Array, BoolArray]:
     if pol.conserve_below is None:
         return net.demand.reshape(net.days, -1).copy(), np.zeros((net.days, net.demand[0].size),
                                                                   dtype=bool)
-    trace = Simulator(net).run()
-    return trace.demand[:, 0].reshape(net.days, -1).copy(), \
-        trace.conserving[:, 0].reshape(net.days, -1).copy()
+    if net not in _CONSERVED:
+        _CONSERVED[net] = _conserved(net)
+    demand, conserving = _CONSERVED[net]
+    return demand.copy(), conserving.copy()
+
+
+# a network's priority run, which fixes the LP's conservation days, is the same however often
+# it is asked: a stress test asks it of each target's network for each horizon it tries, and
+# again when that network's LP is built afresh (a network is immutable, keyed by identity)
+_CONSERVED: weakref.WeakKeyDictionary[Network, tuple[Array, BoolArray]] = \
+    weakref.WeakKeyDictionary()
+
+
+def conservation_from(net: Network, whole: Network) -> None:
+    """Let `lp_demand(net)` take `net`'s conservation days from the first `net.days` days of
+    `whole`'s priority run instead of running `net`: for `net` compiled from `whole`'s scenario
+    cut short (a stress test's horizons). A day of the priority run depends only on the days
+    before it, so the two runs agree on those days (tests/test_properties.py checks it over
+    random scenarios with every policy and inventory rule)."""
+    if net.policies.conserve_below is None or net in _CONSERVED:
+        return
+    T = net.days
+    if whole.days < T or not np.array_equal(net.demand, whole.demand[:T]):
+        raise ValueError(f"{net.name}: not the first days of {whole.name}")
+    demand, conserving = lp_demand(whole)
+    _CONSERVED[net] = demand[:T], conserving[:T]
+
+
+def _conserved(net: Network) -> tuple[Array, BoolArray]:
+    sim = Simulator(net, reasons=False)  # (the days' shortfall reasons are not needed)
+    demand = np.empty((net.days, net.demand[0].size))
+    conserving = np.empty((net.days, net.demand[0].size), dtype=bool)
+    while not sim.done:
+        t = sim.day
+        day = sim.step()
+        demand[t], conserving[t] = day.demand[0].reshape(-1), day.conserving[0].reshape(-1)
+    return demand, conserving
 
 
 def build(net: Network, keep_blocked: bool = False, tight: bool = False) -> LP:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine import DayRecord, Network, Sampled, Trace, compile_network, days, run, streams, warm
+from ..engine.optimal import conservation_from
 from ..model import Scenario, UsageError, apply_variant
 from ..model.disruptions import Disruption
 from ..model.messages import did_you_mean
@@ -375,7 +376,9 @@ class _BestTts:
     from day h on set to 0: engine/warmstart.py), re-solved from the undisrupted basis: one
     model for every h, and the undisrupted h-day basis a few pivots from the whole horizon's.
     An h of under half the horizon has an h-day model of its own, as does a target whose LP
-    differs from the undisrupted one in more than bounds."""
+    differs from the undisrupted one in more than bounds; warm, its conservation days are the
+    first h of the whole horizon's priority run (`optimal.conservation_from`), not a run of
+    its own."""
 
     KEEP = 8  # h-day models held at once, the most recently used
 
@@ -395,7 +398,9 @@ class _BestTts:
         else:
             if len(self._models) >= self.KEEP:
                 del self._models[next(iter(self._models))]
-            self._models[h] = warm(compile_network(_cut(self.base, h)))
+            net = compile_network(_cut(self.base, h))
+            conservation_from(net, self._whole_model().net)
+            self._models[h] = warm(net)
         return self._models[h]
 
     def _short(self, s: Scenario, h: int, own: Network | None) -> float:
@@ -408,6 +413,8 @@ class _BestTts:
             if trace is not None:
                 return float(_measure(own, trace)[0].short[:h].sum())
         net = compile_network(_cut(s, h))
+        if own is not None:  # (warm) its priority run's first h days are net's
+            conservation_from(net, own)
         trace = _optimal(self._model(h) if self.warm_start else None, net, what)
         return float(_measure(net, trace)[0].short.sum())
 
