@@ -30,7 +30,7 @@ from ..engine.optimal import conservation_from
 from ..model import Scenario, UsageError, apply_variant
 from ..model.disruptions import Disruption
 from ..model.messages import did_you_mean
-from ..results.kpis import CostSums, Days, RegionGroups, over_days
+from ..results.kpis import CostSums, Days, RegionGroups, at_nodes, over_days
 from ..results.schema import STRESS, STRESS_REGIONS
 from ..results.simulation import as_scenario
 from .executors import executor as find_executor
@@ -318,14 +318,14 @@ class _Gather:
         got = Days.of(run)
         one = isinstance(run, DayRecord)
         t = got.demand.shape[0]
-        backlog = got.backlog[:, :, self.sites]
+        backlog = at_nodes(got.backlog, self.sites)
         owed = np.concatenate([self.owed[None], backlog[:-1]])
-        self.short[self.day:self.day + t] = (got.demand[:, :, self.sites] + owed -
-                                             got.served[:, :, self.sites]).sum(axis=(2, 3))
+        self.short[self.day:self.day + t] = (at_nodes(got.demand, self.sites) + owed -
+                                             at_nodes(got.served, self.sites)).sum(axis=(2, 3))
         self.owed = backlog[-1]
         nodes, by_region = self.groups.nodes, self.groups.by_region
-        self.demand = self.demand + over_days(by_region(got.demand[:, :, nodes]))
-        self.served = self.served + over_days(by_region(got.served[:, :, nodes]))
+        self.demand = self.demand + over_days(by_region(at_nodes(got.demand, nodes)))
+        self.served = self.served + over_days(by_region(at_nodes(got.served, nodes)))
         if self.unstaffed.size:
             self.unstaffed = self.unstaffed + over_days(run.unstaffed[None] if one else
                                                         run.unstaffed)
