@@ -56,18 +56,24 @@ class PerSample:
         return self._days[part[0], t]  # type: ignore[no-any-return]
 
     def limit(self, t: int, limit: Array) -> Array:
-        """[B, A]: each sample's arc limits on day t (`limit` [1 or B, A] without them)."""
-        out = np.array(np.broadcast_to(limit, (self.batch, limit.shape[-1])), dtype=float)
+        """[B, A]: each sample's arc limits on day t (`limit` [1 or B, A] without them); on a
+        day no sample's disruption is live, `limit` itself (most days of a stress test)."""
         live = self._live(self._arc, t)
+        if not live.any():
+            return limit
+        out = np.array(np.broadcast_to(limit, (self.batch, limit.shape[-1])), dtype=float)
         b, a = self._arc[1][live], self._arc[2][live]
         out[b, a] = np.minimum(out[b, a], self._arc_limit[live])
         return out
 
     def blocker(self, t: int, blocker: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         """[B, A]: the reason blocking each arc (-1 open), a disruption at factor 0 after
-        whatever blocked the arc already (as compiling an enabled one does)."""
-        out = np.array(np.broadcast_to(blocker, (self.batch, blocker.shape[-1])), dtype=np.int32)
+        whatever blocked the arc already (as compiling an enabled one does); `blocker` itself on
+        a day none is."""
         live = self._live(self._arc, t) & self._zero
+        if not live.any():
+            return blocker
+        out = np.array(np.broadcast_to(blocker, (self.batch, blocker.shape[-1])), dtype=np.int32)
         b, a = self._arc[1][live], self._arc[2][live]
         out[b, a] = np.where(out[b, a] < 0, self.reason[b], out[b, a])
         return out
@@ -94,4 +100,6 @@ class PerSample:
 
     def limits(self, limit: Array) -> Array:
         """[T, B, A] every day's arc limits (`limit` [T, 1 or B, A]), for the invariants."""
-        return np.stack([self.limit(t, limit[t]) for t in range(limit.shape[0])])
+        shape = (self.batch, limit.shape[-1])
+        return np.stack([np.broadcast_to(self.limit(t, limit[t]), shape)
+                         for t in range(limit.shape[0])])

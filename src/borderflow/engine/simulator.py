@@ -453,7 +453,8 @@ class Simulator:
         cut = np.zeros((1, A), dtype=bool)  # where a disruption cuts an arc below its limit
         if self._disrupted is not None:
             less = self._disrupted.limit(t, room)
-            cut, room = less < room, less
+            if less is not room:
+                cut, room = less < room, less
         quota = np.array(np.broadcast_to(limits.quota, (B, limits.quota.shape[-1])))
         counts = pol.group_counts[t][None, :] if self._own is None else self._own.group_counts[t]
         licensed = np.flatnonzero(counts.any(axis=0)) if counts.size else _NO_GROUPS
