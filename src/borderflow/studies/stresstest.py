@@ -413,8 +413,8 @@ class _BestTts:
             if trace is not None:
                 return float(_measure(own, trace)[0].short[:h].sum())
         net = compile_network(_cut(s, h))
-        if own is not None:  # (warm) its priority run's first h days are net's
-            conservation_from(net, own)
+        if self.warm_start and own is not None:  # its priority run's first h days are net's
+            conservation_from(net, own)  # (fresh, every network runs its own: the reference)
         trace = _optimal(self._model(h) if self.warm_start else None, net, what)
         return float(_measure(net, trace)[0].short.sum())
 
