@@ -236,10 +236,13 @@ class Simulator:
         # 3. Consume (conserving while a conservation policy says so); what a site owes is
         # served first; then substitutes cover what a commodity's own stock could not
         normal, demand, conserving = self._demand(t)
-        served = np.minimum(S, demand + self._backlog)
+        owing = self._owes.any()  # (else the backlog stays 0 and adds nothing)
+        owed = demand + self._backlog if owing else demand
+        served = np.minimum(S, owed)
         S -= served
-        substituted, substitute_used = self._substitute(demand + self._backlog - served, served)
-        self._backlog = np.where(self._owes, self._backlog + demand - served, 0.0)
+        substituted, substitute_used = self._substitute(owed, served)
+        if owing:
+            self._backlog = np.where(self._owes, owed - served, 0.0)
 
         # 4. Request
         limits = self._day_limits(t)
@@ -338,14 +341,18 @@ class Simulator:
             self._sampled_rec_cap[:, t]
         return cap if self._disrupted is None else self._disrupted.production(t, cap)
 
-    def _substitute(self, short: Array, served: Array) -> tuple[Array, Array]:
-        """Rule by rule, in order: a site's demand of `for` its own stock left unserved
-        (`short`) is covered from the stock of `use` that use's own demand left, `ratio` units
-        of `use` a unit covered. Covered units count as served (`served` grows). Returns [B, Q]
-        what each rule covered (in `for`'s units) and used (in `use`'s)."""
+    def _substitute(self, owed: Array, served: Array) -> tuple[Array, Array]:
+        """Rule by rule, in order: a site's demand of `for` its own stock left unserved (what
+        was `owed` less what was `served`) is covered from the stock of `use` that use's own
+        demand left, `ratio` units of `use` a unit covered. Covered units count as served
+        (`served` grows). Returns [B, Q] what each rule covered (in `for`'s units) and used
+        (in `use`'s)."""
         net, S = self.net, self._stock
         Q = net.sub_ratio.size
         covered, used = np.zeros((self.batch, Q)), np.zeros((self.batch, Q))
+        if not Q:
+            return covered, used
+        short = owed - served
         for q, (f, u, ratio) in enumerate(zip(net.sub_for_pair.tolist(), net.sub_use_pair.tolist(),
                                               net.sub_ratio.tolist(), strict=True)):
             want = short[:, f] * ratio
@@ -416,7 +423,9 @@ class Simulator:
             self._closed = closed if closed.any() else None
             self._closed_share = np.where(closed, net.arc_weight, 0.0) / \
                 np.where(closed, wsum + net.arc_weight, 1.0)
-        position = self._stock + self._transit - self._backlog
+        position = self._stock + self._transit
+        if self._owes.any():
+            position -= self._backlog
         received = np.zeros((B, self._nc))
         need = np.zeros((B, self._nc))
         requested = np.zeros((B, A))
