@@ -79,12 +79,11 @@ class Ordering:
             n = np.minimum(window[longer], t + 1)
             counted = (age[:, None] < n[None, :])[:, None, :]
             kept = back * counted
-            # summed slot after slot: numpy's sum pairs the slots up when the other axes are
-            # of size 1, so a sample alone would differ in the last bits from one in a batch
-            total, squares = np.zeros_like(use[:, longer]), np.zeros_like(use[:, longer])
-            for k in np.flatnonzero(counted.any(axis=(1, 2))):
-                total += kept[k]
-                squares += kept[k] * back[k]
+            # summed slot after slot (an accumulation is never paired up, as numpy's sum is
+            # when the other axes are of size 1: a sample alone would then differ in the last
+            # bits from one in a batch); slots not counted add exact zeros
+            total = np.add.accumulate(kept, axis=0)[-1]
+            squares = np.add.accumulate(kept * back, axis=0)[-1]
             m = total / n
             mean[:, longer] = m
             spread[:, longer] = np.sqrt(np.maximum(0.0, squares / n - m ** 2))
