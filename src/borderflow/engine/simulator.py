@@ -155,6 +155,7 @@ class Simulator:
         self._relay = np.repeat(relays, C)
         inv = net.inventory
         self._owes = np.repeat(inv.backlog, C)  # sites whose unmet demand is owed
+        self._owing = bool(self._owes.any())  # (else the backlog stays 0 and adds nothing)
         self._backlog = np.zeros((batch, self._nc))
         self._to_order = inv.to_order[net.rec_node]  # recipes made to order
         self._asked = np.zeros((batch, self._nc))  # what each pair was asked for yesterday
@@ -213,7 +214,7 @@ class Simulator:
             out["conserving"] = np.broadcast_to(np.zeros((1, 1, N, C), dtype=bool), shape)
             if self._sampled_demand is None:
                 out["demand"] = np.broadcast_to(net.demand[first:, None], shape)
-        if not self._owes.any():
+        if not self._owing:
             out["backlog"] = np.broadcast_to(np.zeros((1, 1, N, C)), shape)
         return out
 
@@ -236,12 +237,11 @@ class Simulator:
         # 3. Consume (conserving while a conservation policy says so); what a site owes is
         # served first; then substitutes cover what a commodity's own stock could not
         normal, demand, conserving = self._demand(t)
-        owing = self._owes.any()  # (else the backlog stays 0 and adds nothing)
-        owed = demand + self._backlog if owing else demand
+        owed = demand + self._backlog if self._owing else demand
         served = np.minimum(S, owed)
         S -= served
         substituted, substitute_used = self._substitute(owed, served)
-        if owing:
+        if self._owing:
             self._backlog = np.where(self._owes, owed - served, 0.0)
 
         # 4. Request
@@ -424,7 +424,7 @@ class Simulator:
             self._closed_share = np.where(closed, net.arc_weight, 0.0) / \
                 np.where(closed, wsum + net.arc_weight, 1.0)
         position = self._stock + self._transit
-        if self._owes.any():
+        if self._owing:
             position -= self._backlog
         received = np.zeros((B, self._nc))
         need = np.zeros((B, self._nc))
